@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run from source: workspace packages resolve to their src/, no build needed between edits.
+    alias: [
+      { find: /^@yizheng\/gm$/, replacement: src('./packages/gm/src/index.ts') },
+      { find: /^@yizheng\/gm\/browser$/, replacement: src('./packages/gm/src/browser.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
