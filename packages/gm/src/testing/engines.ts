@@ -1,0 +1,27 @@
+/** Test support: an SM2 instance per engine. The native engine is required unless YIZHENG_SKIP_NATIVE=1. */
+import { createSm3 } from '../node/sm3.js';
+import { createSm3 as createSm3Js } from '../symmetric.js';
+import type { Sm2Engine } from '../sm2/engine.js';
+import { createJsEngine } from '../sm2/js-engine.js';
+import { loadNativeEngine } from '../sm2/native-engine.js';
+import { createSm2 } from '../sm2/sm2.js';
+
+export const skipNative = process.env.YIZHENG_SKIP_NATIVE === '1';
+
+export function nativeEngine(): Sm2Engine {
+  const r = loadNativeEngine();
+  if (!r.engine) throw new Error(`native engine required by the tests (set YIZHENG_SKIP_NATIVE=1 to skip): ${r.reason}`);
+  return r.engine;
+}
+
+export type TestSm2 = ReturnType<typeof createSm2>;
+
+/** [label, instance] pairs: native+node SM3, js+node SM3, js+pure SM3 (the browser configuration). */
+export function sm2Instances(): [string, TestSm2][] {
+  const list: [string, TestSm2][] = [
+    ['js', createSm2({ engine: createJsEngine(), hash: createSm3 })],
+    ['js+pure-sm3', createSm2({ engine: createJsEngine(), hash: createSm3Js })],
+  ];
+  if (!skipNative) list.unshift(['native', createSm2({ engine: nativeEngine(), hash: createSm3 })]);
+  return list;
+}
