@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CompactRange } from './compact-range.js';
+import { LedgerError } from './errors.js';
 import type { LogHasher } from './hash.js';
 import { integrate, type IntegrationResult } from './integrator.js';
 import { InMemoryNodeStore } from './node-store.js';
@@ -158,6 +159,56 @@ describe.each([
     const copy = new CompactRange(hasher, range.begin, range.end, range.hashes());
     expect(copy.nodeIds()).toEqual(range.nodeIds());
     expect(hex(copy.clone().rootHash())).toBe(hex(range.rootHash()));
+  });
+
+  it('rejects every mutated proof with a LedgerError', async () => {
+    const n = 97;
+    const { store } = await buildLog(hasher, leaves.slice(0, n), batches);
+    const rootN = referenceRoot(leaves.slice(0, n), hash);
+    for (let trial = 0; trial < 300; trial++) {
+      const i = Math.floor(random() * n);
+      const m = 1 + Math.floor(random() * (n - 1));
+      const inc = await inclusionProof(hasher, store, i, n);
+      const con = await consistencyProof(hasher, store, m, n);
+      const rootM = referenceRoot(leaves.slice(0, m), hash);
+      const mutate = (proof: Uint8Array[]): Uint8Array[] => {
+        const out = proof.map((p) => p.slice());
+        const k = Math.floor(random() * Math.max(out.length, 1));
+        switch (trial % 3) {
+          case 0:
+            if (out[k] !== undefined) out[k][Math.floor(random() * 32)] ^= 1 << Math.floor(random() * 8);
+            else out.push(new Uint8Array(32));
+            break;
+          case 1:
+            out.splice(k, 1);
+            if (proof.length === 0) out.push(leaves[0]!);
+            break;
+          default:
+            out.splice(k, 0, leaves[k]!);
+        }
+        return out;
+      };
+      expectCode(
+        () => {
+          verifyInclusion(hasher, i, n, leaves[i]!, mutate(inc), rootN);
+        },
+        trial % 3 === 0 ? 'LEDGER_ROOT_MISMATCH' : 'LEDGER_PROOF_SIZE',
+      );
+      if (m < n) {
+        expectCode(
+          () => {
+            verifyConsistency(hasher, m, n, mutate(con), rootM, rootN);
+          },
+          trial % 3 === 0 ? 'LEDGER_ROOT_MISMATCH' : 'LEDGER_PROOF_SIZE',
+        );
+      }
+      // Right proof, wrong claim: a neighbouring index or size.
+      if (i + 1 < n) {
+        expect(() => {
+          verifyInclusion(hasher, i + 1, n, leaves[i]!, inc, rootN);
+        }).toThrow(LedgerError);
+      }
+    }
   });
 
   it('detects a tampered node through the proofs', async () => {
