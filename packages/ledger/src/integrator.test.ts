@@ -172,11 +172,12 @@ describe.each([
       const con = await consistencyProof(hasher, store, m, n);
       const rootM = referenceRoot(leaves.slice(0, m), hash);
       const mutate = (proof: Uint8Array[]): Uint8Array[] => {
-        const out = proof.map((p) => p.slice());
+        const out: Uint8Array[] = proof.map((p) => p.slice());
         const k = Math.floor(random() * Math.max(out.length, 1));
+        const target = out[k];
         switch (trial % 3) {
           case 0:
-            if (out[k] !== undefined) out[k][Math.floor(random() * 32)] ^= 1 << Math.floor(random() * 8);
+            if (target !== undefined) target[Math.floor(random() * 32)]! ^= 1 << Math.floor(random() * 8);
             else out.push(new Uint8Array(32));
             break;
           case 1:
