@@ -1,2 +1,19 @@
-/** `@yizheng/server`: the evidence server. `build(config)` returns the Fastify app; `main.ts` listens. */
-export {};
+/** `@yizheng/server`: the evidence server. `build(config)` returns the Fastify app; `startServer` listens. */
+export { build, VERSION, type BuildOptions } from './app.js';
+export { startServer } from './start.js';
+export {
+  DEFAULTS,
+  describeDatabase,
+  loadConfig,
+  parseDatabaseUrl,
+  type ConfigOverrides,
+  type DatabaseConfig,
+  type ServerConfig,
+} from './config.js';
+export { isStartupError, StartupError, type StartupErrorCode } from './startup-error.js';
+export { migrateToLatest, openDatabase, pendingMigrations, type Db } from './db/connect.js';
+export type { ServiceContext } from './context.js';
+export * as projects from './modules/projects/service.js';
+export * as applications from './modules/applications/service.js';
+export { verifyChain, type ChainVerdict } from './audit/hash-chain.js';
+export { stringToSign, canonicalQuery, SIGNATURE_USER_ID } from './auth/signing.js';

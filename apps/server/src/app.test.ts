@@ -1,0 +1,160 @@
+import { statSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { YzError } from './errors.js';
+import { tempDir, testApp, testConfig } from './testing/app.js';
+
+describe('app: errors, health, OpenAPI', () => {
+  const tmp = tempDir();
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    const config = testConfig({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` }, tmp.dir, {
+      bodyLimit: 1024,
+    });
+    app = await testApp(config);
+  });
+  afterAll(async () => {
+    await app.close();
+    tmp.remove();
+  });
+
+  it('/healthz and /readyz', async () => {
+    expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    const r = await app.inject('/readyz');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual({ status: 'ready', database: 'sqlite' });
+  });
+
+  it('generated the KEK with mode 0600 and stores no data key in clear', async () => {
+    expect(statSync(`${tmp.dir}/kek.key`).mode & 0o777).toBe(0o600);
+    const keys = await app.db.selectFrom('key_store').selectAll().execute();
+    expect(keys.map((k) => k.name).sort()).toEqual(['field-enc-v1', 'field-index-v1']);
+  });
+
+  it('serves OpenAPI JSON from the TypeBox schemas and the UI', async () => {
+    const spec = (await app.inject('/api/docs/json')).json();
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/ping',
+        '/api/v1/project',
+        '/api/v1/application',
+        '/healthz',
+        '/readyz',
+      ]),
+    );
+    expect(spec.paths['/api/v1/ping'].get.security).toBeDefined();
+    const ui = await app.inject('/api/docs');
+    expect([200, 302]).toContain(ui.statusCode);
+    const page = await app.inject(ui.statusCode === 302 ? String(ui.headers.location) : '/api/docs');
+    expect(page.statusCode).toBe(200);
+  });
+
+  it('NOT_FOUND as problem+json, zh-CN by default, en-US on request, request id as instance', async () => {
+    const zh = await app.inject('/nope');
+    expect(zh.statusCode).toBe(404);
+    expect(zh.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = zh.json();
+    expect(body).toMatchObject({
+      code: 'NOT_FOUND',
+      status: 404,
+      title: '资源不存在',
+      type: 'urn:yizheng:error:NOT_FOUND',
+    });
+    expect(body.instance).toMatch(/^[0-9a-f-]{36}$/);
+    const en = await app.inject({ url: '/nope', headers: { 'accept-language': 'en-US,en;q=0.9' } });
+    expect(en.json()).toMatchObject({ code: 'NOT_FOUND', title: 'Not found' });
+    expect(en.headers['content-language']).toBe('en-US');
+  });
+});
+
+describe('app: Fastify errors map to stable 4xx codes; 500s hide internals', () => {
+  const tmp = tempDir();
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    const config = testConfig({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` }, tmp.dir, {
+      bodyLimit: 1024,
+    });
+    const { build } = await import('./app.js');
+    app = await build(config, { logger: false, jobs: false });
+    const { Type } = await import('@fastify/type-provider-typebox');
+    app.post(
+      '/t/echo',
+      { schema: { body: Type.Object({ n: Type.Integer({ minimum: 1 }) }) } },
+      (req) => req.body,
+    );
+    app.get('/t/boom', () => {
+      throw new Error('secret database password in a stack trace');
+    });
+    app.get('/t/yz', () => {
+      throw new YzError('PROJECT_FROZEN', 'prj_1');
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    tmp.remove();
+  });
+
+  const post = (payload: string, contentType = 'application/json') =>
+    app.inject({ method: 'POST', url: '/t/echo', payload, headers: { 'content-type': contentType } });
+
+  it('valid JSON passes', async () => {
+    expect((await post('{"n":2}')).json()).toEqual({ n: 2 });
+  });
+  it('REQUEST_BODY_INVALID for malformed JSON, an empty body and prototype poisoning', async () => {
+    for (const p of ['{"n":', '', '{"__proto__":{"x":1},"n":1}']) {
+      const r = await post(p);
+      expect(r.statusCode).toBe(400);
+      expect(r.json().code).toBe('REQUEST_BODY_INVALID');
+    }
+  });
+  it('REQUEST_VALIDATION for a schema violation', async () => {
+    const r = await post('{"n":0}');
+    expect(r.statusCode).toBe(400);
+    expect(r.json().code).toBe('REQUEST_VALIDATION');
+  });
+  it('REQUEST_BODY_TOO_LARGE above the configured limit', async () => {
+    const r = await post(JSON.stringify({ n: 1, pad: 'x'.repeat(2000) }));
+    expect(r.statusCode).toBe(413);
+    expect(r.json().code).toBe('REQUEST_BODY_TOO_LARGE');
+  });
+  it('REQUEST_MEDIA_TYPE_UNSUPPORTED for an unknown content type', async () => {
+    const r = await post('n=1', 'application/x-www-form-urlencoded');
+    expect(r.statusCode).toBe(415);
+    expect(r.json().code).toBe('REQUEST_MEDIA_TYPE_UNSUPPORTED');
+  });
+  it('catalogue errors keep their code and status', async () => {
+    const r = await app.inject('/t/yz');
+    expect(r.statusCode).toBe(403);
+    expect(r.json()).toMatchObject({ code: 'PROJECT_FROZEN', detail: 'prj_1' });
+  });
+  it('INTERNAL: a 500 says nothing about the cause', async () => {
+    const r = await app.inject('/t/boom');
+    expect(r.statusCode).toBe(500);
+    expect(r.json()).toMatchObject({ code: 'INTERNAL', title: '服务器内部错误', detail: '服务器内部错误' });
+    expect(r.body).not.toContain('secret');
+  });
+});
+
+describe('app: rate limit', () => {
+  const tmp = tempDir();
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await testApp(
+      testConfig({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` }, tmp.dir, { rateLimitPerMinute: 2 }),
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+    tmp.remove();
+  });
+  it('RATE_LIMITED (429) past the per-minute budget', async () => {
+    await app.inject('/healthz');
+    await app.inject('/healthz');
+    const r = await app.inject('/healthz');
+    expect(r.statusCode).toBe(429);
+    expect(r.json().code).toBe('RATE_LIMITED');
+    expect(r.headers['retry-after']).toBeDefined();
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * `build(config)` assembles the server and returns the Fastify app without listening (tests use `app.inject()`;
+ * `main.ts` listens). Startup refuses with a typed {@link StartupError} when the database is unreachable or not
+ * durable, a migration fails, or the KEK is unusable.
+ */
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ServerConfig } from './config.js';
+import { loadOrCreateKek } from './crypto/kek.js';
+import { loadFieldCrypto, type FieldCrypto } from './crypto/field-crypto.js';
+import type { Db } from './db/connect.js';
+import { startJobs } from './jobs/job.js';
+import { noncePurgeJob } from './jobs/nonce-purge.js';
+import { applicationRoutes } from './modules/applications/routes.js';
+import { healthRoutes } from './modules/health/routes.js';
+import { projectRoutes } from './modules/projects/routes.js';
+import { Problem } from './modules/shared-schema.js';
+import authPlugin from './plugins/auth.js';
+import dbPlugin from './plugins/db.js';
+import errorsPlugin from './plugins/errors.js';
+import rawBodyPlugin from './plugins/raw-body.js';
+
+export const VERSION = '0.1.0';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: ServerConfig;
+    fieldCrypto: FieldCrypto;
+  }
+}
+
+export interface BuildOptions {
+  /** Clock in Unix ms (default Date.now); tests inject a fixed one. */
+  now?: () => number;
+  /** A logger instance (default: pino at config.logLevel, to stdout); `false` for none. */
+  logger?: FastifyBaseLogger | false;
+  /** An already open database (the app will not close it). */
+  db?: Db;
+  /** Start background jobs (default true). */
+  jobs?: boolean;
+  /** Extra routes under the signed `/api/v1` scope (tests). */
+  extraSignedRoutes?: (scope: FastifyInstance) => void | Promise<void>;
+}
+
+export async function build(config: ServerConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const now = options.now ?? Date.now;
+  const loggerOpts =
+    options.logger === false
+      ? { logger: false as const }
+      : options.logger !== undefined
+        ? { loggerInstance: options.logger }
+        : {
+            logger: {
+              level: config.logLevel,
+              redact: ['req.headers["x-yz-signature"]', 'req.headers.authorization'],
+            },
+          };
+  const app = Fastify({
+    ...loggerOpts,
+    bodyLimit: config.bodyLimit,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+  await app.register(errorsPlugin);
+  app.addSchema(Problem);
+  await app.register(helmet, { global: true });
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_req, ctx) => ({
+        statusCode: 429,
+        code: 'RATE_LIMITED',
+        message: `retry in ${ctx.after}`,
+      }),
+    });
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Yizheng 医证 API',
+        version: VERSION,
+        description:
+          'Signed application API: every /api/v1 call carries X-Yz-App, X-Yz-Timestamp, X-Yz-Nonce and X-Yz-Signature (see README, "Signed application API").',
+      },
+      components: {
+        securitySchemes: {
+          YzApp: { type: 'apiKey', in: 'header', name: 'X-Yz-App', description: '接入编号 (application id)' },
+          YzTimestamp: { type: 'apiKey', in: 'header', name: 'X-Yz-Timestamp', description: 'Unix time, ms' },
+          YzNonce: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Yz-Nonce',
+            description: '16–64 of [A-Za-z0-9_-]',
+          },
+          YzSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Yz-Signature',
+            description: 'base64 DER SM2 signature, ID 1234567812345678',
+          },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  await app.register(rawBodyPlugin);
+  await app.register(dbPlugin, {
+    database: config.database,
+    migrateOnStart: config.migrateOnStart,
+    ...(options.db ? { open: options.db } : {}),
+  });
+  const { kek, created } = loadOrCreateKek(config.kekFile);
+  if (created)
+    app.log.warn(
+      { file: config.kekFile },
+      'generated a new key-encryption key: back it up, data cannot be read without it',
+    );
+  app.decorate('fieldCrypto', await loadFieldCrypto({ db: app.db, kek, now: now() }));
+  kek.fill(0);
+  await app.register(authPlugin, {
+    now,
+    maxSkewMs: config.auth.maxSkewMs,
+    nonceTtlMs: config.auth.nonceTtlMs,
+  });
+
+  await app.register(healthRoutes);
+  await app.register(
+    async (scope) => {
+      scope.addHook('preValidation', async (request) => scope.verifySignedRequest(request));
+      await scope.register(applicationRoutes, { now });
+      await scope.register(projectRoutes, { now });
+      if (options.extraSignedRoutes) await options.extraSignedRoutes(scope);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  if (options.jobs !== false) {
+    let jobs: { stop(): Promise<void> } | undefined;
+    app.addHook('onReady', () => {
+      jobs = startJobs([noncePurgeJob({ db: app.db, now })], { log: app.log });
+      return Promise.resolve();
+    });
+    app.addHook('onClose', async () => jobs?.stop());
+  }
+  return app;
+}

@@ -1,0 +1,136 @@
+/**
+ * The hash chain shared by the API log (接口日志) and the operation log (操作日志). Row n stores
+ *
+ *   prev_hash_n = hash_{n-1}            (GENESIS, 64 zeros, for the first row)
+ *   hash_n      = hex SM3( "yizheng-log-v1\n" ‖ prev_hash_n ‖ "\n" ‖ canonicalJson(columns_n) )
+ *
+ * where columns_n are all the row's columns except `prev_hash` and `hash` (including `seq`), with `seq` as a
+ * number. Sequence numbers are contiguous from 1: the next row takes max(seq) + 1 inside a transaction; two
+ * writers racing for the same seq collide on the primary key and the loser retries. Changing, deleting or
+ * reordering any row breaks the chain at that row, which {@link verifyChain} reports.
+ */
+import { sm3, toHex } from '@yizheng/gm';
+import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../db/connect.js';
+import type { ApiLogsTable, Database, OperationLogsTable } from '../db/schema.js';
+import { canonicalJson } from './canonical-json.js';
+
+export const GENESIS = '0'.repeat(64);
+const DOMAIN = 'yizheng-log-v1\n';
+
+export type ChainTable = 'api_logs' | 'operation_logs';
+type Columns<T> = { [K in Exclude<keyof T, 'seq' | 'prev_hash' | 'hash'>]: T[K] };
+export type ApiLogEntry = Columns<ApiLogsTable>;
+export type OperationLogEntry = Columns<OperationLogsTable>;
+export interface EntryFor {
+  api_logs: ApiLogEntry;
+  operation_logs: OperationLogEntry;
+}
+
+type Flat = Record<string, string | number | null>;
+
+/** The hash of one row, given its predecessor's hash and its columns (seq included, prev_hash/hash excluded). */
+export function chainHash(prevHash: string, columns: Flat): string {
+  const body = canonicalJson(columns);
+  return toHex(sm3(new TextEncoder().encode(`${DOMAIN}${prevHash}\n${body}`)));
+}
+
+function normaliseRow(row: Record<string, unknown>): {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  columns: Flat;
+} {
+  const columns: Flat = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (k === 'prev_hash' || k === 'hash') continue;
+    if (k === 'seq') columns[k] = Number(v);
+    else if (v === null || typeof v === 'string' || typeof v === 'number') columns[k] = v;
+    else if (typeof v === 'bigint') columns[k] = Number(v);
+    else columns[k] = JSON.stringify(v);
+  }
+  return { seq: Number(row.seq), prevHash: String(row.prev_hash), hash: String(row.hash), columns };
+}
+
+/** Appends one entry to a chain; resolves to its sequence number and hash. Retries a lost race a few times. */
+export async function appendToChain<T extends ChainTable>(options: {
+  db: Kysely<Database>;
+  table: T;
+  entry: EntryFor[T];
+  maxAttempts?: number;
+}): Promise<{ seq: number; hash: string }> {
+  const { db, table, entry } = options;
+  const maxAttempts = options.maxAttempts ?? 20;
+  // Both tables share seq/prev_hash/hash; Kysely is told it is api_logs so one code path serves both.
+  const t = table as 'api_logs';
+  const append = async (trx: Kysely<Database>): Promise<{ seq: number; hash: string }> => {
+    const last = await trx
+      .selectFrom(t)
+      .select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const seq = last === undefined ? 1 : Number(last.seq) + 1;
+    const prevHash = last === undefined ? GENESIS : last.hash;
+    const columns = { ...(entry as Flat), seq };
+    const hash = chainHash(prevHash, columns);
+    await trx
+      .insertInto(t)
+      .values({ ...(entry as ApiLogEntry), seq, prev_hash: prevHash, hash })
+      .execute();
+    return { seq, hash };
+  };
+  // Inside a caller's transaction the entry commits (or rolls back) with the change it records.
+  if (db.isTransaction) return append(db);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(append);
+    } catch (e) {
+      if (attempt < maxAttempts && isUniqueViolation(e)) continue;
+      throw e;
+    }
+  }
+}
+
+export type ChainVerdict =
+  | { ok: true; count: number; head: string }
+  | {
+      ok: false;
+      count: number;
+      seq: number;
+      reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'sequence_gap';
+    };
+
+/** Recomputes the whole chain in order, in pages; reports the first row that does not fit. */
+export async function verifyChain(options: {
+  db: Kysely<Database>;
+  table: ChainTable;
+  pageSize?: number;
+}): Promise<ChainVerdict> {
+  const { db } = options;
+  const t = options.table as 'api_logs';
+  const pageSize = options.pageSize ?? 1000;
+  let prevHash = GENESIS;
+  let expectedSeq = 1;
+  let count = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom(t)
+      .selectAll()
+      .where('seq', '>=', expectedSeq)
+      .orderBy('seq', 'asc')
+      .limit(pageSize)
+      .execute();
+    for (const raw of rows) {
+      const row = normaliseRow(raw);
+      if (row.seq !== expectedSeq) return { ok: false, count, seq: expectedSeq, reason: 'sequence_gap' };
+      if (row.prevHash !== prevHash) return { ok: false, count, seq: row.seq, reason: 'prev_hash_mismatch' };
+      if (chainHash(prevHash, row.columns) !== row.hash)
+        return { ok: false, count, seq: row.seq, reason: 'hash_mismatch' };
+      prevHash = row.hash;
+      expectedSeq++;
+      count++;
+    }
+    if (rows.length < pageSize) return { ok: true, count, head: prevHash };
+  }
+}

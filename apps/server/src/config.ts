@@ -1,0 +1,206 @@
+/**
+ * Server configuration, parsed ONCE from the environment (and an optional JSON file) with defaults. Nothing else
+ * in the server reads `process.env`: the parsed {@link ServerConfig} is passed to `build(config)` and down.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { StartupError } from './startup-error.js';
+
+export type DatabaseConfig =
+  | { dialect: 'sqlite'; file: string }
+  | { dialect: 'postgres'; url: string; poolSize: number }
+  | { dialect: 'mysql'; url: string; poolSize: number };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Absolute path of the data directory (SQLite file, KEK file, later the file store). */
+  dataDir: string;
+  database: DatabaseConfig;
+  /** Key-encryption key file (32 hex digits = 16 bytes SM4 key); generated with mode 0600 on first start. */
+  kekFile: string;
+  logLevel: LogLevel;
+  /** Largest accepted request body in bytes (413 above it). */
+  bodyLimit: number;
+  /** Requests per minute per client address; 0 disables the limiter. */
+  rateLimitPerMinute: number;
+  /** Signed application API: accepted clock skew and how long a nonce is remembered. */
+  auth: { maxSkewMs: number; nonceTtlMs: number };
+  /** Run pending migrations when the server starts (`yizheng migrate` runs them explicitly). */
+  migrateOnStart: boolean;
+  /** 第三方日志开关: write an API log entry for every signed application call. */
+  apiLog: boolean;
+}
+
+/** The keys of the optional JSON config file (YIZHENG_CONFIG_FILE); environment variables win over it. */
+export interface ConfigFile {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  databaseUrl?: string;
+  kekFile?: string;
+  logLevel?: LogLevel;
+  bodyLimit?: number;
+  rateLimitPerMinute?: number;
+  apiLog?: boolean;
+}
+
+/** Explicit overrides (CLI flags) win over the environment, which wins over the file, which wins over defaults. */
+export interface ConfigOverrides {
+  host?: string | undefined;
+  port?: number | string | undefined;
+  dataDir?: string | undefined;
+  databaseUrl?: string | undefined;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  logLevel: 'info' as LogLevel,
+  bodyLimit: 16 * 1024 * 1024,
+  rateLimitPerMinute: 60_000,
+  maxSkewMs: 300_000,
+  poolSize: 10,
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function invalid(message: string): StartupError {
+  return new StartupError('CONFIG_INVALID', message);
+}
+
+function parsePort(v: number | string, what: string): number {
+  const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw invalid(`${what} must be a port number 0–65535, got ${String(v)}`);
+  return n;
+}
+
+function parseNonNegativeInt(v: string, what: string): number {
+  if (!/^\d+$/.test(v)) throw invalid(`${what} must be a non-negative integer, got ${v}`);
+  return Number(v);
+}
+
+function parseBool(v: string, what: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw invalid(`${what} must be true or false, got ${v}`);
+}
+
+/** `postgres://…` / `postgresql://…` → PostgreSQL, `mysql://…` / `mariadb://…` → MySQL; absent → SQLite file. */
+export function parseDatabaseUrl(
+  url: string | undefined,
+  dataDir: string,
+  poolSize = DEFAULTS.poolSize,
+): DatabaseConfig {
+  if (url === undefined || url === '') return { dialect: 'sqlite', file: join(dataDir, 'yizheng.db') };
+  const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme ?? '') {
+    case 'postgres':
+    case 'postgresql':
+      return { dialect: 'postgres', url, poolSize };
+    case 'mysql':
+    case 'mariadb':
+      return { dialect: 'mysql', url: url.replace(/^mariadb:/i, 'mysql:'), poolSize };
+    case 'sqlite':
+    case 'file': {
+      const p = url.replace(/^(sqlite|file):(\/\/)?/i, '');
+      if (p === '') throw invalid('DATABASE_URL sqlite: needs a file path');
+      return { dialect: 'sqlite', file: isAbsolute(p) ? p : resolve(p) };
+    }
+    default:
+      throw invalid(
+        `DATABASE_URL must start with postgres://, mysql:// or sqlite:, got ${scheme ?? 'no scheme'}`,
+      );
+  }
+}
+
+function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw invalid(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    return v;
+  } catch (e) {
+    throw invalid(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Builds the configuration from (in increasing priority) defaults, the JSON file named by `YIZHENG_CONFIG_FILE`,
+ * the environment, and explicit overrides. Relative paths resolve against `cwd`.
+ */
+export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd?: string }): ServerConfig {
+  const { env, overrides = {} } = options;
+  const cwd = options.cwd ?? process.cwd();
+  const file: ConfigFile = env.YIZHENG_CONFIG_FILE
+    ? readConfigFile(resolve(cwd, env.YIZHENG_CONFIG_FILE))
+    : {};
+  const pick = <T>(o: T | undefined, e: T | undefined, f: T | undefined, d: T): T => o ?? e ?? f ?? d;
+  const nonEmpty = (v: string | undefined): string | undefined =>
+    v === undefined || v === '' ? undefined : v;
+
+  const host = pick(nonEmpty(overrides.host), nonEmpty(env.YIZHENG_HOST), file.host, DEFAULTS.host);
+  const port = parsePort(pick(overrides.port, nonEmpty(env.YIZHENG_PORT), file.port, DEFAULTS.port), 'port');
+  const dataDir = resolve(
+    cwd,
+    pick(nonEmpty(overrides.dataDir), nonEmpty(env.YIZHENG_DATA_DIR), file.dataDir, DEFAULTS.dataDir),
+  );
+  const poolSize = env.YIZHENG_DB_POOL_SIZE
+    ? parseNonNegativeInt(env.YIZHENG_DB_POOL_SIZE, 'YIZHENG_DB_POOL_SIZE')
+    : DEFAULTS.poolSize;
+  const database = parseDatabaseUrl(
+    pick(nonEmpty(overrides.databaseUrl), nonEmpty(env.DATABASE_URL), file.databaseUrl, undefined),
+    dataDir,
+    Math.max(1, poolSize),
+  );
+  const kekFile = resolve(
+    cwd,
+    pick(undefined, nonEmpty(env.YIZHENG_KEK_FILE), file.kekFile, join(dataDir, 'kek.key')),
+  );
+  const logLevel = pick(
+    undefined,
+    nonEmpty(env.YIZHENG_LOG_LEVEL) as LogLevel | undefined,
+    file.logLevel,
+    DEFAULTS.logLevel,
+  );
+  if (!LOG_LEVELS.includes(logLevel))
+    throw invalid(`log level must be one of ${LOG_LEVELS.join(', ')}, got ${logLevel}`);
+  const bodyLimit = env.YIZHENG_BODY_LIMIT
+    ? parseNonNegativeInt(env.YIZHENG_BODY_LIMIT, 'YIZHENG_BODY_LIMIT')
+    : (file.bodyLimit ?? DEFAULTS.bodyLimit);
+  const rateLimitPerMinute = env.YIZHENG_RATE_LIMIT
+    ? parseNonNegativeInt(env.YIZHENG_RATE_LIMIT, 'YIZHENG_RATE_LIMIT')
+    : (file.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute);
+  const apiLog = env.YIZHENG_API_LOG
+    ? parseBool(env.YIZHENG_API_LOG, 'YIZHENG_API_LOG')
+    : (file.apiLog ?? true);
+  return {
+    host,
+    port,
+    dataDir,
+    database,
+    kekFile,
+    logLevel,
+    bodyLimit,
+    rateLimitPerMinute,
+    auth: { maxSkewMs: DEFAULTS.maxSkewMs, nonceTtlMs: 2 * DEFAULTS.maxSkewMs + 60_000 },
+    migrateOnStart: true,
+    apiLog,
+  };
+}
+
+/** Database URL with the password masked, for logs. */
+export function describeDatabase(db: DatabaseConfig): string {
+  if (db.dialect === 'sqlite') return `sqlite ${db.file}`;
+  return `${db.dialect} ${db.url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}`;
+}

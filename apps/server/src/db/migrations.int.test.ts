@@ -1,0 +1,135 @@
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isStartupError } from '../startup-error.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../testing/databases.js';
+import {
+  isUniqueViolation,
+  migrateToLatest,
+  openDatabase,
+  pendingMigrations,
+  toCount,
+  type Db,
+} from './connect.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+describe.each(testDialects())('database on %s', (dialect) => {
+  let tdb: TestDatabase;
+  let db: Db;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(dialect);
+    db = await openDatabase(tdb.config);
+  });
+  afterAll(async () => {
+    await db.close();
+    await tdb.drop();
+  });
+
+  it('runs every migration once; nothing pending afterwards; running again is a no-op', async () => {
+    expect(await pendingMigrations(db.kysely)).toEqual(Object.keys(MIGRATIONS));
+    expect(await migrateToLatest(db.kysely)).toEqual(Object.keys(MIGRATIONS));
+    expect(await pendingMigrations(db.kysely)).toEqual([]);
+    expect(await migrateToLatest(db.kysely)).toEqual([]);
+  });
+
+  it('count(*) normalises to a number; unique violations are recognised', async () => {
+    const row = {
+      id: 'p1',
+      number: 'N-1',
+      name: '心内科',
+      status: 'active' as const,
+      created_at: 'x',
+      updated_at: 'x',
+    };
+    await db.kysely.insertInto('projects').values(row).execute();
+    const r = await db.kysely
+      .selectFrom('projects')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(toCount(r.n)).toBe(1);
+    let err: unknown;
+    try {
+      await db.kysely
+        .insertInto('projects')
+        .values({ ...row, id: 'p2' })
+        .execute();
+    } catch (e) {
+      err = e;
+    }
+    expect(isUniqueViolation(err)).toBe(true);
+  });
+
+  it('text compares exactly (case and accents matter), CJK round-trips', async () => {
+    const base = { name: '儿科 Pädiatrie 🏥', status: 'active' as const, created_at: 'x', updated_at: 'x' };
+    await db.kysely
+      .insertInto('projects')
+      .values({ ...base, id: 'c1', number: 'abc' })
+      .execute();
+    await db.kysely
+      .insertInto('projects')
+      .values({ ...base, id: 'c2', number: 'ABC' })
+      .execute();
+    const got = await db.kysely.selectFrom('projects').select(['name']).where('number', '=', 'abc').execute();
+    expect(got).toEqual([{ name: base.name }]);
+  });
+
+  it('foreign keys cascade from projects to applications', async () => {
+    await db.kysely
+      .insertInto('applications')
+      .values({
+        id: 'a1',
+        project_id: 'c1',
+        name: 'HIS',
+        vendor: '',
+        status: 'active',
+        default_tags: '[]',
+        retention_years: 30,
+        public_key: 'x',
+        key_version: 1,
+        created_at: 'x',
+        updated_at: 'x',
+      })
+      .execute();
+    await db.kysely.deleteFrom('projects').where('id', '=', 'c1').execute();
+    const n = await db.kysely
+      .selectFrom('applications')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(toCount(n.n)).toBe(0);
+    await sql`SELECT 1`.execute(db.kysely);
+  });
+
+  if (dialect === 'postgres') {
+    it('refuses to start on a database with synchronous_commit=off (DB_DURABILITY_UNSAFE)', async () => {
+      const admin = new pg.Client({ connectionString: tdb.adminUrl });
+      await admin.connect();
+      await admin.query(`ALTER DATABASE "${tdb.name!}" SET synchronous_commit = off`);
+      await admin.end();
+      let err: unknown;
+      try {
+        await openDatabase(tdb.config);
+      } catch (e) {
+        err = e;
+      }
+      expect(isStartupError(err, 'DB_DURABILITY_UNSAFE')).toBe(true);
+    });
+  }
+});
+
+describe('unreachable databases', () => {
+  it.each([
+    [{ dialect: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1 }],
+    [{ dialect: 'mysql' as const, url: 'mysql://root@127.0.0.1:1/none', poolSize: 1 }],
+    // The parent "directory" is a regular file.
+    [{ dialect: 'sqlite' as const, file: `${fileURLToPath(import.meta.url)}/yizheng.db` }],
+  ])('DB_UNREACHABLE for %j', async (config) => {
+    let err: unknown;
+    try {
+      await openDatabase(config);
+    } catch (e) {
+      err = e;
+    }
+    expect(isStartupError(err, 'DB_UNREACHABLE')).toBe(true);
+  });
+});

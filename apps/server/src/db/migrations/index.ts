@@ -1,0 +1,14 @@
+/**
+ * The static migration list (not a folder glob, so it works the same from src/ under vitest and from dist/).
+ * Names sort in the order they must run; never rename or edit a released migration — add a new one.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import { init } from './0001-init.js';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-init': init,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve({ ...MIGRATIONS }),
+};

@@ -1,0 +1,113 @@
+/**
+ * The database schema as Kysely types: one schema for SQLite, PostgreSQL and MySQL/MariaDB.
+ *
+ * Portable choices: ids are application-generated strings; times are ISO-8601 UTC strings with milliseconds
+ * (`2026-11-24T12:00:00.000Z`, fixed width, so they sort and compare as text); JSON is stored as text;
+ * 64-bit integers come back as strings from PostgreSQL and are normalised by the repos.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** A bigint column: written as a number, read as number or string depending on the driver. */
+export type BigIntColumn = ColumnType<number | string, number, number>;
+
+export type ProjectStatus = 'active' | 'frozen';
+export type ApplicationStatus = 'active' | 'frozen';
+
+export interface ProjectsTable {
+  id: string;
+  /** 项目编号: chosen by the administrator, unique. */
+  number: string;
+  name: string;
+  status: ProjectStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApplicationsTable {
+  /** 接入编号 */
+  id: string;
+  project_id: string;
+  name: string;
+  vendor: string;
+  status: ApplicationStatus;
+  /** JSON array of strings. */
+  default_tags: string;
+  retention_years: number;
+  /** Current SM2 public key, SubjectPublicKeyInfo DER in base64. */
+  public_key: string;
+  key_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Every key an application ever had; the current one has revoked_at null. */
+export interface ApplicationKeysTable {
+  app_id: string;
+  version: number;
+  public_key: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface UsedNoncesTable {
+  app_id: string;
+  nonce: string;
+  expires_at: string;
+}
+
+/** Columns shared by both hash-chained logs. */
+export interface ChainColumns {
+  seq: BigIntColumn;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ApiLogsTable extends ChainColumns {
+  at: string;
+  request_id: string;
+  app_id: string | null;
+  project_id: string | null;
+  method: string;
+  path: string;
+  /** JSON: query parameters. */
+  params: string;
+  /** JSON: request headers, signature redacted. */
+  headers: string;
+  status: number;
+  /** Response body, truncated to a bound. */
+  response: string;
+  duration_ms: number;
+  error_code: string | null;
+}
+
+export interface OperationLogsTable extends ChainColumns {
+  at: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  project_id: string | null;
+  /** JSON details of the change. */
+  detail: string;
+}
+
+/** Data keys, each wrapped (SM4-GCM) by the key-encryption key; never stored in clear. */
+export interface KeyStoreTable {
+  name: string;
+  /** base64 of the sealed key (`sm4Seal(kek, key, aad = name)`). */
+  wrapped: string;
+  created_at: string;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  applications: ApplicationsTable;
+  application_keys: ApplicationKeysTable;
+  used_nonces: UsedNoncesTable;
+  api_logs: ApiLogsTable;
+  operation_logs: OperationLogsTable;
+  key_store: KeyStoreTable;
+}
+
+/** Generated is re-exported for future tables with database-assigned keys. */
+export type { Generated };

@@ -1,0 +1,153 @@
+/**
+ * The one error catalogue of the server, in Fastify's `FST_ERR_*` style: a stable code → HTTP status → zh-CN and
+ * en-US messages. Every error a client can see is one of these codes, rendered as `application/problem+json` by
+ * `plugins/errors.ts`. Callers switch on `code`, never on the message.
+ */
+
+export type Locale = 'zh-CN' | 'en-US';
+
+interface CatalogueEntry {
+  status: number;
+  'zh-CN': string;
+  'en-US': string;
+}
+
+export const ERRORS = {
+  // Request shape (mapped from Fastify's own errors: never a 500 for bad input)
+  REQUEST_VALIDATION: { status: 400, 'zh-CN': '请求参数校验失败', 'en-US': 'The request failed validation' },
+  REQUEST_BODY_INVALID: {
+    status: 400,
+    'zh-CN': '请求体不是合法的 JSON',
+    'en-US': 'The request body is not valid JSON',
+  },
+  REQUEST_BODY_TOO_LARGE: {
+    status: 413,
+    'zh-CN': '请求体超过大小限制',
+    'en-US': 'The request body is too large',
+  },
+  REQUEST_MEDIA_TYPE_UNSUPPORTED: {
+    status: 415,
+    'zh-CN': '不支持的请求内容类型',
+    'en-US': 'Unsupported request content type',
+  },
+  REQUEST_INVALID: { status: 400, 'zh-CN': '请求无效', 'en-US': 'The request is invalid' },
+  NOT_FOUND: { status: 404, 'zh-CN': '资源不存在', 'en-US': 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, 'zh-CN': '不支持的请求方法', 'en-US': 'Method not allowed' },
+  RATE_LIMITED: {
+    status: 429,
+    'zh-CN': '请求过于频繁，请稍后再试',
+    'en-US': 'Too many requests, retry later',
+  },
+  INTERNAL: { status: 500, 'zh-CN': '服务器内部错误', 'en-US': 'Internal server error' },
+  NOT_READY: { status: 503, 'zh-CN': '服务尚未就绪', 'en-US': 'The service is not ready' },
+
+  // Signed application API (X-Yz-* headers)
+  AUTH_HEADERS_MISSING: {
+    status: 401,
+    'zh-CN': '缺少接口签名请求头（X-Yz-App、X-Yz-Timestamp、X-Yz-Nonce、X-Yz-Signature）',
+    'en-US': 'Missing signature headers (X-Yz-App, X-Yz-Timestamp, X-Yz-Nonce, X-Yz-Signature)',
+  },
+  AUTH_HEADER_INVALID: {
+    status: 401,
+    'zh-CN': '接口签名请求头格式错误',
+    'en-US': 'A signature header is malformed',
+  },
+  AUTH_APP_UNKNOWN: { status: 401, 'zh-CN': '接入编号不存在', 'en-US': 'Unknown application' },
+  AUTH_APP_FROZEN: { status: 403, 'zh-CN': '第三方应用已冻结', 'en-US': 'The application is frozen' },
+  AUTH_TIMESTAMP_SKEW: {
+    status: 401,
+    'zh-CN': '请求时间戳与服务器时间相差超过 300 秒',
+    'en-US': 'The request timestamp is more than 300 s from the server clock',
+  },
+  AUTH_NONCE_REPLAY: {
+    status: 401,
+    'zh-CN': '随机数已使用过（重放请求）',
+    'en-US': 'The nonce was used before (replay)',
+  },
+  AUTH_SIGNATURE_INVALID: {
+    status: 401,
+    'zh-CN': '接口签名验证失败',
+    'en-US': 'The request signature does not verify',
+  },
+  AUTH_KEY_REVOKED: {
+    status: 401,
+    'zh-CN': '请求使用了已轮换作废的认证密钥',
+    'en-US': 'The request was signed with a rotated-out key',
+  },
+
+  // Projects and applications
+  PROJECT_NOT_FOUND: { status: 404, 'zh-CN': '项目不存在', 'en-US': 'Project not found' },
+  PROJECT_NUMBER_TAKEN: {
+    status: 409,
+    'zh-CN': '项目编号已存在',
+    'en-US': 'The project number is already in use',
+  },
+  PROJECT_FROZEN: {
+    status: 403,
+    'zh-CN': '项目已冻结，无法进行数据操作',
+    'en-US': 'The project is frozen: data operations are refused',
+  },
+  APP_NOT_FOUND: { status: 404, 'zh-CN': '第三方应用不存在', 'en-US': 'Application not found' },
+  APP_PUBLIC_KEY_INVALID: {
+    status: 400,
+    'zh-CN': '认证公钥不是合法的 SM2 公钥',
+    'en-US': 'The public key is not a valid SM2 public key',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERRORS, code);
+}
+
+/** An error a client may see: a catalogue code, optional detail (shown) and optional internal cause (logged). */
+export class YzError extends Error {
+  override readonly name = 'YzError';
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  /** Shown to the client as `detail`, in addition to the localised title. Never secrets, never stack traces. */
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail === undefined ? ERRORS[code]['en-US'] : `${ERRORS[code]['en-US']}: ${detail}`, options);
+    this.code = code;
+    this.statusCode = ERRORS[code].status;
+    this.detail = detail;
+  }
+}
+
+export function isYzError(e: unknown, code?: ErrorCode): e is YzError {
+  return e instanceof YzError && (code === undefined || e.code === code);
+}
+
+export function message(code: ErrorCode, locale: Locale): string {
+  return ERRORS[code][locale];
+}
+
+/**
+ * Picks zh-CN (the default) or en-US from an Accept-Language header: the highest-weighted tag that is Chinese or
+ * English wins; anything else (or nothing) falls back to zh-CN.
+ */
+export function negotiateLocale(acceptLanguage: string | undefined): Locale {
+  if (!acceptLanguage) return 'zh-CN';
+  let best: { locale: Locale; q: number } | undefined;
+  for (const part of acceptLanguage.split(',')) {
+    const [tagRaw, ...params] = part.trim().split(';');
+    const tag = (tagRaw ?? '').trim().toLowerCase();
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q=([0-9.]+)\s*$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (!Number.isFinite(q) || q <= 0) continue;
+    const locale: Locale | undefined =
+      tag === 'zh' || tag.startsWith('zh-')
+        ? 'zh-CN'
+        : tag === 'en' || tag.startsWith('en-')
+          ? 'en-US'
+          : undefined;
+    if (locale && (best === undefined || q > best.q)) best = { locale, q };
+  }
+  return best?.locale ?? 'zh-CN';
+}
