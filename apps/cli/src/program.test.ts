@@ -133,10 +133,9 @@ describe('yizheng engines / start', () => {
     expect(r.out).toContain('chosen:');
   });
 
-  it('start prints the engine status and help', async () => {
-    const r = await cli('start');
-    expect(r.code).toBe(0);
-    expect(r.out).toContain('SM2 engine');
-    expect(r.out).toContain('sm2');
+  it('start refuses a bad configuration with exit 2 and the code (the server itself: commands/server.test.ts)', async () => {
+    const r = await cli('start', '--port', 'http');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('CONFIG_INVALID');
   });
 });

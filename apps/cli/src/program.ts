@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { GmError } from '@yizheng/gm';
 import { EXIT, UsageError, type Io } from './cli-error.js';
-import { describeEngines, registerEngines } from './commands/engines.js';
+import { registerApp } from './commands/app.js';
+import { registerEngines } from './commands/engines.js';
+import { registerProject } from './commands/project.js';
+import { registerServer } from './commands/server.js';
 import { registerSm2 } from './commands/sm2.js';
 import { registerSm3 } from './commands/sm3.js';
 import { registerSm4 } from './commands/sm4.js';
@@ -16,13 +19,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
 
-  program
-    .command('start')
-    .description('start Yizheng (the evidence server arrives with its issue; for now: status of the crypto engines)')
-    .action(() => {
-      io.out(`Yizheng ${VERSION}\n\n${describeEngines()}\n`);
-      io.out(program.helpInformation());
-    });
+  registerServer(program, io);
+  registerProject(program, io);
+  registerApp(program, io);
   registerEngines(program, io);
   registerSm3(program, io);
   registerSm2(program, io, setExit);

@@ -20,6 +20,7 @@ import { applicationRoutes } from './modules/applications/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { Problem } from './modules/shared-schema.js';
+import { registerApiLog } from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin from './plugins/errors.js';
@@ -136,6 +137,7 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
   await app.register(healthRoutes);
   await app.register(
     async (scope) => {
+      if (config.apiLog) registerApiLog(scope, { now });
       scope.addHook('preValidation', async (request) => scope.verifySignedRequest(request));
       await scope.register(applicationRoutes, { now });
       await scope.register(projectRoutes, { now });

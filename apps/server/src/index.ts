@@ -11,6 +11,7 @@ export {
   type ServerConfig,
 } from './config.js';
 export { isStartupError, StartupError, type StartupErrorCode } from './startup-error.js';
+export { isYzError, YzError, type ErrorCode } from './errors.js';
 export { migrateToLatest, openDatabase, pendingMigrations, type Db } from './db/connect.js';
 export type { ServiceContext } from './context.js';
 export * as projects from './modules/projects/service.js';

@@ -128,3 +128,12 @@ export function signWithOpenssl(
   ]);
   return headers(input.appId, ts, nonce, new Uint8Array(sig));
 }
+
+/** Waits until `check` holds (work done after a response is sent, such as the API log), yielding between tries. */
+export async function eventually(check: () => Promise<boolean>, tries = 500): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error('condition not reached');
+}

@@ -1,0 +1,68 @@
+/**
+ * API log (接口日志): one hash-chained `api_logs` entry per call in the scope it is registered on (the signed
+ * `/api/v1` scope), with the query parameters, the request headers (signature redacted), status, the response
+ * body (bounded) and duration. Switched by `apiLog` in the configuration (第三方日志开关). Written after the
+ * response is sent, so logging never delays or fails a call; a failed write is logged as an error.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { appendToChain } from '../audit/hash-chain.js';
+import { isoTime } from '../context.js';
+import { splitUrl } from '../auth/signing.js';
+
+export const MAX_LOGGED_RESPONSE = 4096;
+const REDACTED_HEADERS = new Set(['x-yz-signature', 'authorization', 'cookie']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    loggedResponse: string | undefined;
+  }
+}
+
+export function redactHeaders(headers: FastifyRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k] = REDACTED_HEADERS.has(k) ? '[redacted]' : Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+export function registerApiLog(scope: FastifyInstance, options: { now(): number }): void {
+  scope.decorateRequest('loggedResponse', undefined);
+  scope.addHook('onSend', (request, _reply, payload) => {
+    if (typeof payload === 'string') request.loggedResponse = payload.slice(0, MAX_LOGGED_RESPONSE);
+    else if (Buffer.isBuffer(payload))
+      request.loggedResponse = payload.subarray(0, MAX_LOGGED_RESPONSE).toString('utf8');
+    return Promise.resolve(payload);
+  });
+  scope.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      const { path, rawQuery } = splitUrl(request.raw.url ?? request.url);
+      let errorCode: string | null = null;
+      if (reply.statusCode >= 400 && request.loggedResponse !== undefined) {
+        const m = /"code":"([A-Z0-9_]+)"/.exec(request.loggedResponse);
+        errorCode = m?.[1] ?? null;
+      }
+      await appendToChain({
+        db: scope.db,
+        table: 'api_logs',
+        entry: {
+          at: isoTime(options.now()),
+          request_id: request.id,
+          app_id: request.appAuth?.appId ?? null,
+          project_id: request.appAuth?.projectId ?? null,
+          method: request.method,
+          path: path.slice(0, 2048),
+          params: JSON.stringify(Object.fromEntries(new URLSearchParams(rawQuery))),
+          headers: JSON.stringify(redactHeaders(request.headers)),
+          status: reply.statusCode,
+          response: request.loggedResponse ?? '',
+          duration_ms: Math.round(reply.elapsedTime),
+          error_code: errorCode,
+        },
+      });
+    } catch (e) {
+      request.log.error({ err: e }, 'API log write failed');
+    }
+  });
+}
