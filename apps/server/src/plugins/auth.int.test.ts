@@ -44,10 +44,14 @@ describe.each(testDialects())('signed application API on %s', (dialect) => {
     testApp(testConfig(tdb.config, tmp.dir), {
       extraSignedRoutes: (scope) => {
         // A stand-in for a data operation (the evidence API comes next): echoes the body it authenticated.
-        scope.post('/test/echo', (request) => {
-          const a = appAuthOf(request);
-          assertProjectActive({ id: a.projectId, status: a.projectStatus });
-          return { body: request.body, raw: request.rawBody?.toString('utf8') ?? null };
+        scope.route({
+          method: ['POST', 'PUT'],
+          url: '/test/echo',
+          handler: (request) => {
+            const a = appAuthOf(request);
+            assertProjectActive({ id: a.projectId, status: a.projectStatus });
+            return { body: request.body, raw: request.rawBody?.toString('utf8') ?? null };
+          },
         });
       },
     });
