@@ -158,3 +158,24 @@ describe('app: rate limit', () => {
     expect(r.headers['retry-after']).toBeDefined();
   });
 });
+
+describe('app: refused starts', () => {
+  it('KEK_INVALID when the KEK file is readable by others; nothing is left open', async () => {
+    const tmp = tempDir();
+    try {
+      const { writeFileSync, chmodSync } = await import('node:fs');
+      writeFileSync(`${tmp.dir}/kek.key`, `${'00'.repeat(16)}\n`);
+      chmodSync(`${tmp.dir}/kek.key`, 0o644);
+      const { isStartupError } = await import('./startup-error.js');
+      let err: unknown;
+      try {
+        await testApp(testConfig({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` }, tmp.dir));
+      } catch (e) {
+        err = e;
+      }
+      expect(isStartupError(err, 'KEK_INVALID')).toBe(true);
+    } finally {
+      tmp.remove();
+    }
+  });
+});

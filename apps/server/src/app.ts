@@ -69,90 +69,109 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.decorate('config', config);
-  await app.register(errorsPlugin);
-  app.addSchema(Problem);
-  await app.register(helmet, { global: true });
-  if (config.rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      errorResponseBuilder: (_req, ctx) => ({
-        statusCode: 429,
-        code: 'RATE_LIMITED',
-        message: `retry in ${ctx.after}`,
-      }),
-    });
-  }
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Yizheng 医证 API',
-        version: VERSION,
-        description:
-          'Signed application API: every /api/v1 call carries X-Yz-App, X-Yz-Timestamp, X-Yz-Nonce and X-Yz-Signature (see README, "Signed application API").',
-      },
-      components: {
-        securitySchemes: {
-          YzApp: { type: 'apiKey', in: 'header', name: 'X-Yz-App', description: '接入编号 (application id)' },
-          YzTimestamp: { type: 'apiKey', in: 'header', name: 'X-Yz-Timestamp', description: 'Unix time, ms' },
-          YzNonce: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'X-Yz-Nonce',
-            description: '16–64 of [A-Za-z0-9_-]',
-          },
-          YzSignature: {
-            type: 'apiKey',
-            in: 'header',
-            name: 'X-Yz-Signature',
-            description: 'base64 DER SM2 signature, ID 1234567812345678',
+  const assemble = async (): Promise<void> => {
+    app.decorate('config', config);
+    await app.register(errorsPlugin);
+    app.addSchema(Problem);
+    await app.register(helmet, { global: true });
+    if (config.rateLimitPerMinute > 0) {
+      await app.register(rateLimit, {
+        max: config.rateLimitPerMinute,
+        timeWindow: 60_000,
+        errorResponseBuilder: (_req, ctx) => ({
+          statusCode: 429,
+          code: 'RATE_LIMITED',
+          message: `retry in ${ctx.after}`,
+        }),
+      });
+    }
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Yizheng 医证 API',
+          version: VERSION,
+          description:
+            'Signed application API: every /api/v1 call carries X-Yz-App, X-Yz-Timestamp, X-Yz-Nonce and X-Yz-Signature (see README, "Signed application API").',
+        },
+        components: {
+          securitySchemes: {
+            YzApp: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'X-Yz-App',
+              description: '接入编号 (application id)',
+            },
+            YzTimestamp: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'X-Yz-Timestamp',
+              description: 'Unix time, ms',
+            },
+            YzNonce: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'X-Yz-Nonce',
+              description: '16–64 of [A-Za-z0-9_-]',
+            },
+            YzSignature: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'X-Yz-Signature',
+              description: 'base64 DER SM2 signature, ID 1234567812345678',
+            },
           },
         },
       },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
-  await app.register(rawBodyPlugin);
-  await app.register(dbPlugin, {
-    database: config.database,
-    migrateOnStart: config.migrateOnStart,
-    ...(options.db ? { open: options.db } : {}),
-  });
-  const { kek, created } = loadOrCreateKek(config.kekFile);
-  if (created)
-    app.log.warn(
-      { file: config.kekFile },
-      'generated a new key-encryption key: back it up, data cannot be read without it',
-    );
-  app.decorate('fieldCrypto', await loadFieldCrypto({ db: app.db, kek, now: now() }));
-  kek.fill(0);
-  await app.register(authPlugin, {
-    now,
-    maxSkewMs: config.auth.maxSkewMs,
-    nonceTtlMs: config.auth.nonceTtlMs,
-  });
-
-  await app.register(healthRoutes);
-  await app.register(
-    async (scope) => {
-      if (config.apiLog) registerApiLog(scope, { now });
-      scope.addHook('preValidation', async (request) => scope.verifySignedRequest(request));
-      await scope.register(applicationRoutes, { now });
-      await scope.register(projectRoutes, { now });
-      if (options.extraSignedRoutes) await options.extraSignedRoutes(scope);
-    },
-    { prefix: '/api/v1' },
-  );
-
-  if (options.jobs !== false) {
-    let jobs: { stop(): Promise<void> } | undefined;
-    app.addHook('onReady', () => {
-      jobs = startJobs([noncePurgeJob({ db: app.db, now })], { log: app.log });
-      return Promise.resolve();
     });
-    app.addHook('onClose', async () => jobs?.stop());
+    await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+    await app.register(rawBodyPlugin);
+    await app.register(dbPlugin, {
+      database: config.database,
+      migrateOnStart: config.migrateOnStart,
+      ...(options.db ? { open: options.db } : {}),
+    });
+    const { kek, created } = loadOrCreateKek(config.kekFile);
+    if (created)
+      app.log.warn(
+        { file: config.kekFile },
+        'generated a new key-encryption key: back it up, data cannot be read without it',
+      );
+    app.decorate('fieldCrypto', await loadFieldCrypto({ db: app.db, kek, now: now() }));
+    kek.fill(0);
+    await app.register(authPlugin, {
+      now,
+      maxSkewMs: config.auth.maxSkewMs,
+      nonceTtlMs: config.auth.nonceTtlMs,
+    });
+
+    await app.register(healthRoutes);
+    await app.register(
+      async (scope) => {
+        if (config.apiLog) registerApiLog(scope, { now });
+        scope.addHook('preValidation', async (request) => scope.verifySignedRequest(request));
+        await scope.register(applicationRoutes, { now });
+        await scope.register(projectRoutes, { now });
+        if (options.extraSignedRoutes) await options.extraSignedRoutes(scope);
+      },
+      { prefix: '/api/v1' },
+    );
+
+    if (options.jobs !== false) {
+      let jobs: { stop(): Promise<void> } | undefined;
+      app.addHook('onReady', () => {
+        jobs = startJobs([noncePurgeJob({ db: app.db, now })], { log: app.log });
+        return Promise.resolve();
+      });
+      app.addHook('onClose', async () => jobs?.stop());
+    }
+  };
+  try {
+    await assemble();
+  } catch (e) {
+    // Leave nothing open (a database pool would keep the process alive after a refused start).
+    await app.close().catch(() => undefined);
+    throw e;
   }
   return app;
 }

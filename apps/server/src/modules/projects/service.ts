@@ -147,7 +147,11 @@ export async function setProjectStatus(options: {
   return Promise.all(projects.map((p) => getProject({ ctx, ref: p.id })));
 }
 
-/** Deletes the project and all its data and configuration, in one transaction. */
+/**
+ * Deletes the project and all its data and configuration, in one transaction. The hash-chained API and operation
+ * logs keep their entries (no one may edit or delete them; removing rows would break the chain): they still name
+ * the deleted project's id, and the deletion itself is logged.
+ */
 export async function deleteProject(options: { ctx: ServiceContext; ref: string }): Promise<Project> {
   const { ctx } = options;
   const project = await getProject(options);
