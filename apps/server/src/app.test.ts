@@ -86,6 +86,12 @@ describe('app: Fastify errors map to stable 4xx codes; 500s hide internals', () 
     app.get('/t/boom', () => {
       throw new Error('secret database password in a stack trace');
     });
+    app.get('/t/http400', () => {
+      throw Object.assign(new Error('some library said 400'), { statusCode: 400 });
+    });
+    app.get('/t/http405', () => {
+      throw Object.assign(new Error('wrong method'), { statusCode: 405 });
+    });
     app.get('/t/yz', () => {
       throw new YzError('PROJECT_FROZEN', 'prj_1');
     });
@@ -124,6 +130,13 @@ describe('app: Fastify errors map to stable 4xx codes; 500s hide internals', () 
     expect(r.statusCode).toBe(415);
     expect(r.json().code).toBe('REQUEST_MEDIA_TYPE_UNSUPPORTED');
   });
+  it('REQUEST_INVALID and METHOD_NOT_ALLOWED for other 4xx errors raised by libraries', async () => {
+    const r = await app.inject('/t/http400');
+    expect(`${r.statusCode} ${r.json().code}`).toBe('400 REQUEST_INVALID');
+    expect(r.body).not.toContain('some library');
+    const m = await app.inject('/t/http405');
+    expect(`${m.statusCode} ${m.json().code}`).toBe('405 METHOD_NOT_ALLOWED');
+  });
   it('catalogue errors keep their code and status', async () => {
     const r = await app.inject('/t/yz');
     expect(r.statusCode).toBe(403);
@@ -159,6 +172,27 @@ describe('app: rate limit', () => {
   });
 });
 
+describe('app: readiness', () => {
+  it('NOT_READY (503) on /readyz when the database stops answering', async () => {
+    const tmp = tempDir();
+    try {
+      const { openMigrated } = await import('./testing/app.js');
+      const db = await openMigrated({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` });
+      const app = await testApp(testConfig({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` }, tmp.dir), {
+        db,
+      });
+      expect((await app.inject('/readyz')).statusCode).toBe(200);
+      await db.close();
+      const r = await app.inject('/readyz');
+      expect(`${r.statusCode} ${r.json().code}`).toBe('503 NOT_READY');
+      expect((await app.inject('/healthz')).statusCode).toBe(200);
+      await app.close();
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
 describe('app: refused starts', () => {
   it('KEK_INVALID when the KEK file is readable by others; nothing is left open', async () => {
     const tmp = tempDir();
@@ -174,6 +208,26 @@ describe('app: refused starts', () => {
         err = e;
       }
       expect(isStartupError(err, 'KEK_INVALID')).toBe(true);
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('DB_MIGRATION_PENDING when migrations are not to run on start and the schema is behind', async () => {
+    const tmp = tempDir();
+    try {
+      const { isStartupError } = await import('./startup-error.js');
+      let err: unknown;
+      try {
+        await testApp(
+          testConfig({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` }, tmp.dir, {
+            migrateOnStart: false,
+          }),
+        );
+      } catch (e) {
+        err = e;
+      }
+      expect(isStartupError(err, 'DB_MIGRATION_PENDING')).toBe(true);
     } finally {
       tmp.remove();
     }

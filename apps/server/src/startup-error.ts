@@ -8,6 +8,8 @@ export type StartupErrorCode =
   | 'DB_DURABILITY_UNSAFE'
   /** The database has migrations this version does not know (a newer Yizheng wrote it). */
   | 'DB_SCHEMA_NEWER'
+  /** Migrations are pending and the configuration says not to run them on start (`yizheng migrate` first). */
+  | 'DB_MIGRATION_PENDING'
   /** A migration failed. */
   | 'DB_MIGRATION_FAILED'
   /** The key-encryption key file is unreadable, malformed or has unsafe permissions. */

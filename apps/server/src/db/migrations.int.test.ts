@@ -117,6 +117,53 @@ describe.each(testDialects())('database on %s', (dialect) => {
   }
 });
 
+describe.each(testDialects())('migration failures on %s', (dialect) => {
+  let tdb: TestDatabase;
+  let db: Db;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(dialect);
+    db = await openDatabase(tdb.config);
+  });
+  afterAll(async () => {
+    await db.close();
+    await tdb.drop();
+  });
+
+  it('DB_MIGRATION_FAILED when a migration cannot run (a table is in the way)', async () => {
+    await db.kysely.schema.createTable('operation_logs').addColumn('x', 'integer').execute();
+    let err: unknown;
+    try {
+      await migrateToLatest(db.kysely);
+    } catch (e) {
+      err = e;
+    }
+    expect(isStartupError(err, 'DB_MIGRATION_FAILED')).toBe(true);
+    expect((err as Error).message).toContain('0001-init');
+  });
+
+  it('DB_SCHEMA_NEWER when the database has a migration this version does not know', async () => {
+    // A fresh database: SQLite and MySQL DDL is not transactional, the failed one above is half-migrated.
+    const fresh = await createTestDatabase(dialect);
+    const db2 = await openDatabase(fresh.config);
+    try {
+      await migrateToLatest(db2.kysely);
+      await sql`INSERT INTO kysely_migration (name, timestamp) VALUES ('9999-future', '2030-01-01T00:00:00.000Z')`.execute(
+        db2.kysely,
+      );
+      let err: unknown;
+      try {
+        await migrateToLatest(db2.kysely);
+      } catch (e) {
+        err = e;
+      }
+      expect(isStartupError(err, 'DB_SCHEMA_NEWER')).toBe(true);
+    } finally {
+      await db2.close();
+      await fresh.drop();
+    }
+  });
+});
+
 describe('unreachable databases', () => {
   it.each([
     [{ dialect: 'postgres' as const, url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1 }],

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { DatabaseConfig } from '../config.js';
-import { migrateToLatest, openDatabase, type Db, type Dialect } from '../db/connect.js';
+import { migrateToLatest, openDatabase, pendingMigrations, type Db, type Dialect } from '../db/connect.js';
+import { StartupError } from '../startup-error.js';
 import type { Database } from '../db/schema.js';
 
 declare module 'fastify' {
@@ -30,6 +31,14 @@ async function dbPlugin(app: FastifyInstance, options: DbPluginOptions): Promise
   if (options.migrateOnStart) {
     const applied = await migrateToLatest(db.kysely);
     if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
+  } else {
+    const pending = await pendingMigrations(db.kysely);
+    if (pending.length > 0) {
+      throw new StartupError(
+        'DB_MIGRATION_PENDING',
+        `pending migrations ${pending.join(', ')}: run \`yizheng migrate\``,
+      );
+    }
   }
   app.decorate('db', db.kysely);
   app.decorate('dbDialect', db.dialect);
