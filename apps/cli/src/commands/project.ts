@@ -18,6 +18,11 @@ function table(list: readonly Project[]): string {
   );
 }
 
+function fileStorage(v: string | undefined): 'local' | 'database' | undefined {
+  if (v === undefined || v === 'local' || v === 'database') return v;
+  throw new UsageError('--file-storage must be local or database');
+}
+
 function status(v: string | undefined): 'active' | 'frozen' | undefined {
   if (v === undefined || v === 'active' || v === 'frozen') return v;
   throw new UsageError('--status must be active or frozen');
@@ -36,15 +41,22 @@ export function registerProject(program: Command, io: Io): void {
     .description('create a project')
     .requiredOption('--number <number>', '项目编号 (unique)')
     .requiredOption('--name <name>', '项目名称')
+    .option(
+      '--file-storage <where>',
+      '电子文件存储方式: local (content-addressed directory, default) or database',
+    )
     .option(...dataDirOption)
     .option('--json', 'print JSON')
-    .action(async (o: { number: string; name: string; dataDir?: string; json?: boolean }) => {
-      const p = await withServices(o, (ctx) =>
-        projects.createProject({ ctx, number: o.number, name: o.name }),
-      );
-      if (o.json) json(p);
-      else io.out(`created project ${p.id} (${p.number} ${p.name})\n`);
-    });
+    .action(
+      async (o: { number: string; name: string; fileStorage?: string; dataDir?: string; json?: boolean }) => {
+        const storage = fileStorage(o.fileStorage);
+        const p = await withServices(o, (ctx) =>
+          projects.createProject({ ctx, number: o.number, name: o.name, fileStorage: storage }),
+        );
+        if (o.json) json(p);
+        else io.out(`created project ${p.id} (${p.number} ${p.name})\n`);
+      },
+    );
 
   cmd
     .command('list')
@@ -75,17 +87,25 @@ export function registerProject(program: Command, io: Io): void {
 
   cmd
     .command('update')
-    .description('change a project number or name')
+    .description('change a project number, name or file storage')
     .argument('<project>', 'project id or number')
     .option('--number <number>', 'new number')
     .option('--name <name>', 'new name')
+    .option('--file-storage <where>', 'local or database (for files stored from now on)')
     .option(...dataDirOption)
-    .action(async (ref: string, o: { number?: string; name?: string; dataDir?: string }) => {
-      if (o.number === undefined && o.name === undefined) throw new UsageError('give --number and/or --name');
-      json(
-        await withServices(o, (ctx) => projects.updateProject({ ctx, ref, number: o.number, name: o.name })),
-      );
-    });
+    .action(
+      async (ref: string, o: { number?: string; name?: string; fileStorage?: string; dataDir?: string }) => {
+        if (o.number === undefined && o.name === undefined && o.fileStorage === undefined) {
+          throw new UsageError('give --number, --name and/or --file-storage');
+        }
+        const storage = fileStorage(o.fileStorage);
+        json(
+          await withServices(o, (ctx) =>
+            projects.updateProject({ ctx, ref, number: o.number, name: o.name, fileStorage: storage }),
+          ),
+        );
+      },
+    );
 
   for (const [name, st, what] of [
     ['freeze', 'frozen', '冻结: data operations are refused'],

@@ -32,14 +32,38 @@ const d = ['--data-dir', dataDir];
 
 describe('yizheng migrate / project / app', () => {
   it('migrate creates the SQLite database under the data dir, then reports it up to date', async () => {
-    expect(await cli('migrate', ...d)).toMatchObject({ code: 0, out: 'applied: 0001-init\n' });
+    expect(await cli('migrate', ...d)).toMatchObject({
+      code: 0,
+      out: 'applied: 0001-init, 0002-file-store\n',
+    });
     expect(existsSync(join(dataDir, 'yizheng.db'))).toBe(true);
     expect(await cli('migrate', ...d)).toMatchObject({ code: 0, out: 'database schema is up to date\n' });
   });
 
   it('project create / list / freeze / unfreeze; duplicates and unknown projects exit 2 with their code', async () => {
     expect((await cli('project', 'create', '--number', 'XN-01', '--name', '心内科', ...d)).code).toBe(0);
-    expect((await cli('project', 'create', '--number', 'TMP', '--name', '临时', ...d)).code).toBe(0);
+    expect(
+      (
+        await cli(
+          'project',
+          'create',
+          '--number',
+          'TMP',
+          '--name',
+          '临时',
+          '--file-storage',
+          'database',
+          ...d,
+        )
+      ).code,
+    ).toBe(0);
+    expect(JSON.parse((await cli('project', 'show', 'TMP', ...d)).out).fileStorage).toBe('database');
+    expect((await cli('project', 'update', 'TMP', '--file-storage', 'local', ...d)).out).toContain(
+      '"fileStorage": "local"',
+    );
+    expect(
+      (await cli('project', 'create', '--number', 'X', '--name', 'x', '--file-storage', 's3', ...d)).code,
+    ).toBe(2);
     const dup = await cli('project', 'create', '--number', 'XN-01', '--name', 'again', ...d);
     expect(dup.code).toBe(2);
     expect(dup.err).toContain('PROJECT_NUMBER_TAKEN');

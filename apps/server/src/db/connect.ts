@@ -92,7 +92,10 @@ function openSqlite(file: string): Kysely<Database> {
 }
 
 /** Opens, checks reachability and durability. Throws {@link StartupError} and leaves nothing open on failure. */
-export async function openDatabase(config: DatabaseConfig): Promise<Db> {
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: { onPoolError?: (e: Error) => void } = {},
+): Promise<Db> {
   let kysely: Kysely<Database>;
   const warnings: string[] = [];
   switch (config.dialect) {
@@ -106,6 +109,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Db> {
       break;
     case 'postgres': {
       const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
+      // An idle client whose connection dies (server restart, admin termination) is discarded by the pool and
+      // the next query reconnects; without a listener the 'error' event would crash the process.
+      pool.on('error', (e) => options.onPoolError?.(e));
       kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       try {
         const fsync = await sql<{ fsync: string }>`SHOW fsync`.execute(kysely);

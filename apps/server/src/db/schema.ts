@@ -11,6 +11,8 @@ import type { ColumnType, Generated } from 'kysely';
 export type BigIntColumn = ColumnType<number | string, number, number>;
 
 export type ProjectStatus = 'active' | 'frozen';
+/** Where a project's evidence files go: a content-addressed directory, or the database (small files). */
+export type FileStorage = 'local' | 'database';
 export type ApplicationStatus = 'active' | 'frozen';
 
 export interface ProjectsTable {
@@ -19,8 +21,18 @@ export interface ProjectsTable {
   number: string;
   name: string;
   status: ProjectStatus;
+  /** Default 'local'. */
+  file_storage: ColumnType<FileStorage, FileStorage | undefined, FileStorage>;
   created_at: string;
   updated_at: string;
+}
+
+/** Files stored in the database, by SM3 of their content. */
+export interface FileBlobsTable {
+  sm3: string;
+  size: BigIntColumn;
+  content: Uint8Array;
+  created_at: string;
 }
 
 export interface ApplicationsTable {
@@ -107,6 +119,7 @@ export interface Database {
   api_logs: ApiLogsTable;
   operation_logs: OperationLogsTable;
   key_store: KeyStoreTable;
+  file_blobs: FileBlobsTable;
 }
 
 /** Generated is re-exported for future tables with database-assigned keys. */

@@ -25,7 +25,13 @@ export interface DbPluginOptions {
 }
 
 async function dbPlugin(app: FastifyInstance, options: DbPluginOptions): Promise<void> {
-  const db = options.open ?? (await openDatabase(options.database));
+  const db =
+    options.open ??
+    (await openDatabase(options.database, {
+      onPoolError: (e) => {
+        app.log.warn({ err: e }, 'database connection lost (the pool reconnects)');
+      },
+    }));
   for (const w of db.warnings) app.log.warn({ dialect: db.dialect }, w);
   if (options.open === undefined) app.addHook('onClose', () => db.close());
   if (options.migrateOnStart) {

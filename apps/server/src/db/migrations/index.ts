@@ -4,9 +4,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import { init } from './0001-init.js';
+import { fileStore } from './0002-file-store.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
+  '0002-file-store': fileStore,
 };
 
 export const migrationProvider: MigrationProvider = {

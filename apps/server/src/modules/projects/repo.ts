@@ -35,7 +35,7 @@ export function listProjects(db: Kysely<Database>, filter: ProjectFilter): Promi
 export async function updateProject(
   db: Kysely<Database>,
   id: string,
-  changes: Partial<Pick<ProjectRow, 'number' | 'name' | 'status'>> & { updated_at: string },
+  changes: Partial<Pick<ProjectRow, 'number' | 'name' | 'status' | 'file_storage'>> & { updated_at: string },
 ): Promise<number> {
   const r = await db.updateTable('projects').set(changes).where('id', '=', id).executeTakeFirst();
   return Number(r.numUpdatedRows);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { appendToChain } from '../../audit/hash-chain.js';
 import { isoTime, type ServiceContext } from '../../context.js';
 import { isUniqueViolation } from '../../db/connect.js';
-import type { ProjectStatus } from '../../db/schema.js';
+import type { FileStorage, ProjectStatus } from '../../db/schema.js';
 import { YzError } from '../../errors.js';
 import * as repo from './repo.js';
 
@@ -16,6 +16,8 @@ export interface Project {
   number: string;
   name: string;
   status: ProjectStatus;
+  /** Where its evidence files are stored. */
+  fileStorage: FileStorage;
   createdAt: string;
   updatedAt: string;
 }
@@ -26,6 +28,7 @@ function toProject(r: repo.ProjectRow): Project {
     number: r.number,
     name: r.name,
     status: r.status,
+    fileStorage: r.file_storage,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -60,6 +63,7 @@ export async function createProject(options: {
   ctx: ServiceContext;
   number: string;
   name: string;
+  fileStorage?: FileStorage | undefined;
 }): Promise<Project> {
   const { ctx } = options;
   const at = isoTime(ctx.now());
@@ -68,6 +72,7 @@ export async function createProject(options: {
     number: options.number,
     name: options.name,
     status: 'active',
+    file_storage: options.fileStorage ?? 'local',
     created_at: at,
     updated_at: at,
   };
@@ -105,18 +110,24 @@ export async function updateProject(options: {
   ref: string;
   number?: string | undefined;
   name?: string | undefined;
+  fileStorage?: FileStorage | undefined;
 }): Promise<Project> {
   const { ctx } = options;
   const current = await getProject(options);
   const changes = {
     ...(options.number !== undefined ? { number: options.number } : {}),
     ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.fileStorage !== undefined ? { file_storage: options.fileStorage } : {}),
     updated_at: isoTime(ctx.now()),
   };
   try {
     await ctx.db.transaction().execute(async (db) => {
       await repo.updateProject(db, current.id, changes);
-      await log({ ...ctx, db }, 'project.update', current, { number: options.number, name: options.name });
+      await log({ ...ctx, db }, 'project.update', current, {
+        number: options.number,
+        name: options.name,
+        fileStorage: options.fileStorage,
+      });
     });
   } catch (e) {
     if (isUniqueViolation(e) && options.number !== undefined)
