@@ -52,25 +52,26 @@ export interface AuthPluginOptions {
 /** How many rotated-out keys are tried to tell AUTH_KEY_REVOKED from AUTH_SIGNATURE_INVALID. */
 const REVOKED_KEYS_TRIED = 5;
 
-/** Parsed public keys, by SPKI base64 (parsing a point costs more than the lookup). */
-const keyCache = new Map<string, Sm2PublicKey>();
-function publicKey(spkiBase64: string): Sm2PublicKey {
-  let k = keyCache.get(spkiBase64);
-  if (k === undefined) {
-    k = sm2.importPublicKey(new Uint8Array(Buffer.from(spkiBase64, 'base64')));
-    if (keyCache.size > 10_000) keyCache.clear();
-    keyCache.set(spkiBase64, k);
-  }
-  return k;
-}
-
-function verifies(spkiBase64: string, message: Uint8Array, signature: Uint8Array): boolean {
-  try {
-    return sm2.verify(publicKey(spkiBase64), message, signature, { id: SIGNATURE_USER_ID });
-  } catch (e) {
-    if (isGmError(e)) return false;
-    throw e;
-  }
+/** Verifies with parsed public keys cached by SPKI (parsing a point costs more than the lookup); one per app. */
+function createVerifier(): (spkiBase64: string, message: Uint8Array, signature: Uint8Array) => boolean {
+  const keyCache = new Map<string, Sm2PublicKey>();
+  const publicKey = (spkiBase64: string): Sm2PublicKey => {
+    let k = keyCache.get(spkiBase64);
+    if (k === undefined) {
+      k = sm2.importPublicKey(new Uint8Array(Buffer.from(spkiBase64, 'base64')));
+      if (keyCache.size > 10_000) keyCache.clear();
+      keyCache.set(spkiBase64, k);
+    }
+    return k;
+  };
+  return (spkiBase64, message, signature) => {
+    try {
+      return sm2.verify(publicKey(spkiBase64), message, signature, { id: SIGNATURE_USER_ID });
+    } catch (e) {
+      if (isGmError(e)) return false;
+      throw e;
+    }
+  };
 }
 
 export async function rememberNonce(
@@ -90,6 +91,7 @@ export async function rememberNonce(
 
 function authPlugin(app: FastifyInstance, options: AuthPluginOptions): void {
   app.decorateRequest('appAuth', undefined);
+  const verifies = createVerifier();
   app.decorate('verifySignedRequest', async (request: FastifyRequest): Promise<void> => {
     const h = parseSignedHeaders(request.headers);
     const subject = await findAuthSubject(app.db, h.appId);
