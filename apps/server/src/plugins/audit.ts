@@ -35,7 +35,15 @@ export function registerApiLog(scope: FastifyInstance, options: { now(): number 
       request.loggedResponse = payload.subarray(0, MAX_LOGGED_RESPONSE).toString('utf8');
     return Promise.resolve(payload);
   });
+  // One writer per process: appends are queued instead of racing for the next sequence number (other processes
+  // still race, and the loser retries inside appendToChain).
+  let queue: Promise<unknown> = Promise.resolve();
   scope.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const write = queue.then(() => writeEntry(request, reply));
+    queue = write;
+    await write;
+  });
+  const writeEntry = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     try {
       const { path, rawQuery } = splitUrl(request.raw.url ?? request.url);
       let errorCode: string | null = null;
@@ -64,5 +72,5 @@ export function registerApiLog(scope: FastifyInstance, options: { now(): number 
     } catch (e) {
       request.log.error({ err: e }, 'API log write failed');
     }
-  });
+  };
 }
