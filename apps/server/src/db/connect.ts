@@ -12,7 +12,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  MysqlDialect,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+} from 'kysely';
 import mysql from 'mysql2';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
@@ -71,6 +84,41 @@ function unreachable(config: DatabaseConfig, e: unknown): StartupError {
   );
 }
 
+/**
+ * SQLite transactions start with BEGIN IMMEDIATE: they take the write lock up front (waiting up to busy_timeout)
+ * instead of failing with SQLITE_BUSY when a read transaction must upgrade while another process (the CLI next to
+ * a running server) writes.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+/**
+ * SQLite has transactional DDL: migrations run in one (immediate) transaction, which also serialises two processes
+ * migrating the same file (Kysely's SQLite migration lock is a no-op) and leaves no half-applied migration.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
 function openSqlite(file: string): Kysely<Database> {
   mkdirSync(dirname(file), { recursive: true });
   const raw = new SqliteDatabase(file);
@@ -88,7 +136,7 @@ function openSqlite(file: string): Kysely<Database> {
       `SQLite ${file}: journal_mode=${mode}, synchronous=${sync}, foreign_keys=${fk} (need wal, 2, 1)`,
     );
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: raw }) });
 }
 
 /** Opens, checks reachability and durability. Throws {@link StartupError} and leaves nothing open on failure. */

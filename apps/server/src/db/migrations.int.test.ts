@@ -142,7 +142,7 @@ describe.each(testDialects())('migration failures on %s', (dialect) => {
   });
 
   it('DB_SCHEMA_NEWER when the database has a migration this version does not know', async () => {
-    // A fresh database: SQLite and MySQL DDL is not transactional, the failed one above is half-migrated.
+    // A fresh database: MySQL DDL is not transactional, the failed one above is half-migrated there.
     const fresh = await createTestDatabase(dialect);
     const db2 = await openDatabase(fresh.config);
     try {
