@@ -8,7 +8,7 @@ describe('app: errors, health, OpenAPI', () => {
   const tmp = tempDir();
   let app: FastifyInstance;
   beforeAll(async () => {
-    const config = testConfig({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` }, tmp.dir, {
+    const config = testConfig({ dialect: 'sqlite', file: `${tmp.dir}/data/yizheng.db` }, tmp.dir, {
       bodyLimit: 1024,
     });
     app = await testApp(config);
@@ -27,6 +27,7 @@ describe('app: errors, health, OpenAPI', () => {
 
   it('generated the KEK with mode 0600 and stores no data key in clear', async () => {
     expect(statSync(`${tmp.dir}/kek.key`).mode & 0o777).toBe(0o600);
+    expect(statSync(`${tmp.dir}/data`).mode & 0o777).toBe(0o700);
     const keys = await app.db.selectFrom('key_store').selectAll().execute();
     expect(keys.map((k) => k.name).sort()).toEqual(['field-enc-v1', 'field-index-v1']);
   });

@@ -120,7 +120,8 @@ class ImmediateSqliteDialect extends SqliteDialect {
 }
 
 function openSqlite(file: string): Kysely<Database> {
-  mkdirSync(dirname(file), { recursive: true });
+  // The data directory holds patient data and the KEK: owner only.
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const raw = new SqliteDatabase(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
