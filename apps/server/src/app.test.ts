@@ -49,6 +49,9 @@ describe('app: errors, health, OpenAPI', () => {
     expect([200, 302]).toContain(ui.statusCode);
     const page = await app.inject(ui.statusCode === 302 ? String(ui.headers.location) : '/api/docs');
     expect(page.statusCode).toBe(200);
+    const asset = await app.inject('/api/docs/static/swagger-initializer.js');
+    expect(asset.statusCode).toBe(200);
+    expect(String(asset.headers['content-security-policy'])).not.toContain('upgrade-insecure-requests');
   });
 
   it('NOT_FOUND as problem+json, zh-CN by default, en-US on request, request id as instance', async () => {

@@ -73,7 +73,12 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     app.decorate('config', config);
     await app.register(errorsPlugin);
     app.addSchema(Problem);
-    await app.register(helmet, { global: true });
+    // No upgrade-insecure-requests: on-premises deployments are often plain HTTP on the hospital intranet (or TLS
+    // terminated in front), and the upgrade would break the docs UI and console there.
+    await app.register(helmet, {
+      global: true,
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    });
     if (config.rateLimitPerMinute > 0) {
       await app.register(rateLimit, {
         max: config.rateLimitPerMinute,
@@ -124,7 +129,13 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
         },
       },
     });
-    await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+    await app.register(swaggerUi, {
+      routePrefix: '/api/docs',
+      // Helmet's defaults without upgrade-insecure-requests and without third-party hosts (offline deployments).
+      staticCSP:
+        "default-src 'self'; base-uri 'self'; font-src 'self' data:; frame-ancestors 'self'; img-src 'self' data:; " +
+        "object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' https:",
+    });
     await app.register(rawBodyPlugin);
     await app.register(dbPlugin, {
       database: config.database,
