@@ -13,6 +13,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { loadOrCreateKek } from './crypto/kek.js';
 import { loadFieldCrypto, type FieldCrypto } from './crypto/field-crypto.js';
+import { loadPlatformKey, type PlatformKey } from './crypto/platform-key.js';
 import type { Db } from './db/connect.js';
 import { startJobs } from './jobs/job.js';
 import { noncePurgeJob } from './jobs/nonce-purge.js';
@@ -32,6 +33,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: ServerConfig;
     fieldCrypto: FieldCrypto;
+    /** Signs receipts and checkpoints (next: the evidence API and the log sequencer). */
+    platformKey: PlatformKey;
   }
 }
 
@@ -149,6 +152,7 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
         'generated a new key-encryption key: back it up, data cannot be read without it',
       );
     app.decorate('fieldCrypto', await loadFieldCrypto({ db: app.db, kek, now: now() }));
+    app.decorate('platformKey', await loadPlatformKey({ db: app.db, kek, now: now() }));
     kek.fill(0);
     await app.register(authPlugin, {
       now,
