@@ -109,6 +109,14 @@ describe.each(testDialects())('signed application API on %s', (dialect) => {
     expect(r.json()).toEqual({ body: { 患者: '张三', n: 1 }, raw: post.body });
   });
 
+  it('PATH and query are signed as sent: percent-encoding is not decoded, and decoding it breaks the signature', async () => {
+    const url = '/api/v1/ping?patient=%E5%BC%A0%E4%B8%89&q=a%20b&q=a+b';
+    expect((await gm({ method: 'GET', url })).statusCode).toBe(200);
+    const h = signWithGm(key, { appId, method: 'GET', url: '/api/v1/ping?patient=张三&q=a b&q=a+b' });
+    const r = await app.inject({ url, headers: h });
+    expect(`${r.statusCode} ${r.json().code}`).toBe('401 AUTH_SIGNATURE_INVALID');
+  });
+
   it('GET /api/v1/project and /api/v1/application describe the caller', async () => {
     expect((await gm({ method: 'GET', url: '/api/v1/project' })).json()).toMatchObject({
       id: projectId,
