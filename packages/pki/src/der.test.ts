@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Certificate } from '@peculiar/asn1-x509';
+import { describe, expect, it } from 'vitest';
+import { childrenOf, fromPem, parseDer, scanDer, toPem } from './der.js';
+import { isPkiError, type PkiErrorCode } from './errors.js';
+
+const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+
+function codeOf(f: () => unknown): PkiErrorCode | 'no error' | 'untyped' {
+  try {
+    f();
+    return 'no error';
+  } catch (e) {
+    return isPkiError(e) ? e.code : 'untyped';
+  }
+}
+
+describe('scanDer', () => {
+  it('accepts well-formed DER and locates the top element', () => {
+    const t = scanDer(hex('30 06 02 01 01 01 01 ff'));
+    expect(t).toMatchObject({ tagNumber: 16, constructed: true, start: 0, valueStart: 2, end: 8 });
+  });
+
+  it.each([
+    ['truncated', '30 05 02 01 01'],
+    ['trailing bytes', '02 01 01 00'],
+    ['non-minimal length', '02 81 01 01'],
+    ['leading-zero length', '02 82 00 01 01'],
+    ['non-minimal INTEGER', '02 02 00 01'],
+    ['non-minimal negative INTEGER', '02 02 ff 80'],
+    ['BOOLEAN not 00/FF', '01 01 01'],
+    ['indefinite length in DER', '30 80 02 01 01 00 00'],
+    ['constructed OCTET STRING in DER', '24 03 04 01 00'],
+    ['non-minimal OID arc', '06 03 2a 80 01'],
+    ['truncated OID arc', '06 02 2a 81'],
+    ['reserved length octet', '30 ff'],
+    ['empty input', ''],
+  ])('%s → PKI_ASN1_INVALID', (_name, input) => {
+    expect(codeOf(() => scanDer(hex(input)))).toBe('PKI_ASN1_INVALID');
+  });
+
+  it('a 64 MiB length field in a small buffer fails at once', () => {
+    const t0 = performance.now();
+    expect(codeOf(() => scanDer(hex('30 84 04 00 00 00 02 01 01')))).toBe('PKI_ASN1_INVALID');
+    expect(performance.now() - t0).toBeLessThan(50);
+  });
+
+  it('a 10,000-deep nested input is refused with PKI_DEPTH_LIMIT quickly', () => {
+    // 10,000 nested SEQUENCEs with indefinite length: header 30 80, then 00 00 at each level.
+    const depth = 10_000;
+    const buf = new Uint8Array(depth * 4);
+    for (let i = 0; i < depth; i++) {
+      buf[2 * i] = 0x30;
+      buf[2 * i + 1] = 0x80;
+    }
+    const t0 = performance.now();
+    expect(codeOf(() => scanDer(buf, { mode: 'ber' }))).toBe('PKI_DEPTH_LIMIT');
+    // definite lengths too: 30 82 xx xx ... nested
+    let inner = hex('05 00');
+    for (let i = 0; i < depth; i++) {
+      const n = inner.length;
+      const head =
+        n < 0x80
+          ? [0x30, n]
+          : n < 0x100
+            ? [0x30, 0x81, n]
+            : n < 0x10000
+              ? [0x30, 0x82, n >> 8, n & 0xff]
+              : [0x30, 0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+      const next = new Uint8Array(head.length + n);
+      next.set(head);
+      next.set(inner, head.length);
+      inner = next;
+    }
+    expect(codeOf(() => scanDer(inner))).toBe('PKI_DEPTH_LIMIT');
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('enforces the size limit', () => {
+    expect(codeOf(() => scanDer(hex('04 03 01 02 03'), { maxSize: 4 }))).toBe('PKI_SIZE_LIMIT');
+  });
+
+  it('accepts BER in ber mode and finds the end of indefinite lengths', () => {
+    const t = scanDer(hex('30 80 24 80 04 01 aa 00 00 00 00'), { mode: 'ber' });
+    expect(t.end).toBe(11);
+    const kids = childrenOf(
+      hex('30 80 24 80 04 01 aa 00 00 02 01 05 00 00'),
+      scanDer(hex('30 80 24 80 04 01 aa 00 00 02 01 05 00 00'), { mode: 'ber' }),
+    );
+    expect(kids.map((k) => [k.tagByte, k.start, k.end])).toEqual([
+      [0x24, 2, 9],
+      [0x02, 9, 12],
+    ]);
+  });
+
+  it('OID arcs ≥ 2^32 are structurally valid and parse without an untyped error', () => {
+    // 1.2.4294967296 (2^32) and a 2^70 arc
+    expect(() => scanDer(hex('06 06 2a 90 80 80 80 00'))).not.toThrow();
+    expect(() => scanDer(hex('06 0b 2a 81 80 80 80 80 80 80 80 80 00'))).not.toThrow();
+  });
+
+  it('non-minimal DER inside a signature value (ECDSA-Sig-Value) is refused', () => {
+    expect(codeOf(() => scanDer(hex('30 07 02 02 00 01 02 01 01')))).toBe('PKI_ASN1_INVALID');
+  });
+});
+
+describe('parseDer and PEM', () => {
+  it('parses an openssl-made certificate, PEM and DER alike, and refuses trailing garbage', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pki-der-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+        '-subj',
+        '/CN=测试/O=医证',
+        '-utf8',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const pem = readFileSync(join(dir, 'c.pem'), 'utf8');
+    const der = fromPem(pem, 'CERTIFICATE');
+    const cert = parseDer(der, Certificate);
+    expect(cert.tbsCertificate.version).toBe(2);
+    expect(fromPem(toPem(der, 'CERTIFICATE'))).toEqual(der);
+    const garbage = new Uint8Array(der.length + 3);
+    garbage.set(der);
+    expect(codeOf(() => parseDer(garbage, Certificate))).toBe('PKI_ASN1_INVALID');
+    expect(codeOf(() => fromPem('-----BEGIN X-----\n@@@\n-----END X-----'))).toBe('PKI_ASN1_INVALID');
+    expect(codeOf(() => fromPem(pem, 'CRL'))).toBe('PKI_ASN1_INVALID');
+  });
+
+  it('a structurally valid value of the wrong shape is PKI_ASN1_INVALID, not a TypeError', () => {
+    expect(codeOf(() => parseDer(hex('30 03 02 01 01'), Certificate))).toBe('PKI_ASN1_INVALID');
+  });
+});
