@@ -16,3 +16,17 @@ export {
   type DerLimits,
   type Tlv,
 } from './der.js';
+export {
+  DIGEST_OID,
+  OID,
+  digest,
+  digestName,
+  keyKind,
+  verifySignature,
+  type AlgorithmPolicy,
+  type DigestName,
+  type KeyKind,
+  type SignatureInput,
+  type Sm2Provider,
+} from './algorithms.js';
+export { gmSm2Provider } from './sm2.js';
