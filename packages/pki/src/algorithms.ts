@@ -139,6 +139,16 @@ function nodeKey(spki: Uint8Array): KeyObject {
   }
 }
 
+export function isKnownSignatureAlgorithm(algorithm: string): boolean {
+  return SIGNATURE_BY_OID.has(algorithm);
+}
+
+/** Whether `spki` is a key of the kind `algorithm` needs (false for unknown algorithms). */
+export function fitsKey(algorithm: string, spki: Uint8Array): boolean {
+  const sig = SIGNATURE_BY_OID.get(algorithm);
+  return sig !== undefined && sig.keys.includes(keyKind(spki));
+}
+
 export interface SignatureInput {
   /** signatureAlgorithm OID (certificate, CRL, SignerInfo). */
   readonly algorithm: string;

@@ -21,6 +21,8 @@ export {
   OID,
   digest,
   digestName,
+  fitsKey,
+  isKnownSignatureAlgorithm,
   keyKind,
   verifySignature,
   type AlgorithmPolicy,
@@ -30,3 +32,13 @@ export {
   type Sm2Provider,
 } from './algorithms.js';
 export { gmSm2Provider } from './sm2.js';
+export {
+  checkValidity,
+  isIssuerName,
+  isSelfIssued,
+  isSignedBy,
+  nameToString,
+  parseCertificate,
+  type ParsedCertificate,
+} from './certificate.js';
+export { EKU, KEY_USAGE, buildChain, verifyChain, type ChainOptions, type ChainResult } from './chain.js';
