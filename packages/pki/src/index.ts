@@ -42,3 +42,4 @@ export {
   type ParsedCertificate,
 } from './certificate.js';
 export { EKU, KEY_USAGE, buildChain, verifyChain, type ChainOptions, type ChainResult } from './chain.js';
+export { verifyRawSignature, type RawSignatureInput } from './raw-signature.js';
