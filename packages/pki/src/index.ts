@@ -43,3 +43,4 @@ export {
 } from './certificate.js';
 export { EKU, KEY_USAGE, buildChain, verifyChain, type ChainOptions, type ChainResult } from './chain.js';
 export { verifyRawSignature, type RawSignatureInput } from './raw-signature.js';
+export { checkRevocation, parseCrl, revocationOf, verifyCrl, type ParsedCrl } from './crl.js';
