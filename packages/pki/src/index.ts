@@ -44,3 +44,14 @@ export {
 export { EKU, KEY_USAGE, buildChain, verifyChain, type ChainOptions, type ChainResult } from './chain.js';
 export { verifyRawSignature, type RawSignatureInput } from './raw-signature.js';
 export { checkRevocation, parseCrl, revocationOf, verifyCrl, type ParsedCrl } from './crl.js';
+export {
+  CMS_OID,
+  findSignerCertificate,
+  parseSignedData,
+  verifySignedData,
+  type ParsedSignedData,
+  type ParsedSignerInfo,
+  type SignedDataResult,
+  type SignerResult,
+  type VerifySignedDataOptions,
+} from './signed-data.js';
