@@ -1,0 +1,101 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCertificate } from './certificate.js';
+import { parseCrl } from './crl.js';
+import { fromPem } from './der.js';
+import { isPkiError } from './errors.js';
+import { verifySignedData } from './signed-data.js';
+
+// Deterministic single-byte mutations of real openssl artefacts: every failure must be a typed PkiError.
+const dir = mkdtempSync(join(tmpdir(), 'pki-mut-'));
+const p = (f: string): string => join(dir, f);
+const openssl = (...args: string[]): void => {
+  execFileSync('openssl', args, { stdio: 'ignore' });
+};
+writeFileSync(p('data'), 'mutation');
+openssl(
+  'req',
+  '-x509',
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  p('k.pem'),
+  '-out',
+  p('c.pem'),
+  '-subj',
+  '/CN=变异/O=医证',
+  '-utf8',
+  '-days',
+  '30',
+);
+openssl(
+  'cms',
+  '-sign',
+  '-binary',
+  '-nodetach',
+  '-in',
+  p('data'),
+  '-signer',
+  p('c.pem'),
+  '-inkey',
+  p('k.pem'),
+  '-outform',
+  'DER',
+  '-out',
+  p('s.der'),
+);
+const cert = fromPem(readFileSync(p('c.pem'), 'utf8'));
+  readFileSync(p('c.pem')).length
+    ? Buffer.from(readFileSync(p('c.pem'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64')
+    : [],
+);
+const cms = new Uint8Array(readFileSync(p('s.der')));
+
+function* mutations(bytes: Uint8Array): Generator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i++) {
+    for (const x of [0x01, 0x80, 0xff]) {
+      const m = Uint8Array.from(bytes);
+      m[i] = (m[i] ?? 0) ^ x;
+      yield m;
+    }
+  }
+  for (let n = 1; n < bytes.length; n += 7) yield bytes.subarray(0, n);
+}
+
+describe('mutated inputs only ever produce typed errors', () => {
+  it('certificate', () => {
+    for (const m of mutations(cert)) {
+      try {
+        parseCertificate(m);
+      } catch (e) {
+        if (!isPkiError(e)) throw e;
+      }
+    }
+  });
+
+  it('CMS SignedData (verifySignedData never throws)', () => {
+    let invalid = 0;
+    for (const m of mutations(cms)) {
+      const r = verifySignedData(m);
+      if (!r.valid) invalid++;
+      for (const f of r.failures) expect(f.code).toMatch(/^PKI_/);
+    }
+    expect(invalid).toBeGreaterThan(0);
+  });
+
+  it('CRL parser on mutated certificate bytes', () => {
+    for (const m of mutations(cert)) {
+      try {
+        parseCrl(m);
+      } catch (e) {
+        if (!isPkiError(e)) throw e;
+      }
+    }
+  });
+});
