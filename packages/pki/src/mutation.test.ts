@@ -51,10 +51,6 @@ openssl(
   p('s.der'),
 );
 const cert = fromPem(readFileSync(p('c.pem'), 'utf8'));
-  readFileSync(p('c.pem')).length
-    ? Buffer.from(readFileSync(p('c.pem'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64')
-    : [],
-);
 const cms = new Uint8Array(readFileSync(p('s.der')));
 
 function* mutations(bytes: Uint8Array): Generator<Uint8Array> {
