@@ -95,3 +95,34 @@ describe('mutated inputs only ever produce typed errors', () => {
     }
   });
 });
+
+describe('hostile sizes reach every parser as typed errors, quickly', () => {
+  const deep = new Uint8Array(20_000);
+  for (let i = 0; i < 10_000; i++) deep.set([0x30, 0x80], 2 * i);
+  const huge = new Uint8Array([0x30, 0x84, 0x04, 0x00, 0x00, 0x00, 0x02, 0x01, 0x01]);
+
+  it.each([
+    ['certificate', (b: Uint8Array) => parseCertificate(b)],
+    ['CRL', (b: Uint8Array) => parseCrl(b)],
+    [
+      'CMS',
+      (b: Uint8Array) => {
+        const r = verifySignedData(b);
+        if (!r.valid) throw Object.assign(new Error(), { code: r.failures[0]?.code });
+      },
+    ],
+  ])('%s: 10,000-deep nesting and a 64 MiB length field', (_name, parse) => {
+    const t0 = performance.now();
+    const code = (b: Uint8Array): unknown => {
+      try {
+        parse(b);
+        return 'no error';
+      } catch (e) {
+        return (e as { code?: unknown }).code;
+      }
+    };
+    expect(['PKI_DEPTH_LIMIT', 'PKI_ASN1_INVALID']).toContain(code(deep));
+    expect(code(huge)).toBe('PKI_ASN1_INVALID');
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
