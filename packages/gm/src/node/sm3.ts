@@ -1,0 +1,48 @@
+/**
+ * SM3 (GB/T 32905) through Node's OpenSSL, for the Node entry: the same API and results as `../sm3-js.ts`.
+ * The one-shot path is as thin as possible: `crypto.hash` (no Hash object) with a 'binary' (latin1) digest decoded by hand,
+ * which measured faster at 1 KiB than both `createHash` and `crypto.hash(…, 'buffer')` on Node 20.
+ */
+import * as crypto from 'node:crypto';
+import { GmError } from '../errors.js';
+import type { Sm3Hasher } from '../sm3-js.js';
+
+/** `crypto.hash` (Node ≥ 20.12 and 21.7); older runtimes fall back to createHash. */
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
+function asBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+function fromLatin1(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+class NodeSm3 implements Sm3Hasher {
+  private readonly h = crypto.createHash('sm3');
+  private finished = false;
+
+  update(data: Uint8Array | string): this {
+    if (this.finished) throw new GmError('GM_INVALID_ARGUMENT', 'SM3: update() after digest()');
+    this.h.update(data);
+    return this;
+  }
+
+  digest(): Uint8Array {
+    if (this.finished) throw new GmError('GM_INVALID_ARGUMENT', 'SM3: digest() called twice');
+    this.finished = true;
+    return asBytes(this.h.digest());
+  }
+}
+
+/** A new streaming SM3 computation (OpenSSL). */
+export function createSm3(): Sm3Hasher {
+  return new NodeSm3();
+}
+
+/** SM3 of `data` (a string is hashed as UTF-8), 32 bytes. */
+export const sm3: (data: Uint8Array | string) => Uint8Array = oneShot
+  ? (data) => fromLatin1(oneShot('sm3', data, 'binary'))
+  : (data) => asBytes(crypto.createHash('sm3').update(data).digest());

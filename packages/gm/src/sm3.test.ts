@@ -1,0 +1,113 @@
+/** SM3: GB/T 32905 examples, pure TypeScript against OpenSSL (node:crypto and the CLI), streaming splits. */
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toHex, utf8 } from './bytes.js';
+import * as node from './node/sm3.js';
+import * as pure from './sm3-js.js';
+import type { HashFactory } from './sm2/hash.js';
+import { expectCode } from './testing/expect-code.js';
+import { hasOpenssl, OpensslDir } from './testing/openssl.js';
+import { seeded } from './testing/seeded.js';
+
+// Both factories fit the SM2 code's hash dependency.
+const factories: HashFactory[] = [pure.createSm3, node.createSm3];
+
+const layers = [
+  { name: 'pure', ...pure },
+  { name: 'node', ...node },
+] as const;
+
+const reference = (b: Uint8Array): string => createHash('sm3').update(b).digest('hex');
+
+describe.each(layers)('SM3 ($name)', ({ sm3, createSm3 }) => {
+  it('GB/T 32905 Appendix A example 1: "abc"', () => {
+    expect(toHex(sm3('abc'))).toBe('66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
+    expect(toHex(sm3(utf8('abc')))).toBe('66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
+  });
+
+  it('GB/T 32905 Appendix A example 2: "abcd" × 16 (two blocks)', () => {
+    expect(toHex(sm3('abcd'.repeat(16)))).toBe(
+      'debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732',
+    );
+    expect(toHex(createSm3().update('abcd'.repeat(8)).update('abcd'.repeat(8)).digest())).toBe(
+      'debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732',
+    );
+  });
+
+  it('hashes strings as UTF-8', () => {
+    const s = '电子病历 — 住院 §1';
+    expect(toHex(sm3(s))).toBe(toHex(sm3(utf8(s))));
+    expect(toHex(sm3(s))).toBe(reference(utf8(s)));
+  });
+
+  it('returns a plain 32-byte Uint8Array', () => {
+    const d = sm3('x');
+    expect(Object.getPrototypeOf(d)).toBe(Uint8Array.prototype);
+    expect(d.length).toBe(32);
+    expect(d.byteLength).toBe(d.buffer.byteLength);
+  });
+
+  it('refuses update or digest after digest (GM_INVALID_ARGUMENT)', () => {
+    const h = createSm3().update('a');
+    h.digest();
+    expectCode(() => h.update('b'), 'GM_INVALID_ARGUMENT');
+    expectCode(() => h.digest(), 'GM_INVALID_ARGUMENT');
+  });
+});
+
+describe('SM3 pure TypeScript against OpenSSL', () => {
+  it('agrees with node:crypto on every length 0 … 300', () => {
+    const rnd = seeded(32905);
+    for (let n = 0; n <= 300; n++) {
+      const m = rnd.bytes(n);
+      const want = reference(m);
+      expect(toHex(pure.sm3(m)), `length ${n}`).toBe(want);
+      expect(toHex(node.sm3(m)), `length ${n}`).toBe(want);
+    }
+  });
+
+  it('streams with every split point of messages around one and two blocks', () => {
+    const rnd = seeded(64);
+    for (const n of [55, 56, 63, 64, 65, 119, 120, 127, 128, 129]) {
+      const m = rnd.bytes(n);
+      const want = reference(m);
+      for (let i = 0; i <= n; i++) {
+        for (const f of factories) {
+          expect(
+            toHex(f().update(m.subarray(0, i)).update(m.subarray(i)).digest()),
+            `n=${n} split=${i}`,
+          ).toBe(want);
+        }
+        // Three pieces: the split, then the rest byte by byte up to the next block boundary.
+        const h = pure.createSm3().update(m.subarray(0, i));
+        const j = Math.min(n, i + ((64 - (i % 64)) % 64));
+        for (let k = i; k < j; k++) h.update(m.subarray(k, k + 1));
+        expect(toHex(h.update(m.subarray(j)).digest()), `n=${n} bytes from ${i}`).toBe(want);
+      }
+    }
+  });
+
+  it('hashes 1 MiB in uneven chunks like one call', () => {
+    const m = seeded(7).bytes(1 << 20);
+    const h = pure.createSm3();
+    for (let o = 0, step = 1; o < m.length; o += step, step = (step * 7 + 3) % 5000)
+      h.update(m.subarray(o, o + step));
+    expect(toHex(h.digest())).toBe(reference(m));
+  });
+});
+
+describe.runIf(hasOpenssl())('SM3 against the openssl CLI', () => {
+  const dir = new OpensslDir();
+  afterAll(() => {
+    dir.cleanup();
+  });
+
+  it('matches `openssl dgst -sm3` on a 1000-byte file', () => {
+    const m = seeded(1000).bytes(1000);
+    dir.write('m.bin', m);
+    const out = dir.run('dgst', '-sm3', '-r', 'm.bin');
+    const want = out.trim().split(/\s+/)[0]!.toLowerCase();
+    expect(toHex(pure.sm3(m))).toBe(want);
+    expect(toHex(node.sm3(m))).toBe(want);
+  });
+});
