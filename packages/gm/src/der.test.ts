@@ -26,7 +26,7 @@ describe('DER', () => {
 
   it('reads long-form lengths and nested children', () => {
     const big = sequence(...Array.from({ length: 100 }, (_, i) => integer(i)));
-    expect(toHex(big.subarray(0, 2))).toBe('3081');
+    expect(toHex(big.subarray(0, 2))).toBe('3082');
     expect(children(readOnly(big, 0x30))).toHaveLength(100);
   });
 

@@ -29,6 +29,7 @@ import {
   oid,
   readOnly,
   sequence,
+  type Tlv,
 } from '../der.js';
 import { GmError } from '../errors.js';
 import { decodePem, encodePem, isPem } from '../pem.js';
@@ -74,7 +75,7 @@ export class Sm2PublicKey {
     const top = children(readOnly(der, TAG.SEQUENCE));
     if (top.length !== 2) throw new GmError('GM_INVALID_DER', 'SubjectPublicKeyInfo has two fields');
     const alg = children(expectTag(top[0], TAG.SEQUENCE, 'AlgorithmIdentifier'));
-    checkAlgorithm(alg.map((a) => a));
+    checkAlgorithm(alg);
     const point = decodeOctetAlignedBitString(expectTag(top[1], TAG.BIT_STRING, 'subjectPublicKey'));
     return Sm2PublicKey.fromPoint(point);
   }
@@ -185,7 +186,7 @@ export function checkScalar(d: Uint8Array): void {
   if (v < 1n || v > N - 2n) invalidKey('private key out of range [1, n-2]');
 }
 
-function checkAlgorithm(alg: { tag: number; value: Uint8Array }[]): void {
+function checkAlgorithm(alg: Tlv[]): void {
   const algOid = decodeOid(expectTag(alg[0], TAG.OID, 'algorithm'));
   const param = alg[1];
   const paramOid = param && param.tag === TAG.OID ? decodeOid(param.value) : undefined;
