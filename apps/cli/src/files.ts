@@ -30,6 +30,7 @@ export async function writeOutput(path: string, data: Uint8Array | string, mode?
 export function parseHexOption(value: string, what: string, bytes?: number): Uint8Array {
   if (!/^([0-9a-fA-F]{2})*$/.test(value)) throw new UsageError(`${what} must be hex`);
   const b = Uint8Array.from(Buffer.from(value, 'hex'));
-  if (bytes !== undefined && b.length !== bytes) throw new UsageError(`${what} must be ${bytes} bytes (${bytes * 2} hex digits)`);
+  if (bytes !== undefined && b.length !== bytes)
+    throw new UsageError(`${what} must be ${bytes} bytes (${bytes * 2} hex digits)`);
   return b;
 }

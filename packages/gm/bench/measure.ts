@@ -30,10 +30,14 @@ export function opensslSm2Speed(seconds = 3): { sign: number; verify: number } {
 
 /** `openssl speed -seconds S -evp <alg> -bytes N` → bytes per second. */
 export function opensslEvpSpeed(alg: string, bytes: number, seconds = 3): number {
-  const out = execFileSync('openssl', ['speed', '-seconds', String(seconds), '-evp', alg, '-bytes', String(bytes)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const out = execFileSync(
+    'openssl',
+    ['speed', '-seconds', String(seconds), '-evp', alg, '-bytes', String(bytes)],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   // The last line: "<alg>   <n>k" where the figure is in 1000s of bytes per second.
   const line = out.trim().split('\n').pop() ?? '';
   const m = /([\d.]+)k\s*$/.exec(line);
@@ -49,6 +53,11 @@ export interface BenchResult {
 }
 
 export function report(bench: string, ours: number, reference: number): BenchResult {
-  const r = { bench, ours: Math.round(ours), reference: Math.round(reference), ratio: Number((ours / reference).toFixed(3)) };
+  const r = {
+    bench,
+    ours: Math.round(ours),
+    reference: Math.round(reference),
+    ratio: Number((ours / reference).toFixed(3)),
+  };
   return r;
 }

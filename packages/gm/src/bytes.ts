@@ -20,7 +20,7 @@ export function fromHex(hex: string): Uint8Array {
     throw new GmError('GM_INVALID_ARGUMENT', 'not a hex string of even length');
   }
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
 
@@ -70,7 +70,8 @@ export function bigIntToBytes(v: bigint, len: number): Uint8Array {
 export function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   // Web Crypto is present in Node >= 19 and every browser; getRandomValues takes at most 65536 bytes a call.
-  for (let o = 0; o < n; o += 65536) globalThis.crypto.getRandomValues(out.subarray(o, Math.min(n, o + 65536)));
+  for (let o = 0; o < n; o += 65536)
+    globalThis.crypto.getRandomValues(out.subarray(o, Math.min(n, o + 65536)));
   return out;
 }
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from './bytes.js';
-import { children, decodeOid, decodeUnsignedInteger, integer, oid, readOnly, readTlv, sequence } from './der.js';
+import {
+  children,
+  decodeOid,
+  decodeUnsignedInteger,
+  integer,
+  oid,
+  readOnly,
+  readTlv,
+  sequence,
+} from './der.js';
 import { decodePem, encodePem } from './pem.js';
 import { expectCode } from './testing/expect-code.js';
 
@@ -38,7 +47,10 @@ describe('DER', () => {
     ['high tag number', '1f8101'],
     ['trailing bytes', '02010100'],
   ])('rejects %s', (_what, hex) => {
-    expectCode(() => readOnly(fromHex(hex.replace(/ /g, '')), readTlv(fromHex(hex.replace(/ /g, ''))).tag), 'GM_INVALID_DER');
+    expectCode(
+      () => readOnly(fromHex(hex.replace(/ /g, '')), readTlv(fromHex(hex.replace(/ /g, ''))).tag),
+      'GM_INVALID_DER',
+    );
   });
 
   it('rejects non-minimal and negative INTEGERs, bad OIDs', () => {

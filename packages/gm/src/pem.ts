@@ -26,7 +26,8 @@ export function decodePem(text: string): { label: string; der: Uint8Array } {
   const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/.exec(text);
   if (!m) throw new GmError('GM_INVALID_PEM', 'no PEM block found');
   const [, label, body, endLabel] = m as unknown as [string, string, string, string];
-  if (label !== endLabel) throw new GmError('GM_INVALID_PEM', `BEGIN ${label} does not match END ${endLabel}`);
+  if (label !== endLabel)
+    throw new GmError('GM_INVALID_PEM', `BEGIN ${label} does not match END ${endLabel}`);
   const lines = body.split(/\r?\n/).filter((l) => l.length > 0);
   if (lines.some((l) => l.includes(':'))) {
     throw new GmError('GM_INVALID_PEM', 'encrypted (RFC 1421 header) PEM is not supported; use PKCS#8');

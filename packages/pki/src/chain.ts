@@ -113,7 +113,7 @@ export function verifyChain(leaf: ParsedCertificate, options: ChainOptions): Cha
     const context = { certificate: cert.subject, chainIndex: i };
     const isAnchor = i === chain.length - 1;
     const bc = cert.basicConstraints;
-    if (!(bc?.ca ?? false) && !(isAnchor && cert.asn.tbsCertificate.version < 2)) {
+    if (!(bc?.ca ?? false) && !(isAnchor && (cert.asn.tbsCertificate.version as number) < 2)) {
       failures.push({
         ...context,
         code: 'PKI_PATH_LENGTH',

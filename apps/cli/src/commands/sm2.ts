@@ -12,12 +12,18 @@ function sigFormat(v: string): SigFormat {
 }
 
 function ctFormat(v: string): CtFormat {
-  if (v !== 'c1c3c2' && v !== 'c1c2c3' && v !== 'asn1') throw new UsageError('--format must be c1c3c2, c1c2c3 or asn1');
+  if (v !== 'c1c3c2' && v !== 'c1c2c3' && v !== 'asn1')
+    throw new UsageError('--format must be c1c3c2, c1c2c3 or asn1');
   return v;
 }
 
 /** Key import failures are input errors (exit 2), reported with the library's code. */
-async function loadKey<T>(io: Io, path: string, what: string, parse: (k: Uint8Array | string) => T): Promise<T> {
+async function loadKey<T>(
+  io: Io,
+  path: string,
+  what: string,
+  parse: (k: Uint8Array | string) => T,
+): Promise<T> {
   const raw = await readKeyFile(io, path, what);
   try {
     return parse(raw);
@@ -94,7 +100,11 @@ export function registerSm2(program: Command, io: Io, setExit: (code: number) =>
     .requiredOption('--pubkey <file>', 'recipient public key')
     .requiredOption('--in <file>', 'plaintext, - for stdin')
     .requiredOption('--out <file>', 'ciphertext output')
-    .option('--format <c1c3c2|c1c2c3|asn1>', 'ciphertext layout (asn1 = GM/T 0009, as OpenSSL writes)', 'c1c3c2')
+    .option(
+      '--format <c1c3c2|c1c2c3|asn1>',
+      'ciphertext layout (asn1 = GM/T 0009, as OpenSSL writes)',
+      'c1c3c2',
+    )
     .action(async (o: { pubkey: string; in: string; out: string; format: string }) => {
       const format = ctFormat(o.format);
       const key = await loadKey(io, o.pubkey, 'public key', (k) => sm2.importPublicKey(k));

@@ -12,13 +12,16 @@ export function registerSm3(program: Command, io: Io): void {
     .argument('<file>', 'input file, - for stdin')
     .option('--hmac-key <hex>', 'compute HMAC-SM3 with this key')
     .action(async (file: string, o: { hmacKey?: string }) => {
-      const h = o.hmacKey !== undefined ? createHmacSm3(parseHexOption(o.hmacKey, '--hmac-key')) : createSm3();
+      const h =
+        o.hmacKey !== undefined ? createHmacSm3(parseHexOption(o.hmacKey, '--hmac-key')) : createSm3();
       if (file === '-') h.update(await io.stdin());
       else {
         try {
           for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
         } catch (e) {
-          throw new UsageError(`cannot read input ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+          throw new UsageError(
+            `cannot read input ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+          );
         }
       }
       io.out(`${toHex(h.digest())}\n`);

@@ -6,7 +6,8 @@ import { parseHexOption, readInput, writeOutput } from '../files.js';
 type Mode = 'ecb' | 'cbc' | 'ctr' | 'gcm';
 
 function mode(v: string): Mode {
-  if (v !== 'ecb' && v !== 'cbc' && v !== 'ctr' && v !== 'gcm') throw new UsageError('--mode must be ecb, cbc, ctr or gcm');
+  if (v !== 'ecb' && v !== 'cbc' && v !== 'ctr' && v !== 'gcm')
+    throw new UsageError('--mode must be ecb, cbc, ctr or gcm');
   return v;
 }
 

@@ -9,7 +9,16 @@
  * C1 in the concatenated forms is a point encoding: 04‖x‖y (65 bytes) or 02/03‖x (33 bytes).
  */
 import { bigIntToBytes, bytesToBigInt, concat } from '../bytes.js';
-import { TAG, children, decodeUnsignedInteger, expectTag, integer, octetString, readOnly, sequence } from '../der.js';
+import {
+  TAG,
+  children,
+  decodeUnsignedInteger,
+  expectTag,
+  integer,
+  octetString,
+  readOnly,
+  sequence,
+} from '../der.js';
 import { GmError } from '../errors.js';
 import { P } from './curve.js';
 

@@ -33,7 +33,7 @@ describe.skipIf(skipNative)('native ⇄ js engines', () => {
       // Negatives every 10th round: both engines must say false.
       if (i % 10 === 0) {
         const bad = sig.slice();
-        bad[i % 64]! ^= 1 << i % 8;
+        bad[i % 64]! ^= 1 << (i % 8);
         const tampered = concat(msg, Uint8Array.of(1));
         for (const eng of [native, js]) {
           const pub = eng.importPublicKey(privateKey.publicKey.point);

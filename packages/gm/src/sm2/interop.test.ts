@@ -33,7 +33,20 @@ describe.skipIf(!hasOpenssl())('SM2 ⇄ openssl CLI', () => {
 
     it.each(IDS)('verifies openssl signatures (id %s)', (id) => {
       const idArgs = ['-pkeyopt', `distid:${id ?? '1234567812345678'}`];
-      o.run('pkeyutl', '-sign', '-rawin', '-digest', 'sm3', ...idArgs, '-inkey', 'key.pem', '-in', msg, '-out', 'sig.der');
+      o.run(
+        'pkeyutl',
+        '-sign',
+        '-rawin',
+        '-digest',
+        'sm3',
+        ...idArgs,
+        '-inkey',
+        'key.pem',
+        '-in',
+        msg,
+        '-out',
+        'sig.der',
+      );
       const sig = o.read('sig.der');
       expect(sm2.verify(pub, o.read('msg.txt'), sig, id === undefined ? {} : { id })).toBe(true);
       expect(sm2.verify(pub, o.read('msg.txt'), sig, { id: 'wrong' })).toBe(false);
@@ -43,9 +56,38 @@ describe.skipIf(!hasOpenssl())('SM2 ⇄ openssl CLI', () => {
       const sig = sm2.sign(priv, o.read('msg.txt'), id === undefined ? {} : { id });
       o.write('ours.sig', sig);
       const idArgs = ['-pkeyopt', `distid:${id ?? '1234567812345678'}`];
-      const ok = o.try('pkeyutl', '-verify', '-rawin', '-digest', 'sm3', ...idArgs, '-pubin', '-inkey', 'pub.pem', '-in', msg, '-sigfile', 'ours.sig');
+      const ok = o.try(
+        'pkeyutl',
+        '-verify',
+        '-rawin',
+        '-digest',
+        'sm3',
+        ...idArgs,
+        '-pubin',
+        '-inkey',
+        'pub.pem',
+        '-in',
+        msg,
+        '-sigfile',
+        'ours.sig',
+      );
       expect(ok.stdout).toContain('Signature Verified Successfully');
-      const bad = o.try('pkeyutl', '-verify', '-rawin', '-digest', 'sm3', '-pkeyopt', 'distid:other', '-pubin', '-inkey', 'pub.pem', '-in', msg, '-sigfile', 'ours.sig');
+      const bad = o.try(
+        'pkeyutl',
+        '-verify',
+        '-rawin',
+        '-digest',
+        'sm3',
+        '-pkeyopt',
+        'distid:other',
+        '-pubin',
+        '-inkey',
+        'pub.pem',
+        '-in',
+        msg,
+        '-sigfile',
+        'ours.sig',
+      );
       expect(bad.status).not.toBe(0);
     });
 
@@ -70,7 +112,21 @@ describe.skipIf(!hasOpenssl())('SM2 ⇄ openssl CLI', () => {
       expect(fromSec1).toBe(privateKey.publicKey.toPem());
       expect(pubOut).toBe(privateKey.publicKey.toPem());
       // And sign with the key openssl parsed: we verify.
-      o.run('pkeyutl', '-sign', '-rawin', '-digest', 'sm3', '-pkeyopt', 'distid:1234567812345678', '-inkey', 'ours-p8.pem', '-in', msg, '-out', 's2.der');
+      o.run(
+        'pkeyutl',
+        '-sign',
+        '-rawin',
+        '-digest',
+        'sm3',
+        '-pkeyopt',
+        'distid:1234567812345678',
+        '-inkey',
+        'ours-p8.pem',
+        '-in',
+        msg,
+        '-out',
+        's2.der',
+      );
       expect(sm2.verify(privateKey.publicKey, o.read('msg.txt'), o.read('s2.der'))).toBe(true);
     });
   });
@@ -93,11 +149,21 @@ describe.each(sm2Instances())('SM2 ⇄ sm-crypto (%s)', (_label, sm2) => {
     expect(sm2.verify(pub, msg, fromHex(der))).toBe(true);
     const raw = smCryptoSm2.doSignature(msg, kp.privateKey, { hash: true });
     expect(sm2.verify(pub, msg, fromHex(raw), { format: 'raw' })).toBe(true);
-    const custom = smCryptoSm2.doSignature(msg, kp.privateKey, { hash: true, der: true, userId: 'doctor-007' });
+    const custom = smCryptoSm2.doSignature(msg, kp.privateKey, {
+      hash: true,
+      der: true,
+      userId: 'doctor-007',
+    });
     expect(sm2.verify(pub, msg, fromHex(custom), { id: 'doctor-007' })).toBe(true);
 
-    expect(smCryptoSm2.doVerifySignature(msg, toHex(sm2.sign(priv, msg)), kp.publicKey, { hash: true, der: true })).toBe(true);
-    expect(smCryptoSm2.doVerifySignature(msg, toHex(sm2.sign(priv, msg, { format: 'raw' })), kp.publicKey, { hash: true })).toBe(true);
+    expect(
+      smCryptoSm2.doVerifySignature(msg, toHex(sm2.sign(priv, msg)), kp.publicKey, { hash: true, der: true }),
+    ).toBe(true);
+    expect(
+      smCryptoSm2.doVerifySignature(msg, toHex(sm2.sign(priv, msg, { format: 'raw' })), kp.publicKey, {
+        hash: true,
+      }),
+    ).toBe(true);
   });
 
   it('decrypts sm-crypto ciphertexts (C1C3C2 and C1C2C3) and sm-crypto decrypts ours', () => {

@@ -15,7 +15,13 @@ import type { Sm2Engine } from './engine.js';
 import { invert, modN } from './js/field.js';
 import type { Affine, Jacobian } from './js/point.js';
 import { toAffine } from './js/point.js';
-import { addJacobian, buildWindowTable, multiplyByTable, multiplyWnaf, type WindowTable } from './js/tables.js';
+import {
+  addJacobian,
+  buildWindowTable,
+  multiplyByTable,
+  multiplyWnaf,
+  type WindowTable,
+} from './js/tables.js';
 
 export interface JsEngineOptions {
   /** Public keys whose precomputed tables are kept (LRU). Default 256. */
@@ -35,7 +41,8 @@ function encodePoint(p: Jacobian): Uint8Array {
 }
 
 function decodePoint(b: Uint8Array): Affine {
-  if (b.length !== 65 || b[0] !== 4) throw new GmError('GM_INVALID_ARGUMENT', 'expected a 65-byte uncompressed point');
+  if (b.length !== 65 || b[0] !== 4)
+    throw new GmError('GM_INVALID_ARGUMENT', 'expected a 65-byte uncompressed point');
   return { x: bytesToBigInt(b.subarray(1, 33)), y: bytesToBigInt(b.subarray(33)) };
 }
 

@@ -27,7 +27,13 @@ describe('SM2 key formats', () => {
   });
 
   it('round-trips PKCS#8, SEC1, SPKI in DER and PEM, and hex', () => {
-    for (const input of [privateKey.toPkcs8(), privateKey.toSec1(), privateKey.toPem(), privateKey.toPem('sec1'), privateKey.toHex()]) {
+    for (const input of [
+      privateKey.toPkcs8(),
+      privateKey.toSec1(),
+      privateKey.toPem(),
+      privateKey.toPem('sec1'),
+      privateKey.toHex(),
+    ]) {
       expect(sm2.importPrivateKey(input).publicKey.equals(publicKey)).toBe(true);
     }
     expect(sm2.importPublicKey(publicKey.toSpki()).equals(publicKey)).toBe(true);
@@ -56,8 +62,14 @@ describe('error codes', () => {
     const off = publicKey.toRaw();
     off[64]! ^= 1;
     expectCode(() => sm2.importPublicKey(off), 'GM_INVALID_KEY');
-    expectCode(() => sm2.importPublicKey(concat(Uint8Array.of(4), bigIntToBytes(P, 32), bigIntToBytes(1n, 32))), 'GM_INVALID_KEY');
-    expectCode(() => sm2.importPublicKey(concat(Uint8Array.of(2), bigIntToBytes(P + 0n, 32))), 'GM_INVALID_KEY');
+    expectCode(
+      () => sm2.importPublicKey(concat(Uint8Array.of(4), bigIntToBytes(P, 32), bigIntToBytes(1n, 32))),
+      'GM_INVALID_KEY',
+    );
+    expectCode(
+      () => sm2.importPublicKey(concat(Uint8Array.of(2), bigIntToBytes(P + 0n, 32))),
+      'GM_INVALID_KEY',
+    );
     expectCode(() => sm2.importPublicKey(Uint8Array.of(0)), 'GM_INVALID_KEY'); // infinity
     expectCode(() => sm2.importPublicKey(new Uint8Array(65)), 'GM_INVALID_KEY');
     expectCode(() => sm2.importPublicKey('zz'), 'GM_INVALID_KEY');
@@ -66,17 +78,36 @@ describe('error codes', () => {
     }
     expectCode(() => sm2.importPrivateKey(new Uint8Array(31).fill(1)), 'GM_INVALID_KEY');
     const other = sm2.generateKeyPair().publicKey;
-    const mismatched = sequence(integer(1), octetString(fromHex(privateKey.toHex())), explicit(0, oid(OID.sm2)), explicit(1, bitString(other.toRaw())));
+    const mismatched = sequence(
+      integer(1),
+      octetString(fromHex(privateKey.toHex())),
+      explicit(0, oid(OID.sm2)),
+      explicit(1, bitString(other.toRaw())),
+    );
     expectCode(() => sm2.importPrivateKey(mismatched), 'GM_INVALID_KEY');
   });
 
   it('GM_UNSUPPORTED_KEY: RSA, P-256 and encrypted keys', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    expectCode(() => sm2.importPublicKey(rsa.publicKey.export({ format: 'pem', type: 'spki' })), 'GM_UNSUPPORTED_KEY');
+    expectCode(
+      () => sm2.importPublicKey(rsa.publicKey.export({ format: 'pem', type: 'spki' })),
+      'GM_UNSUPPORTED_KEY',
+    );
     const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    expectCode(() => sm2.importPublicKey(p256.publicKey.export({ format: 'der', type: 'spki' })), 'GM_UNSUPPORTED_KEY');
-    expectCode(() => sm2.importPrivateKey(p256.privateKey.export({ format: 'pem', type: 'pkcs8' })), 'GM_UNSUPPORTED_KEY');
-    const enc = p256.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'x' });
+    expectCode(
+      () => sm2.importPublicKey(p256.publicKey.export({ format: 'der', type: 'spki' })),
+      'GM_UNSUPPORTED_KEY',
+    );
+    expectCode(
+      () => sm2.importPrivateKey(p256.privateKey.export({ format: 'pem', type: 'pkcs8' })),
+      'GM_UNSUPPORTED_KEY',
+    );
+    const enc = p256.privateKey.export({
+      format: 'pem',
+      type: 'pkcs8',
+      cipher: 'aes-256-cbc',
+      passphrase: 'x',
+    });
     expectCode(() => sm2.importPrivateKey(enc), 'GM_UNSUPPORTED_KEY');
   });
 
@@ -87,7 +118,10 @@ describe('error codes', () => {
     expectCode(() => sm2.importPublicKey(privateKey.toPem()), 'GM_INVALID_PEM');
     expectCode(() => sm2.importPrivateKey(encodePem('CERTIFICATE', privateKey.toPkcs8())), 'GM_INVALID_PEM');
     expectCode(
-      () => sm2.importPrivateKey('-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAAA\n-----END EC PRIVATE KEY-----'),
+      () =>
+        sm2.importPrivateKey(
+          '-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAAA\n-----END EC PRIVATE KEY-----',
+        ),
       'GM_INVALID_PEM',
     );
   });
@@ -119,8 +153,14 @@ describe('error codes', () => {
       new Uint8Array(0),
     ];
     for (const c of cases) expectCode(() => sm2.verify(publicKey, 'm', c), 'GM_INVALID_SIGNATURE_ENCODING');
-    expectCode(() => sm2.verify(publicKey, 'm', sig.subarray(1), { format: 'raw' }), 'GM_INVALID_SIGNATURE_ENCODING');
-    expectCode(() => sm2.verify(publicKey, 'm', new Uint8Array(64), { format: 'raw' }), 'GM_INVALID_SIGNATURE_ENCODING');
+    expectCode(
+      () => sm2.verify(publicKey, 'm', sig.subarray(1), { format: 'raw' }),
+      'GM_INVALID_SIGNATURE_ENCODING',
+    );
+    expectCode(
+      () => sm2.verify(publicKey, 'm', new Uint8Array(64), { format: 'raw' }),
+      'GM_INVALID_SIGNATURE_ENCODING',
+    );
   });
 
   it('GM_INVALID_CIPHERTEXT: too short, bad C1, C1 off the curve, malformed ASN.1', () => {
@@ -132,17 +172,32 @@ describe('error codes', () => {
     const offCurve = c.slice();
     offCurve[64]! ^= 1;
     expectCode(() => sm2.decrypt(privateKey, offCurve), 'GM_INVALID_CIPHERTEXT');
-    expectCode(() => sm2.decrypt(privateKey, Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x01), { format: 'asn1' }), 'GM_INVALID_CIPHERTEXT');
+    expectCode(
+      () => sm2.decrypt(privateKey, Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x01), { format: 'asn1' }),
+      'GM_INVALID_CIPHERTEXT',
+    );
     expectCode(() => sm2.decrypt(privateKey, fromHex('3000'), { format: 'asn1' }), 'GM_INVALID_CIPHERTEXT');
-    const hugeX = sequence(integer(P), integer(1n), octetString(new Uint8Array(32)), octetString(Uint8Array.of(1)));
+    const hugeX = sequence(
+      integer(P),
+      integer(1n),
+      octetString(new Uint8Array(32)),
+      octetString(Uint8Array.of(1)),
+    );
     expectCode(() => sm2.decrypt(privateKey, hugeX, { format: 'asn1' }), 'GM_INVALID_CIPHERTEXT');
   });
 
   it('GM_INVALID_ARGUMENT: digest length, ID length, empty plaintext, bad hex, unknown engine', () => {
-    expectCode(() => sm2.verifyDigest(publicKey, new Uint8Array(31), new Uint8Array(64), { format: 'raw' }), 'GM_INVALID_ARGUMENT');
+    expectCode(
+      () => sm2.verifyDigest(publicKey, new Uint8Array(31), new Uint8Array(64), { format: 'raw' }),
+      'GM_INVALID_ARGUMENT',
+    );
     expectCode(() => sm2.signDigest(privateKey, new Uint8Array(33)), 'GM_INVALID_ARGUMENT');
     expectCode(() => sm2.sign(privateKey, 'm', { id: new Uint8Array(8192) }), 'GM_INVALID_ARGUMENT');
-    expect(sm2.verify(publicKey, 'm', sm2.sign(privateKey, 'm', { id: new Uint8Array(8191) }), { id: new Uint8Array(8191) })).toBe(true);
+    expect(
+      sm2.verify(publicKey, 'm', sm2.sign(privateKey, 'm', { id: new Uint8Array(8191) }), {
+        id: new Uint8Array(8191),
+      }),
+    ).toBe(true);
     expectCode(() => sm2.encrypt(publicKey, new Uint8Array(0)), 'GM_INVALID_ARGUMENT');
     expectCode(() => fromHex('abc'), 'GM_INVALID_ARGUMENT');
     expectCode(() => parseEngineChoice('fast'), 'GM_INVALID_ARGUMENT');

@@ -140,7 +140,11 @@ export class Sm2PrivateKey {
 
   /** PKCS#8 PrivateKeyInfo DER (unencrypted) with id-ecPublicKey + sm2, the SEC1 key inside. */
   toPkcs8(): Uint8Array {
-    const sec1 = sequence(integer(1), octetString(privateScalar(this)), explicit(1, bitString(this.publicKey.point)));
+    const sec1 = sequence(
+      integer(1),
+      octetString(privateScalar(this)),
+      explicit(1, bitString(this.publicKey.point)),
+    );
     return sequence(integer(0), sequence(oid(OID.ecPublicKey), oid(OID.sm2)), octetString(sec1));
   }
 
@@ -155,7 +159,9 @@ export class Sm2PrivateKey {
   }
 
   toPem(format: 'pkcs8' | 'sec1' = 'pkcs8'): string {
-    return format === 'pkcs8' ? encodePem('PRIVATE KEY', this.toPkcs8()) : encodePem('EC PRIVATE KEY', this.toSec1());
+    return format === 'pkcs8'
+      ? encodePem('PRIVATE KEY', this.toPkcs8())
+      : encodePem('EC PRIVATE KEY', this.toSec1());
   }
 
   /** 64 hex digits, as `sm-crypto` writes private keys. Handle with care. */
@@ -192,7 +198,8 @@ function checkAlgorithm(alg: Tlv[]): void {
   const paramOid = param && param.tag === TAG.OID ? decodeOid(param.value) : undefined;
   if (alg.length > 2) throw new GmError('GM_INVALID_DER', 'AlgorithmIdentifier has at most two fields');
   if (algOid === OID.ecPublicKey) {
-    if (paramOid !== OID.sm2) throw new GmError('GM_UNSUPPORTED_KEY', `EC key on curve ${paramOid ?? '(none)'}, not SM2`);
+    if (paramOid !== OID.sm2)
+      throw new GmError('GM_UNSUPPORTED_KEY', `EC key on curve ${paramOid ?? '(none)'}, not SM2`);
     return;
   }
   if (algOid === OID.sm2) {
@@ -232,7 +239,8 @@ function parseSec1(der: Uint8Array, outerCurveChecked: boolean): PrivateKeyMater
   if (!curveSeen) {
     // A bare SEC1 key without parameters: we cannot tell the curve; accept as SM2 only if the public point
     // it carries lies on SM2 (checked by the caller).
-    if (!publicPoint) throw new GmError('GM_UNSUPPORTED_KEY', 'SEC1 key names no curve and carries no public key');
+    if (!publicPoint)
+      throw new GmError('GM_UNSUPPORTED_KEY', 'SEC1 key names no curve and carries no public key');
   }
   return publicPoint ? { d: d.slice(), publicPoint } : { d: d.slice() };
 }
@@ -240,7 +248,8 @@ function parseSec1(der: Uint8Array, outerCurveChecked: boolean): PrivateKeyMater
 function parsePkcs8(der: Uint8Array): PrivateKeyMaterial {
   const f = children(readOnly(der, TAG.SEQUENCE));
   const version = decodeSmallInteger(expectTag(f[0], TAG.INTEGER, 'PrivateKeyInfo.version'));
-  if (version !== 0 && version !== 1) throw new GmError('GM_INVALID_DER', 'PrivateKeyInfo version must be 0 or 1');
+  if (version !== 0 && version !== 1)
+    throw new GmError('GM_INVALID_DER', 'PrivateKeyInfo version must be 0 or 1');
   checkAlgorithm(children(expectTag(f[1], TAG.SEQUENCE, 'privateKeyAlgorithm')));
   return parseSec1(expectTag(f[2], TAG.OCTET_STRING, 'privateKey'), true);
 }
@@ -284,7 +293,8 @@ export function parsePublicKey(input: KeyInput): Sm2PublicKey {
     const text = input.trim();
     if (isPem(text)) {
       const { label, der } = decodePem(text);
-      if (label !== 'PUBLIC KEY') throw new GmError('GM_INVALID_PEM', `unexpected PEM label ${label} for a public key`);
+      if (label !== 'PUBLIC KEY')
+        throw new GmError('GM_INVALID_PEM', `unexpected PEM label ${label} for a public key`);
       return Sm2PublicKey.fromSpki(der);
     }
     if (/^[0-9a-fA-F]+$/.test(text) && (text.length === 130 || text.length === 66)) {
@@ -293,7 +303,10 @@ export function parsePublicKey(input: KeyInput): Sm2PublicKey {
     if (/^[0-9a-fA-F]{128}$/.test(text)) return Sm2PublicKey.fromPoint(fromHex('04' + text));
     invalidKey('a public key is PEM, DER (SPKI), a raw point or its hex');
   }
-  if ((input.length === 65 && input[0] === 4) || (input.length === 33 && (input[0] === 2 || input[0] === 3))) {
+  if (
+    (input.length === 65 && input[0] === 4) ||
+    (input.length === 33 && (input[0] === 2 || input[0] === 3))
+  ) {
     return Sm2PublicKey.fromPoint(input);
   }
   if (input.length > 0 && input[0] === TAG.SEQUENCE) return Sm2PublicKey.fromSpki(input);

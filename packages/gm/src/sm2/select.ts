@@ -46,12 +46,19 @@ export function selectEngine(
       return { engine: js, reason: 'requested (YIZHENG_GM_ENGINE=js)', engines };
     case 'native':
       if (!native.engine) {
-        throw new GmError('GM_ENGINE_UNAVAILABLE', `the native SM2 engine is not available: ${native.reason}`);
+        throw new GmError(
+          'GM_ENGINE_UNAVAILABLE',
+          `the native SM2 engine is not available: ${native.reason}`,
+        );
       }
       return { engine: native.engine, reason: 'requested (YIZHENG_GM_ENGINE=native)', engines };
     case 'auto':
       return native.engine
         ? { engine: native.engine, reason: 'automatic: the native addon is built and loaded', engines }
-        : { engine: js, reason: `automatic: native addon unavailable (${native.reason}), using TypeScript`, engines };
+        : {
+            engine: js,
+            reason: `automatic: native addon unavailable (${native.reason}), using TypeScript`,
+            engines,
+          };
   }
 }

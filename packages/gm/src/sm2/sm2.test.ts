@@ -38,7 +38,9 @@ describe.each(sm2Instances())('SM2 (%s)', (_label, sm2) => {
     const legacy = sm2.testing.encryptWithK(key.publicKey, msg, fromHex(K), 'c1c2c3');
     expect(toHex(legacy)).toBe(ENC_C1 + ENC_C2 + ENC_C3);
     expect(new TextDecoder().decode(sm2.decrypt(key, c))).toBe('encryption standard');
-    expect(new TextDecoder().decode(sm2.decrypt(key, legacy, { format: 'c1c2c3' }))).toBe('encryption standard');
+    expect(new TextDecoder().decode(sm2.decrypt(key, legacy, { format: 'c1c2c3' }))).toBe(
+      'encryption standard',
+    );
     const asn1 = sm2.testing.encryptWithK(key.publicKey, msg, fromHex(K), 'asn1');
     expect(new TextDecoder().decode(sm2.decrypt(key, asn1, { format: 'asn1' }))).toBe('encryption standard');
   });
@@ -52,7 +54,9 @@ describe.each(sm2Instances())('SM2 (%s)', (_label, sm2) => {
         expect(sm2.verify(publicKey, '病历文书', sig, { format, id: 'other-id' })).toBe(false);
       }
       const e = sm2.computeDigest(publicKey, 'x');
-      expect(sm2.verifyDigest(publicKey, e, sm2.signDigest(privateKey, e, { format }), { format })).toBe(true);
+      expect(sm2.verifyDigest(publicKey, e, sm2.signDigest(privateKey, e, { format }), { format })).toBe(
+        true,
+      );
     }
   });
 

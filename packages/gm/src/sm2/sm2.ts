@@ -3,7 +3,16 @@
  * {@link Sm2Engine} for the curve arithmetic and a {@link HashFactory} for SM3. Both are passed in:
  * `createSm2({ engine, hash })` — no global state; the package entry points build a default instance.
  */
-import { bigIntToBytes, bytesToBigInt, concat, constantTimeEqual, randomBytes, toBytes, utf8, wipe } from '../bytes.js';
+import {
+  bigIntToBytes,
+  bytesToBigInt,
+  concat,
+  constantTimeEqual,
+  randomBytes,
+  toBytes,
+  utf8,
+  wipe,
+} from '../bytes.js';
 import { GmError } from '../errors.js';
 import { A, B, DEFAULT_USER_ID, GX, GY, N } from './curve.js';
 import { decodeCiphertext, encodeCiphertext, type CiphertextFormat } from './ciphertext.js';
@@ -78,7 +87,12 @@ export interface Sm2Deps {
 /** Internal hooks for published test vectors (fixed k). Not exported from the package entry points. */
 export interface Sm2Testing {
   signDigestWithK(privateKey: Sm2PrivateKey, e: Uint8Array, k: Uint8Array): Uint8Array;
-  encryptWithK(publicKey: Sm2PublicKey, plaintext: Uint8Array, k: Uint8Array, format?: CiphertextFormat): Uint8Array;
+  encryptWithK(
+    publicKey: Sm2PublicKey,
+    plaintext: Uint8Array,
+    k: Uint8Array,
+    format?: CiphertextFormat,
+  ): Uint8Array;
 }
 
 const CURVE_PARAMS = concat(...[A, B, GX, GY].map((v) => bigIntToBytes(v, 32)));
@@ -103,7 +117,8 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
   function idBytes(id: string | Uint8Array | undefined): Uint8Array {
     if (id === undefined) return DEFAULT_ID;
     const b = toBytes(id);
-    if (b.length > MAX_ID_BYTES) throw new GmError('GM_INVALID_ARGUMENT', `user ID longer than ${MAX_ID_BYTES} bytes`);
+    if (b.length > MAX_ID_BYTES)
+      throw new GmError('GM_INVALID_ARGUMENT', `user ID longer than ${MAX_ID_BYTES} bytes`);
     return b;
   }
 
@@ -125,7 +140,11 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     return z;
   }
 
-  function computeDigest(publicKey: Sm2PublicKey, message: Uint8Array | string, id?: string | Uint8Array): Uint8Array {
+  function computeDigest(
+    publicKey: Sm2PublicKey,
+    message: Uint8Array | string,
+    id?: string | Uint8Array,
+  ): Uint8Array {
     return hash().update(computeZ(publicKey, id)).update(toBytes(message)).digest();
   }
 
@@ -139,7 +158,11 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     return (format ?? 'der') === 'der' ? rawToDer(raw) : raw;
   }
 
-  function signDigest(privateKey: Sm2PrivateKey, e: Uint8Array, options?: { format?: SignatureFormat }): Uint8Array {
+  function signDigest(
+    privateKey: Sm2PrivateKey,
+    e: Uint8Array,
+    options?: { format?: SignatureFormat },
+  ): Uint8Array {
     checkDigest(e);
     return encodeSig(engine.sign(e, privateScalar(privateKey)), options?.format);
   }
@@ -162,7 +185,8 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     nextK: () => Uint8Array,
     format: CiphertextFormat,
   ): Uint8Array {
-    if (plaintext.length === 0) throw new GmError('GM_INVALID_ARGUMENT', 'SM2 cannot encrypt an empty message');
+    if (plaintext.length === 0)
+      throw new GmError('GM_INVALID_ARGUMENT', 'SM2 cannot encrypt an empty message');
     for (let attempt = 0; attempt < 16; attempt++) {
       const k = nextK(); // A1
       const c1 = engine.publicKeyFromPrivate(k); // A2: C1 = [k]G
@@ -219,7 +243,10 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
         try {
           embedded = Sm2PublicKey.fromPoint(m.publicPoint);
         } catch {
-          throw new GmError('GM_INVALID_KEY', 'the public key inside the private key is not on the SM2 curve');
+          throw new GmError(
+            'GM_INVALID_KEY',
+            'the public key inside the private key is not on the SM2 curve',
+          );
         }
         if (!embedded.equals(key.publicKey)) {
           throw new GmError('GM_INVALID_KEY', 'the public key inside the private key does not match d·G');

@@ -10,7 +10,8 @@ export const skipNative = process.env.YIZHENG_SKIP_NATIVE === '1';
 
 export function nativeEngine(): Sm2Engine {
   const r = loadNativeEngine();
-  if (!r.engine) throw new Error(`native engine required by the tests (set YIZHENG_SKIP_NATIVE=1 to skip): ${r.reason}`);
+  if (!r.engine)
+    throw new Error(`native engine required by the tests (set YIZHENG_SKIP_NATIVE=1 to skip): ${r.reason}`);
   return r.engine;
 }
 

@@ -34,7 +34,11 @@ export class OpensslDir {
 
   /** Runs openssl with args; throws with stderr on failure. */
   run(...args: string[]): string {
-    return execFileSync('openssl', args, { cwd: this.dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('openssl', args, {
+      cwd: this.dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /** Runs openssl and returns the exit status and output instead of throwing. */
