@@ -29,6 +29,10 @@ export type PkiErrorCode =
   | 'PKI_PATH_LENGTH'
   /** A certificate is revoked (by CRL or OCSP) at the validation time. */
   | 'PKI_REVOKED'
+  /** Revocation checking was required but no source could say whether a certificate is revoked. */
+  | 'PKI_REVOCATION_UNKNOWN'
+  /** A certificate carries a critical extension this validator does not process (RFC 5280 §4.2). */
+  | 'PKI_UNKNOWN_CRITICAL_EXTENSION'
   /** A CMS signer's signature value does not verify. */
   | 'PKI_CMS_SIGNATURE_INVALID'
   /** A CMS signer's messageDigest attribute does not match the content. */
