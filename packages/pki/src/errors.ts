@@ -53,6 +53,8 @@ export type PkiErrorCode =
   | 'PKI_TSP_STATUS'
   /** The imprint hash algorithm is too weak (SHA-1 by default). */
   | 'PKI_TSP_HASH_WEAK'
+  /** A timestamp token's policy differs from the one requested. */
+  | 'PKI_TSP_POLICY_MISMATCH'
   /** A CRL's signature does not verify under its issuer's key. */
   | 'PKI_CRL_SIGNATURE_INVALID'
   /** A CRL is outside its thisUpdate/nextUpdate window at the validation time. */
@@ -65,6 +67,8 @@ export type PkiErrorCode =
   | 'PKI_OCSP_NONCE_MISMATCH'
   /** An OCSP response does not cover the certificate asked about. */
   | 'PKI_OCSP_CERT_ID_MISMATCH'
+  /** An OCSP response is outside its thisUpdate/nextUpdate window at the validation time. */
+  | 'PKI_OCSP_EXPIRED'
   /** A raw signature does not verify. */
   | 'PKI_SIGNATURE_INVALID'
   /** An argument supplied by the caller (not by the input) is invalid. */
