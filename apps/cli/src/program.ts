@@ -8,6 +8,8 @@ import { registerServer } from './commands/server.js';
 import { registerSm2 } from './commands/sm2.js';
 import { registerSm3 } from './commands/sm3.js';
 import { registerSm4 } from './commands/sm4.js';
+import { registerCert } from './commands/cert.js';
+import { registerCms } from './commands/cms.js';
 
 export const VERSION = '0.1.0';
 
@@ -26,6 +28,8 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerSm3(program, io);
   registerSm2(program, io, setExit);
   registerSm4(program, io, setExit);
+  registerCert(program, io, setExit);
+  registerCms(program, io, setExit);
   return program;
 }
 
