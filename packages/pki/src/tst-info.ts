@@ -1,0 +1,191 @@
+/**
+ * TSTInfo, the content a TSA signs (RFC 3161 §2.4.2, RFC 5816). Parsed from strict DER (the standard requires
+ * TSTInfo to be DER-encoded) after the hardened {@link scanDer} intake; built with minimal INTEGERs and a
+ * GeneralizedTime without trailing fractional zeros (§2.4.2).
+ *
+ *   TSTInfo ::= SEQUENCE {
+ *     version        INTEGER { v1(1) },
+ *     policy         TSAPolicyId,
+ *     messageImprint MessageImprint,
+ *     serialNumber   INTEGER,
+ *     genTime        GeneralizedTime,
+ *     accuracy       Accuracy OPTIONAL,
+ *     ordering       BOOLEAN DEFAULT FALSE,
+ *     nonce          INTEGER OPTIONAL,
+ *     tsa            [0] GeneralName OPTIONAL,
+ *     extensions     [1] IMPLICIT Extensions OPTIONAL }
+ *   MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING }
+ *   Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] INTEGER (1..999) OPTIONAL,
+ *                           micros [1] INTEGER (1..999) OPTIONAL }
+ */
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { Accuracy, MessageImprint, TSTInfo, TSTInfoVersion, id_ct_tstInfo } from '@peculiar/asn1-tsp';
+import { AlgorithmIdentifier, GeneralName, Name } from '@peculiar/asn1-x509';
+import { DIGEST_OID, type DigestName } from './algorithms.js';
+import { nameToString } from './certificate.js';
+import { fromPem, scanDer, type DerLimits } from './der.js';
+import { PkiError } from './errors.js';
+
+export const TSP_OID = {
+  /** id-ct-TSTInfo, the eContentType of a timestamp token. */
+  tstInfo: id_ct_tstInfo,
+  /** id-aa-signingCertificate (RFC 2634 §5.4), ESSCertID with SHA-1. */
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  /** id-aa-signingCertificateV2 (RFC 5035 §3), ESSCertIDv2. */
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  /** id-aa-timeStampToken (RFC 3161 Appendix A), the CAdES-T unsigned attribute. */
+  timeStampToken: '1.2.840.113549.1.9.16.2.14',
+} as const;
+
+/** Accuracy of genTime (RFC 3161 §2.4.2); absent fields are 0. */
+export interface TstAccuracy {
+  readonly seconds: number;
+  readonly millis: number;
+  readonly micros: number;
+}
+
+export interface ParsedTstInfo {
+  /** The TSTInfo DER exactly as received. */
+  readonly der: Uint8Array;
+  readonly version: number;
+  readonly policy: string;
+  /** messageImprint.hashAlgorithm OID. */
+  readonly hashAlgorithm: string;
+  readonly hashedMessage: Uint8Array;
+  readonly serialNumber: bigint;
+  readonly genTime: Date;
+  readonly accuracy: TstAccuracy | undefined;
+  readonly ordering: boolean;
+  readonly nonce: bigint | undefined;
+  /** The tsa GeneralName: a directoryName as an RFC 4514 string, other forms as `type:value`. */
+  readonly tsa: string | undefined;
+  /** Extension OIDs present. */
+  readonly extensions: readonly string[];
+}
+
+/** Two's-complement big-endian INTEGER contents to a bigint. */
+export function integerValue(bytes: ArrayBuffer | Uint8Array): bigint {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (b.length === 0) return 0n;
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  if ((b[0] ?? 0) & 0x80) v -= 1n << BigInt(b.length * 8);
+  return v;
+}
+
+/** A bigint as minimal two's-complement INTEGER contents (X.690 §8.3). */
+export function integerBytes(value: bigint): Uint8Array {
+  if (value === 0n) return new Uint8Array([0]);
+  const out: number[] = [];
+  let v = value;
+  for (;;) {
+    out.unshift(Number(v & 0xffn));
+    v >>= 8n;
+    const top = out[0] ?? 0;
+    if ((v === 0n && (top & 0x80) === 0) || (v === -1n && (top & 0x80) !== 0)) break;
+  }
+  return new Uint8Array(out);
+}
+
+/** A GeneralName for display: directoryName as RFC 4514, else `dNSName:…`, `uniformResourceIdentifier:…`, …. */
+export function generalNameToString(g: GeneralName): string {
+  if (g.directoryName) return nameToString(g.directoryName);
+  if (g.dNSName !== undefined) return `dNSName:${g.dNSName}`;
+  if (g.uniformResourceIdentifier !== undefined)
+    return `uniformResourceIdentifier:${g.uniformResourceIdentifier}`;
+  if (g.rfc822Name !== undefined) return `rfc822Name:${g.rfc822Name}`;
+  if (g.registeredID !== undefined) return `registeredID:${g.registeredID}`;
+  if (g.iPAddress !== undefined) return `iPAddress:${g.iPAddress}`;
+  return 'otherName';
+}
+
+function asnError(what: string, e: unknown): PkiError {
+  return new PkiError('PKI_ASN1_INVALID', `not a valid ${what}`, { cause: e });
+}
+
+/** Parses a DER TSTInfo; throws PkiError PKI_ASN1_INVALID / PKI_DEPTH_LIMIT / PKI_SIZE_LIMIT. */
+export function parseTstInfo(input: Uint8Array, limits: DerLimits = {}): ParsedTstInfo {
+  const der = fromPem(input);
+  scanDer(der, { ...limits, mode: 'der' });
+  let t: TSTInfo;
+  try {
+    t = AsnConvert.parse(der, TSTInfo);
+  } catch (e) {
+    throw asnError('TSTInfo', e);
+  }
+  if ((t.version as number) !== 1) throw new PkiError('PKI_ASN1_INVALID', `TSTInfo version ${t.version}`);
+  const genTime = t.genTime;
+  if (!(genTime instanceof Date) || Number.isNaN(genTime.getTime()))
+    throw new PkiError('PKI_ASN1_INVALID', 'TSTInfo genTime is not a valid GeneralizedTime');
+  let accuracy: TstAccuracy | undefined;
+  if (t.accuracy) {
+    const { seconds, millis, micros } = t.accuracy;
+    const inRange = (v: number | undefined): boolean => v === undefined || (v >= 1 && v <= 999);
+    if (!inRange(millis) || !inRange(micros) || seconds < 0)
+      throw new PkiError('PKI_ASN1_INVALID', 'TSTInfo accuracy out of range');
+    accuracy = { seconds: seconds ?? 0, millis: millis ?? 0, micros: micros ?? 0 };
+  }
+  try {
+    return {
+      der,
+      version: t.version,
+      policy: t.policy,
+      hashAlgorithm: t.messageImprint.hashAlgorithm.algorithm,
+      hashedMessage: new Uint8Array(t.messageImprint.hashedMessage.buffer),
+      serialNumber: integerValue(t.serialNumber),
+      genTime,
+      accuracy,
+      ordering: t.ordering,
+      nonce: t.nonce === undefined ? undefined : integerValue(t.nonce),
+      tsa: t.tsa ? generalNameToString(t.tsa) : undefined,
+      extensions: t.extensions ? t.extensions.map((e) => e.extnID) : [],
+    };
+  } catch (e) {
+    throw asnError('TSTInfo field', e);
+  }
+}
+
+export interface TstInfoFields {
+  readonly policy: string;
+  readonly hash: DigestName;
+  readonly hashedMessage: Uint8Array;
+  readonly serialNumber: bigint;
+  readonly genTime: Date;
+  readonly accuracy?: Partial<TstAccuracy>;
+  readonly ordering?: boolean;
+  readonly nonce?: bigint;
+  /** The TSA name as a directoryName (DER of a Name), e.g. the TSA certificate's subjectDer. */
+  readonly tsaName?: Uint8Array;
+}
+
+/** The DER AlgorithmIdentifier of a digest, parameters absent (RFC 5754 §2). */
+export function digestAlgorithmIdentifier(hash: DigestName): AlgorithmIdentifier {
+  return new AlgorithmIdentifier({ algorithm: DIGEST_OID[hash] });
+}
+
+/** Encodes a TSTInfo as DER. */
+export function buildTstInfo(f: TstInfoFields): Uint8Array {
+  if (f.serialNumber < 0n) throw new PkiError('PKI_INVALID_ARGUMENT', 'serialNumber must not be negative');
+  const t = new TSTInfo({
+    version: TSTInfoVersion.v1,
+    policy: f.policy,
+    messageImprint: new MessageImprint({
+      hashAlgorithm: digestAlgorithmIdentifier(f.hash),
+      hashedMessage: new OctetString(f.hashedMessage),
+    }),
+    serialNumber: integerBytes(f.serialNumber).slice().buffer,
+    genTime: f.genTime,
+    ordering: f.ordering ?? false,
+  });
+  if (f.accuracy) {
+    const a = new Accuracy();
+    // The class defaults seconds to 0; an absent field must be omitted from the DER.
+    (a as { seconds: number | undefined }).seconds = f.accuracy.seconds || undefined;
+    if (f.accuracy.millis) a.millis = f.accuracy.millis;
+    if (f.accuracy.micros) a.micros = f.accuracy.micros;
+    t.accuracy = a;
+  }
+  if (f.nonce !== undefined) t.nonce = integerBytes(f.nonce).slice().buffer;
+  if (f.tsaName) t.tsa = new GeneralName({ directoryName: AsnConvert.parse(f.tsaName, Name) });
+  return new Uint8Array(AsnConvert.serialize(t));
+}
