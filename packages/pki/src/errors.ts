@@ -33,6 +33,10 @@ export type PkiErrorCode =
   | 'PKI_REVOCATION_UNKNOWN'
   /** A certificate carries a critical extension this validator does not process (RFC 5280 §4.2). */
   | 'PKI_UNKNOWN_CRITICAL_EXTENSION'
+  /** A certificate's names violate the nameConstraints of a CA above it (RFC 5280 §4.2.1.10, §6.1.3 (b)–(c)). */
+  | 'PKI_NAME_CONSTRAINTS'
+  /** Certificate policy processing failed: no acceptable policy where one is required (RFC 5280 §6.1.3–6.1.5). */
+  | 'PKI_POLICY'
   /** A CMS signer's signature value does not verify. */
   | 'PKI_CMS_SIGNATURE_INVALID'
   /** A CMS signer's messageDigest attribute does not match the content. */
