@@ -21,6 +21,17 @@ import { fitsKey, isKnownSignatureAlgorithm, verifySignature, type AlgorithmPoli
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits } from './der.js';
 import { PkiError } from './errors.js';
 
+/** KeyUsage bits (RFC 5280 §4.2.1.3), as numbers in {@link ParsedCertificate.keyUsage}. */
+export const KEY_USAGE = {
+  digitalSignature: 1,
+  nonRepudiation: 2,
+  keyEncipherment: 4,
+  dataEncipherment: 8,
+  keyAgreement: 16,
+  keyCertSign: 32,
+  cRLSign: 64,
+} as const;
+
 const SHORT_NAMES: Readonly<Record<string, string>> = {
   '2.5.4.3': 'CN',
   '2.5.4.6': 'C',

@@ -4,12 +4,14 @@
  */
 import type { AlgorithmPolicy } from './algorithms.js';
 import {
+  KEY_USAGE,
   checkValidity,
   isIssuerName,
   isSelfIssued,
   isSignedBy,
   type ParsedCertificate,
 } from './certificate.js';
+import { parseCrl, verifyCrl, type ParsedCrl } from './crl.js';
 import {
   PkiError,
   failureOf,
@@ -18,16 +20,7 @@ import {
   type VerificationResult,
 } from './errors.js';
 
-/** KeyUsage bits (RFC 5280 §4.2.1.3), as numbers in {@link ParsedCertificate.keyUsage}. */
-export const KEY_USAGE = {
-  digitalSignature: 1,
-  nonRepudiation: 2,
-  keyEncipherment: 4,
-  dataEncipherment: 8,
-  keyAgreement: 16,
-  keyCertSign: 32,
-  cRLSign: 64,
-} as const;
+export { KEY_USAGE };
 
 export const EKU = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
@@ -37,6 +30,48 @@ export const EKU = {
   timeStamping: '1.3.6.1.5.5.7.3.8',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
 } as const;
+
+/**
+ * What one source says about one certificate at the validation time. `explanation` is for people: which CRL or
+ * OCSP response was used, its validity window, and why it was (not) trusted.
+ */
+export interface RevocationStatus {
+  readonly status: 'good' | 'revoked' | 'unknown';
+  readonly source: 'crl' | 'ocsp';
+  readonly revokedAt?: Date;
+  /** CRLReason / OCSP revocationReason name (RFC 5280 §5.3.1), when known. */
+  readonly reason?: string;
+  readonly explanation: string;
+}
+
+/**
+ * A place to ask whether `cert`, issued by `issuer`, was revoked at `at`: CRLs ({@link crlRevocationSource}),
+ * OCSP responses (`ocspRevocationSource`). Returns undefined when it knows nothing about the certificate (e.g.
+ * no CRL of that issuer); may throw PkiError, which counts as 'unknown'.
+ */
+export interface RevocationSource {
+  /** What the source consults (default 'crl'), used to label a thrown error. */
+  readonly kind?: 'crl' | 'ocsp';
+  status(cert: ParsedCertificate, issuer: ParsedCertificate, at: Date): RevocationStatus | undefined;
+}
+
+export interface RevocationOptions {
+  /** Asked in order; a 'revoked' answer from any source decides, else the first 'good'. */
+  readonly sources: readonly RevocationSource[];
+  /** 'require': a certificate no source vouches for fails with PKI_REVOCATION_UNKNOWN; 'prefer': it passes. */
+  readonly mode: 'require' | 'prefer';
+}
+
+/** The revocation check of one certificate of the chain (every one but the trust anchor). */
+export interface RevocationCheck {
+  readonly chainIndex: number;
+  readonly certificate: string;
+  /** The deciding answer ('good' or 'revoked'), undefined when no source could decide. */
+  readonly status: RevocationStatus | undefined;
+  /** Every answer received, in the order of the sources. */
+  readonly answers: readonly RevocationStatus[];
+  readonly explanation: string;
+}
 
 export interface ChainOptions {
   readonly trustAnchors: readonly ParsedCertificate[];
@@ -50,11 +85,15 @@ export interface ChainOptions {
   readonly policy?: AlgorithmPolicy;
   /** Maximum chain length (default 10). */
   readonly maxLength?: number;
+  /** Check every certificate below the trust anchor for revocation at `at`. */
+  readonly revocation?: RevocationOptions;
 }
 
 export interface ChainResult extends VerificationResult {
   /** The path found, end entity first, trust anchor last (as far as it could be built). */
   readonly chain: readonly ParsedCertificate[];
+  /** Per certificate, what revocation checking found (empty without `revocation` or a built path). */
+  readonly revocation: readonly RevocationCheck[];
 }
 
 function sameCert(a: ParsedCertificate, b: ParsedCertificate): boolean {
@@ -100,7 +139,7 @@ export function verifyChain(leaf: ParsedCertificate, options: ChainOptions): Cha
   try {
     chain = buildChain(leaf, options);
   } catch (e) {
-    return { ...resultOf([failureOf(e)]), chain: [leaf] };
+    return { ...resultOf([failureOf(e)]), chain: [leaf], revocation: [] };
   }
   const failures: VerificationFailure[] = [];
   chain.forEach((cert, i) => {
@@ -161,5 +200,104 @@ export function verifyChain(leaf: ParsedCertificate, options: ChainOptions): Cha
       message: `${leaf.subject} lacks EKU ${options.extKeyUsage}`,
     });
   }
-  return { ...resultOf(failures), chain };
+  const revocation: RevocationCheck[] = [];
+  if (options.revocation) {
+    for (let i = 0; i < chain.length - 1; i++) {
+      const check = revocationCheck(chain, i, options.at, options.revocation);
+      revocation.push(check);
+      const context = { certificate: check.certificate, chainIndex: i, check: 'revocation' };
+      if (check.status?.status === 'revoked') {
+        failures.push({ ...context, code: 'PKI_REVOKED', message: check.explanation });
+      } else if (check.status === undefined && options.revocation.mode === 'require') {
+        failures.push({ ...context, code: 'PKI_REVOCATION_UNKNOWN', message: check.explanation });
+      }
+    }
+  }
+  return { ...resultOf(failures), chain, revocation };
+}
+
+function revocationCheck(
+  chain: readonly ParsedCertificate[],
+  i: number,
+  at: Date,
+  options: RevocationOptions,
+): RevocationCheck {
+  const cert = chain[i]!;
+  const issuer = chain[i + 1]!;
+  const answers: RevocationStatus[] = [];
+  for (const source of options.sources) {
+    try {
+      const answer = source.status(cert, issuer, at);
+      if (answer !== undefined) answers.push(answer);
+    } catch (e) {
+      const f = failureOf(e);
+      answers.push({
+        status: 'unknown',
+        source: source.kind ?? 'crl',
+        explanation: `${f.code}: ${f.message}`,
+      });
+    }
+  }
+  const status = answers.find((a) => a.status === 'revoked') ?? answers.find((a) => a.status === 'good');
+  const who = `${cert.subject} (serial ${cert.serialHex})`;
+  let explanation: string;
+  if (status !== undefined) explanation = status.explanation;
+  else if (answers.length === 0) explanation = `no revocation information for ${who} at ${at.toISOString()}`;
+  else explanation = `revocation status of ${who} unknown: ${answers.map((a) => a.explanation).join('; ')}`;
+  if (status === undefined && options.mode === 'prefer') explanation += ' (accepted: revocation mode prefer)';
+  return { chainIndex: i, certificate: cert.subject, status, answers, explanation };
+}
+
+/**
+ * A {@link RevocationSource} over CRLs (RFC 5280 §6.3, without delta CRLs or distribution-point scoping): a CRL
+ * counts for a certificate when its issuer name is the certificate's issuer, its signature verifies under the
+ * issuer's key (which must allow cRLSign) and `at` lies within [thisUpdate, nextUpdate]. Listed with a
+ * revocation date at or before `at` → revoked (removeFromCRL entries excepted); otherwise good. CRLs of the
+ * issuer that fail those checks make the answer 'unknown', with the reasons.
+ */
+export function crlRevocationSource(
+  crls: readonly (ParsedCrl | Uint8Array | string)[],
+  options: { readonly policy?: AlgorithmPolicy } = {},
+): RevocationSource {
+  const parsed = crls.map((c) => (typeof c === 'object' && 'tbs' in c ? c : parseCrl(c)));
+  return {
+    kind: 'crl',
+    status(cert, issuer, at) {
+      const mine = parsed.filter((c) => Buffer.from(c.issuerDer).equals(Buffer.from(cert.issuerDer)));
+      if (mine.length === 0) return undefined;
+      const rejected: string[] = [];
+      for (const crl of mine) {
+        const window = `thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? '(none)'}`;
+        const name = `CRL${crl.crlNumber === undefined ? '' : ` #${crl.crlNumber}`} of ${crl.issuer} (${window})`;
+        try {
+          verifyCrl(crl, issuer, { at, ...(options.policy ? { policy: options.policy } : {}) });
+        } catch (e) {
+          const f = failureOf(e);
+          rejected.push(`${name} not used: ${f.code} ${f.message}`);
+          continue;
+        }
+        const entry = crl.entries.get(cert.serialHex);
+        const who = `${cert.subject} (serial ${cert.serialHex})`;
+        if (entry !== undefined && entry.reason !== 'removeFromCRL') {
+          const when = entry.revocationDate.toISOString();
+          if (entry.revocationDate.getTime() <= at.getTime()) {
+            return {
+              status: 'revoked',
+              source: 'crl',
+              revokedAt: entry.revocationDate,
+              ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+              explanation: `${who} revoked at ${when}${entry.reason === undefined ? '' : ` (${entry.reason})`} according to ${name}`,
+            };
+          }
+          return {
+            status: 'good',
+            source: 'crl',
+            explanation: `${who} was not yet revoked at ${at.toISOString()} (revoked later, at ${when}) according to ${name}`,
+          };
+        }
+        return { status: 'good', source: 'crl', explanation: `${who} not listed in ${name}` };
+      }
+      return { status: 'unknown', source: 'crl', explanation: rejected.join('; ') };
+    },
+  };
 }

@@ -117,7 +117,8 @@ describe.each([
     const nu = crl.nextUpdate ?? new Date();
     expect(codeOf(() => verifyCrl(crl, ca, { at: new Date(nu.getTime() + 1000) }))).toBe('PKI_CRL_EXPIRED');
     const der = Uint8Array.from(crl.der);
-    const at = crl.tbs.byteOffset - crl.der.byteOffset + crl.tbs.length - 3;
+    // The seconds' units digit of thisUpdate (UTCTime after the issuer): still well formed, no longer signed.
+    const at = crl.issuerDer.byteOffset - crl.der.byteOffset + crl.issuerDer.length + 2 + 11;
     der[at] = (der[at] ?? 0) ^ 1;
     const tampered = (() => {
       try {

@@ -5,12 +5,41 @@
  *                                  signatureValue BIT STRING }
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList } from '@peculiar/asn1-x509';
+import {
+  AuthorityKeyIdentifier,
+  CRLReason,
+  CRLReasons,
+  CertificateList,
+  id_ce_authorityKeyIdentifier,
+  id_ce_cRLNumber,
+  id_ce_cRLReasons,
+  type Extension,
+} from '@peculiar/asn1-x509';
 import { fitsKey, verifySignature, type AlgorithmPolicy } from './algorithms.js';
-import { nameToString, type ParsedCertificate } from './certificate.js';
-import { KEY_USAGE } from './chain.js';
+import { KEY_USAGE, nameToString, type ParsedCertificate } from './certificate.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits } from './der.js';
 import { PkiError } from './errors.js';
+
+/** CRLReason (RFC 5280 §5.3.1) names. */
+export type CrlReason =
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold'
+  | 'removeFromCRL'
+  | 'privilegeWithdrawn'
+  | 'aACompromise';
+
+/** One revokedCertificates entry. */
+export interface CrlEntry {
+  readonly serialHex: string;
+  readonly revocationDate: Date;
+  /** From the reasonCode entry extension, when present. */
+  readonly reason: CrlReason | undefined;
+}
 
 export interface ParsedCrl {
   readonly der: Uint8Array;
@@ -24,6 +53,37 @@ export interface ParsedCrl {
   readonly nextUpdate: Date | undefined;
   /** Revoked serials (lowercase hex, no leading zero octets) → revocation date. */
   readonly revoked: ReadonlyMap<string, Date>;
+  /** Revoked serials → the entry with its reason. */
+  readonly entries: ReadonlyMap<string, CrlEntry>;
+  /** The cRLNumber extension (RFC 5280 §5.2.3), when present. */
+  readonly crlNumber: bigint | undefined;
+  /** The authorityKeyIdentifier's keyIdentifier (RFC 5280 §5.2.1), when present. */
+  readonly authorityKeyIdentifier: Uint8Array | undefined;
+  /** OIDs of CRL extensions marked critical. */
+  readonly criticalExtensions: readonly string[];
+}
+
+function extValue<T>(exts: readonly Extension[] | undefined, oid: string, type: new () => T): T | undefined {
+  const ext = exts?.find((e) => e.extnID === oid);
+  return ext ? AsnConvert.parse(ext.extnValue.buffer, type) : undefined;
+}
+
+/** A non-negative INTEGER (cRLNumber, RFC 5280 §5.2.3: 0..MAX, at most 20 octets). */
+function unsignedInteger(buf: ArrayBuffer): bigint {
+  const bytes = new Uint8Array(buf);
+  const t = scanDer(bytes, { maxDepth: 1 });
+  const len = t.end - t.valueStart;
+  if (t.tagByte !== 0x02 || len < 1 || len > 21 || ((bytes[t.valueStart] ?? 0) & 0x80) !== 0)
+    throw new PkiError('PKI_ASN1_INVALID', 'cRLNumber is not a non-negative INTEGER of at most 20 octets');
+  return BigInt(`0x${Buffer.from(bytes.subarray(t.valueStart, t.end)).toString('hex')}`);
+}
+
+function reasonOf(exts: readonly Extension[] | undefined): CrlReason | undefined {
+  const r = extValue(exts, id_ce_cRLReasons, CRLReason);
+  if (r === undefined) return undefined;
+  const name = CRLReasons[r.reason] as CrlReason | undefined;
+  if (name === undefined) throw new PkiError('PKI_ASN1_INVALID', `unknown CRL reason ${r.reason}`);
+  return name;
 }
 
 function serialHex(buf: ArrayBuffer): string {
@@ -45,8 +105,15 @@ export function parseCrl(input: Uint8Array | string, limits: DerLimits = {}): Pa
     const asn = AsnConvert.parse(der, CertificateList);
     const t = asn.tbsCertList;
     const revoked = new Map<string, Date>();
-    for (const r of t.revokedCertificates ?? [])
-      revoked.set(serialHex(r.userCertificate), r.revocationDate.getTime());
+    const entries = new Map<string, CrlEntry>();
+    for (const r of t.revokedCertificates ?? []) {
+      const serial = serialHex(r.userCertificate);
+      const revocationDate = r.revocationDate.getTime();
+      revoked.set(serial, revocationDate);
+      entries.set(serial, { serialHex: serial, revocationDate, reason: reasonOf(r.crlEntryExtensions) });
+    }
+    const numberExt = t.crlExtensions?.find((e) => e.extnID === id_ce_cRLNumber);
+    const aki = extValue(t.crlExtensions, id_ce_authorityKeyIdentifier, AuthorityKeyIdentifier);
     return {
       der,
       asn,
@@ -58,6 +125,10 @@ export function parseCrl(input: Uint8Array | string, limits: DerLimits = {}): Pa
       thisUpdate: t.thisUpdate.getTime(),
       nextUpdate: t.nextUpdate?.getTime(),
       revoked,
+      entries,
+      crlNumber: numberExt === undefined ? undefined : unsignedInteger(numberExt.extnValue.buffer),
+      authorityKeyIdentifier: aki?.keyIdentifier ? new Uint8Array(aki.keyIdentifier.buffer) : undefined,
+      criticalExtensions: (t.crlExtensions ?? []).filter((e) => e.critical).map((e) => e.extnID),
     };
   } catch (e) {
     throw new PkiError('PKI_ASN1_INVALID', 'not a valid CertificateList', { cause: e });

@@ -41,9 +41,45 @@ export {
   parseCertificate,
   type ParsedCertificate,
 } from './certificate.js';
-export { EKU, KEY_USAGE, buildChain, verifyChain, type ChainOptions, type ChainResult } from './chain.js';
+export {
+  EKU,
+  KEY_USAGE,
+  buildChain,
+  crlRevocationSource,
+  verifyChain,
+  type ChainOptions,
+  type ChainResult,
+  type RevocationCheck,
+  type RevocationOptions,
+  type RevocationSource,
+  type RevocationStatus,
+} from './chain.js';
 export { verifyRawSignature, type RawSignatureInput } from './raw-signature.js';
-export { checkRevocation, parseCrl, revocationOf, verifyCrl, type ParsedCrl } from './crl.js';
+export {
+  checkRevocation,
+  parseCrl,
+  revocationOf,
+  verifyCrl,
+  type CrlEntry,
+  type CrlReason,
+  type ParsedCrl,
+} from './crl.js';
+export {
+  signerFromKeyObject,
+  signerFromPrivateKey,
+  signerFromSm2Key,
+  type Signer,
+  type SignerHash,
+  type SignerOptions,
+} from './signer.js';
+export {
+  addUnsignedAttribute,
+  buildSignedData,
+  signingCertificateV2Value,
+  type Attr,
+  type BuildSignedDataOptions,
+  type SignerSpec,
+} from './signed-data-builder.js';
 export {
   CMS_OID,
   findSignerCertificate,
