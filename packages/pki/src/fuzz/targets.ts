@@ -1,0 +1,159 @@
+/**
+ * Fuzz targets, one per parser: each feeds attacker-controlled bytes to the parser and to the verifier behind
+ * it (which also reads attacker-controlled fields: keys, algorithms, attributes). The contract under test:
+ * every input either parses/verifies or fails with a {@link PkiError}; nothing else escapes, nothing hangs.
+ */
+import { checkValidity, isSignedBy, parseCertificate, type ParsedCertificate } from '../certificate.js';
+import { verifyChain } from '../chain.js';
+import { parseCrl, verifyCrl } from '../crl.js';
+import { PkiError } from '../errors.js';
+import { verifySignedData } from '../signed-data.js';
+import { gmSm2Provider } from '../sm2.js';
+import { parseTimeStampResp } from '../time-stamp-resp.js';
+import { verifyTimeStampToken } from '../tsp-verify.js';
+import type { Corpus } from './corpus.js';
+import { mutate, type Prng } from './mutate.js';
+
+const POLICY = { sm2: gmSm2Provider } as const;
+
+export type TargetName = 'certificate' | 'cms' | 'tsp' | 'crl';
+
+export interface Target {
+  readonly name: TargetName;
+  readonly seeds: readonly Uint8Array[];
+  /** Runs one input: true when it parses and verifies, false when verification reports failures; throws what the parser throws. */
+  run(input: Uint8Array): boolean;
+}
+
+export function targets(corpus: Corpus): Target[] {
+  const issuers: ParsedCertificate[] = corpus.issuers.map((c) => parseCertificate(c));
+  const certificates: ParsedCertificate[] = corpus.certificate.map((c) => parseCertificate(c));
+  const [firstIssuer] = issuers;
+  if (firstIssuer === undefined) throw new Error('the corpus has no issuer certificates');
+  const issuerOf = (name: Uint8Array): ParsedCertificate =>
+    issuers.find((c) => Buffer.from(c.subjectDer).equals(Buffer.from(name))) ?? firstIssuer;
+  // Validation time: a minute after the seeds were made (their validity starts when they are made).
+  const AT = new Date(Date.now() + 60_000);
+  return [
+    {
+      name: 'certificate',
+      seeds: corpus.certificate,
+      run(input) {
+        const cert = parseCertificate(input);
+        try {
+          checkValidity(cert, AT);
+        } catch (e) {
+          if (!(e instanceof PkiError)) throw e;
+        }
+        const self = isSignedBy(cert, cert, POLICY);
+        return verifyChain(cert, { trustAnchors: issuers, at: AT, policy: POLICY }).valid || self;
+      },
+    },
+    {
+      name: 'cms',
+      seeds: corpus.cms,
+      run(input) {
+        const signatures = verifySignedData(input, { content: corpus.content, policy: POLICY });
+        verifySignedData(input, { trustAnchors: issuers, certificates, at: AT, policy: POLICY });
+        return signatures.valid;
+      },
+    },
+    {
+      name: 'tsp',
+      seeds: corpus.tsp,
+      run(input) {
+        const resp = parseTimeStampResp(input);
+        if (resp.token === undefined) return false;
+        return verifyTimeStampToken({
+          token: input,
+          data: corpus.content,
+          trustAnchors: issuers,
+          intermediates: certificates,
+          policy: POLICY,
+        }).valid;
+      },
+    },
+    {
+      name: 'crl',
+      seeds: corpus.crl,
+      run(input) {
+        const crl = parseCrl(input);
+        verifyCrl(crl, issuerOf(crl.issuerDer), { at: AT, policy: POLICY });
+        return true;
+      },
+    },
+  ];
+}
+
+/** One finding: an input whose failure was not a PkiError, or that took too long. */
+export interface Finding {
+  readonly target: TargetName;
+  readonly kind: 'untyped error' | 'slow';
+  readonly detail: string;
+  readonly input: Uint8Array;
+}
+
+/** The outcome of one input: a finding, or whether the parser rejected it with a PkiError. */
+export interface CheckResult {
+  readonly finding: Finding | undefined;
+  readonly rejected: boolean;
+  readonly millis: number;
+}
+
+/** Runs `target` on `input`. PkiErrors are the expected failures; anything else, or > maxMillis, is a finding. */
+export function check(target: Target, input: Uint8Array, maxMillis: number): CheckResult {
+  const start = performance.now();
+  let rejected: boolean;
+  let finding: Finding | undefined;
+  try {
+    rejected = !target.run(input);
+  } catch (e) {
+    rejected = true;
+    if (!(e instanceof PkiError)) {
+      const detail = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
+      finding = { target: target.name, kind: 'untyped error', detail, input };
+    }
+  }
+  const millis = performance.now() - start;
+  if (!finding && millis > maxMillis)
+    finding = { target: target.name, kind: 'slow', detail: `${millis.toFixed(0)} ms`, input };
+  return { finding, rejected, millis };
+}
+
+export interface FuzzStats {
+  readonly target: TargetName;
+  readonly inputs: number;
+  /** Inputs rejected: a PkiError thrown or verification failures reported. */
+  readonly rejected: number;
+  readonly slowestMillis: number;
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Fuzzes `target` with mutations of its seeds (and splices across them) until `until()` says stop. Seeds are
+ * run unmutated first. Stops early after `maxFindings` findings.
+ */
+export function fuzz(
+  target: Target,
+  rng: Prng,
+  until: (inputs: number) => boolean,
+  options: { maxMillis?: number; maxFindings?: number } = {},
+): FuzzStats {
+  const maxMillis = options.maxMillis ?? 1000;
+  const maxFindings = options.maxFindings ?? 10;
+  const findings: Finding[] = [];
+  let inputs = 0;
+  let rejected = 0;
+  let slowest = 0;
+  const one = (input: Uint8Array): void => {
+    const r = check(target, input, maxMillis);
+    slowest = Math.max(slowest, r.millis);
+    inputs++;
+    if (r.finding) findings.push(r.finding);
+    else if (r.rejected) rejected++;
+  };
+  for (const seed of target.seeds) one(seed);
+  while (!until(inputs) && findings.length < maxFindings)
+    one(mutate(rng.pick(target.seeds), rng, target.seeds));
+  return { target: target.name, inputs, rejected, slowestMillis: slowest, findings };
+}
