@@ -17,6 +17,9 @@ import { loadPlatformKey, type PlatformKey } from './crypto/platform-key.js';
 import type { Db } from './db/connect.js';
 import { startJobs } from './jobs/job.js';
 import { noncePurgeJob } from './jobs/nonce-purge.js';
+import { checkpointJob, initLog, integratorJob } from './log/index.js';
+import { DEFAULT_LOG_CONFIG } from './config.js';
+import { logRoutes } from './modules/log/routes.js';
 import { applicationRoutes } from './modules/applications/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
@@ -153,6 +156,8 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
       );
     app.decorate('fieldCrypto', await loadFieldCrypto({ db: app.db, kek, now: now() }));
     app.decorate('platformKey', await loadPlatformKey({ db: app.db, kek, now: now() }));
+    const logConfig = config.log ?? DEFAULT_LOG_CONFIG;
+    await initLog(app.db, logConfig);
     kek.fill(0);
     await app.register(authPlugin, {
       now,
@@ -167,6 +172,7 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
         scope.addHook('preValidation', async (request) => scope.verifySignedRequest(request));
         await scope.register(applicationRoutes, { now });
         await scope.register(projectRoutes, { now });
+        await scope.register(logRoutes);
         if (options.extraSignedRoutes) await options.extraSignedRoutes(scope);
       },
       { prefix: '/api/v1' },
@@ -175,7 +181,20 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     if (options.jobs !== false) {
       let jobs: { stop(): Promise<void> } | undefined;
       app.addHook('onReady', () => {
-        jobs = startJobs([noncePurgeJob({ db: app.db, now })], { log: app.log });
+        jobs = startJobs(
+          [
+            noncePurgeJob({ db: app.db, now }),
+            integratorJob({ db: app.db, now, everyMs: logConfig.integrateIntervalMs }),
+            checkpointJob({
+              db: app.db,
+              key: app.platformKey,
+              now,
+              minIntervalMs: logConfig.checkpointIntervalMs,
+              everyMs: Math.max(100, Math.min(1_000, logConfig.checkpointIntervalMs)),
+            }),
+          ],
+          { log: app.log },
+        );
         return Promise.resolve();
       });
       app.addHook('onClose', async () => jobs?.stop());

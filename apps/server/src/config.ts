@@ -33,7 +33,30 @@ export interface ServerConfig {
   migrateOnStart: boolean;
   /** 第三方日志开关: write an API log entry for every signed application call. */
   apiLog: boolean;
+  /** The Merkle log (absent: {@link DEFAULT_LOG_CONFIG}). */
+  log?: LogConfig | undefined;
 }
+
+export type LogHashName = 'sm3' | 'sha256';
+
+/** The Merkle log of a deployment. Hash and origin are fixed once the log has a leaf (refused start otherwise). */
+export interface LogConfig {
+  /** RFC 9162 tree hash: SM3 (default) or SHA-256. */
+  hash: LogHashName;
+  /** The log's identity in its checkpoints (C2SP origin, also the signing key's name): no spaces, no '+'. */
+  origin: string;
+  /** Shortest time between two signed checkpoints, in ms (one is published only when the tree grew). */
+  checkpointIntervalMs: number;
+  /** Pause between two integration runs, in ms (a run integrates everything sequenced, in batches). */
+  integrateIntervalMs: number;
+}
+
+export const DEFAULT_LOG_CONFIG: LogConfig = {
+  hash: 'sm3',
+  origin: 'yizheng.local/log',
+  checkpointIntervalMs: 2_000,
+  integrateIntervalMs: 200,
+};
 
 /** The keys of the optional JSON config file (YIZHENG_CONFIG_FILE); environment variables win over it. */
 export interface ConfigFile {
@@ -46,6 +69,9 @@ export interface ConfigFile {
   bodyLimit?: number;
   rateLimitPerMinute?: number;
   apiLog?: boolean;
+  logHash?: LogHashName;
+  logOrigin?: string;
+  logCheckpointIntervalMs?: number;
 }
 
 /** Explicit overrides (CLI flags) win over the environment, which wins over the file, which wins over defaults. */
@@ -184,6 +210,23 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
   const apiLog = env.YIZHENG_API_LOG
     ? parseBool(env.YIZHENG_API_LOG, 'YIZHENG_API_LOG')
     : (file.apiLog ?? true);
+  const logHash = pick(undefined, nonEmpty(env.YIZHENG_LOG_HASH), file.logHash, DEFAULT_LOG_CONFIG.hash);
+  if (logHash !== 'sm3' && logHash !== 'sha256') {
+    throw invalid(`YIZHENG_LOG_HASH must be sm3 or sha256, got ${String(logHash)}`);
+  }
+  const logOrigin = pick(
+    undefined,
+    nonEmpty(env.YIZHENG_LOG_ORIGIN),
+    file.logOrigin,
+    DEFAULT_LOG_CONFIG.origin,
+  );
+  // eslint-disable-next-line no-control-regex
+  if (!/^[^\s+\u0000-\u001f]{1,255}$/u.test(logOrigin)) {
+    throw invalid(`YIZHENG_LOG_ORIGIN must be 1–255 characters without spaces or '+', got ${logOrigin}`);
+  }
+  const checkpointIntervalMs = env.YIZHENG_LOG_CHECKPOINT_INTERVAL_MS
+    ? parseNonNegativeInt(env.YIZHENG_LOG_CHECKPOINT_INTERVAL_MS, 'YIZHENG_LOG_CHECKPOINT_INTERVAL_MS')
+    : (file.logCheckpointIntervalMs ?? DEFAULT_LOG_CONFIG.checkpointIntervalMs);
   return {
     host,
     port,
@@ -196,6 +239,12 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     auth: { maxSkewMs: DEFAULTS.maxSkewMs, nonceTtlMs: 2 * DEFAULTS.maxSkewMs + 60_000 },
     migrateOnStart: true,
     apiLog,
+    log: {
+      hash: logHash,
+      origin: logOrigin,
+      checkpointIntervalMs,
+      integrateIntervalMs: DEFAULT_LOG_CONFIG.integrateIntervalMs,
+    },
   };
 }
 

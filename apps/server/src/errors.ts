@@ -93,6 +93,33 @@ export const ERRORS = {
     'zh-CN': '认证公钥不是合法的 SM2 公钥',
     'en-US': 'The public key is not a valid SM2 public key',
   },
+
+  // The Merkle log (GET /api/v1/log/...)
+  LOG_PARAMETER_INVALID: {
+    status: 400,
+    'zh-CN': '日志参数无效（须为非负整数，且起始规模不大于结束规模）',
+    'en-US': 'Invalid log parameter (a non-negative integer; from must not exceed to)',
+  },
+  LOG_INDEX_OUT_OF_RANGE: {
+    status: 400,
+    'zh-CN': '叶子序号不小于树规模',
+    'en-US': 'The leaf index is not below the tree size',
+  },
+  LOG_SIZE_OUT_OF_RANGE: {
+    status: 400,
+    'zh-CN': '日志尚未达到该规模',
+    'en-US': 'The log has not reached that size',
+  },
+  LOG_CHECKPOINT_NOT_FOUND: {
+    status: 404,
+    'zh-CN': '该规模没有已签名的检查点',
+    'en-US': 'No signed checkpoint at that size',
+  },
+  LOG_NOT_READY: {
+    status: 503,
+    'zh-CN': '日志尚未发布检查点',
+    'en-US': 'The log has not published a checkpoint yet',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -13,7 +13,9 @@ export type StartupErrorCode =
   /** A migration failed. */
   | 'DB_MIGRATION_FAILED'
   /** The key-encryption key file is unreadable, malformed or has unsafe permissions. */
-  | 'KEK_INVALID';
+  | 'KEK_INVALID'
+  /** The configured log hash or origin differs from the one of the existing (non-empty) Merkle log. */
+  | 'LOG_CONFIG_CHANGED';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';

@@ -111,6 +111,44 @@ export interface KeyStoreTable {
   created_at: string;
 }
 
+/** The Merkle log's sequencing row (id 1): the next index to assign, the log hash and origin (see src/log). */
+export interface LogStateTable {
+  id: number;
+  next_index: BigIntColumn;
+  hash_alg: 'sm3' | 'sha256';
+  origin: string;
+}
+
+/** The Merkle log's integration row (id 1): the size and root of the stored tree. */
+export interface LogTreeTable {
+  id: number;
+  size: BigIntColumn;
+  root_hash: Uint8Array | null;
+  updated_at: string | null;
+}
+
+/** Sequenced log leaves: the entry bytes and their RFC 9162 leaf hash. */
+export interface LogLeavesTable {
+  idx: BigIntColumn;
+  entry: Uint8Array;
+  leaf_hash: Uint8Array;
+}
+
+/** Perfect-subtree nodes of the Merkle tree (leaves are level 0); write-once. */
+export interface LogNodesTable {
+  level: number;
+  idx: BigIntColumn;
+  hash: Uint8Array;
+}
+
+/** Every signed checkpoint (C2SP signed note), by tree size. */
+export interface LogCheckpointsTable {
+  size: BigIntColumn;
+  root_hash: Uint8Array;
+  note: string;
+  created_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   applications: ApplicationsTable;
@@ -120,6 +158,11 @@ export interface Database {
   operation_logs: OperationLogsTable;
   key_store: KeyStoreTable;
   file_blobs: FileBlobsTable;
+  log_state: LogStateTable;
+  log_tree: LogTreeTable;
+  log_leaves: LogLeavesTable;
+  log_nodes: LogNodesTable;
+  log_checkpoints: LogCheckpointsTable;
 }
 
 /** Generated is re-exported for future tables with database-assigned keys. */

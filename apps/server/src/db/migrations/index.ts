@@ -5,10 +5,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { init } from './0001-init.js';
 import { fileStore } from './0002-file-store.js';
+import { log } from './0003-log.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
   '0002-file-store': fileStore,
+  '0003-log': log,
 };
 
 export const migrationProvider: MigrationProvider = {
