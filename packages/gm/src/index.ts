@@ -12,3 +12,9 @@ export {
   type EngineStatus,
 } from './sm2/select.js';
 export { defaultEngineSelection, sm2 } from './default-sm2.js';
+export {
+  loadNativeEngine,
+  type NativeEngineOptions,
+  type NativeSm2Engine,
+  type NonceMode,
+} from './sm2/native-engine.js';

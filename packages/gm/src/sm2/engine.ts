@@ -1,8 +1,8 @@
 /**
  * The seam between the SM2 protocol code (Z, e, encodings, KDF — all in TypeScript) and the curve arithmetic,
- * which an engine provides. Engines: `js` (pure TypeScript, runs in browsers), `native` (N-API addon; in this
- * version backed by the OpenSSL that Node bundles). A faster engine of our own slots in behind the same
- * interface.
+ * which an engine provides. Engines: `js` (pure TypeScript, runs in browsers), `native` (Yizheng's own C
+ * implementation, N-API addon `native/sm2_native_addon.c`), `openssl` (N-API addon over the OpenSSL that
+ * Node bundles, `native/sm2_addon.c`).
  *
  * Conventions for every method:
  * - scalars (private keys d, nonces k, digests e) are 32-byte big-endian Uint8Arrays;
@@ -37,4 +37,23 @@ export interface Sm2Engine {
    * Constant-time in k where the engine can guarantee it.
    */
   multiply(point: Uint8Array, k: Uint8Array): Uint8Array;
+
+  /**
+   * Optional: verifies `count` signatures in one call (GB/T 32918.2 clause 7.1 B3–B7 each), to amortise the
+   * crossing into native code. `e` holds count × 32 bytes, `rs` count × 64, `publicKeys` count × 65 (each as
+   * for {@link verify}). Returns count bytes, 1 where the signature verifies and 0 where it does not.
+   */
+  verifyBatch?(e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array): Uint8Array;
+
+  /** Optional: {@link verifyBatch} off the event loop (the libuv thread pool); same arguments and result. */
+  verifyBatchAsync?(e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Counters of an engine's cache of validated public keys (native engines). */
+export interface PublicKeyCacheStats {
+  /** Validated public keys currently held. */
+  size: number;
+  capacity: number;
+  hits: number;
+  misses: number;
 }

@@ -1,8 +1,9 @@
 /**
- * The native SM2 engine against the published GB/T 32918.5 vector, Node's own SM2 ECDH (OpenSSL inside Node,
- * a different code path: EVP_PKEY_derive) and the openssl CLI (key generation, signing, verification).
+ * Both N-API engines — `native` (Yizheng's own C arithmetic) and `openssl` (the addon over Node's OpenSSL) —
+ * against the published GB/T 32918.5 vector, Node's own SM2 ECDH (OpenSSL inside Node, a different code path:
+ * EVP_PKEY_derive) and the openssl CLI (key generation, signing, verification).
  *
- * The addon must be built (`npm ci` builds it): a missing addon FAILS these tests, unless
+ * The addons must be built (`npm ci` builds them): a missing addon FAILS these tests, unless
  * YIZHENG_SKIP_NATIVE=1 says explicitly that it was not built on purpose.
  */
 import { createECDH, createHash } from 'node:crypto';
@@ -16,17 +17,31 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bigIntToBytes, bytesToBigInt, concat, fromHex, toHex, utf8 } from '../bytes.js';
 import { isGmError } from '../errors.js';
 import { A, B, DEFAULT_USER_ID, GX, GY, N, isOnCurve } from './curve.js';
-import { loadNativeEngine, type NativeSm2Engine } from './native-engine.js';
+import type { PublicKeyCacheStats, Sm2Engine } from './engine.js';
+import { loadNativeEngine } from './native-engine.js';
+import { loadOpensslEngine } from './openssl-engine.js';
 
 const SKIP_NATIVE = process.env.YIZHENG_SKIP_NATIVE === '1';
-const loaded = loadNativeEngine();
 
-function engine(): NativeSm2Engine {
-  if (!loaded.engine) {
-    throw new Error(`the native addon did not load: ${loaded.reason} (set YIZHENG_SKIP_NATIVE=1 to skip)`);
-  }
-  return loaded.engine;
-}
+type CachedEngine = Sm2Engine & { publicKeyCacheStats(): PublicKeyCacheStats };
+type Loader = (options?: {
+  publicKeyCacheSize?: number;
+}) => { engine: CachedEngine } | { engine: undefined; reason: string };
+
+const ENGINES: { label: string; load: Loader; addon: string; description: RegExp }[] = [
+  {
+    label: 'native',
+    load: loadNativeEngine,
+    addon: 'yizheng_sm2_native.node',
+    description: /^Yizheng C engine/,
+  },
+  {
+    label: 'openssl',
+    load: loadOpensslEngine,
+    addon: 'yizheng_sm2.node',
+    description: new RegExp(`OpenSSL ${process.versions.openssl.replace(/\./g, '\\.')}`),
+  },
+];
 
 const sm3 = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash('sm3');
@@ -141,141 +156,62 @@ function expectGmError(fn: () => unknown, code: 'GM_INVALID_ARGUMENT' | 'GM_INVA
   expect((thrown as { code: string }).code).toBe(code);
 }
 
-describe.skipIf(SKIP_NATIVE)('native SM2 engine (N-API over OpenSSL)', () => {
-  it('loads the addon (npm ci builds it; YIZHENG_SKIP_NATIVE=1 skips this suite)', () => {
-    expect(loaded.engine ? 'loaded' : loaded.reason).toBe('loaded');
-    expect(engine().name).toBe('native');
-    expect(engine().description).toContain(`OpenSSL ${process.versions.openssl}`);
-  });
-
-  describe('GB/T 32918.5-2017 signature example (ID 1234567812345678, "message digest")', () => {
-    const d = fromHex('3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8');
-    const P = fromHex(
-      '04' +
-        '09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020' +
-        'CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13',
-    );
-    const k = fromHex('59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21');
-    const rs = fromHex(
-      'F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3' +
-        'B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA',
-    );
-    const e = digest(P, utf8('message digest'));
-
-    it('Z and e', () => {
-      expect(toHex(computeZ(P, utf8('1234567812345678')))).toBe(
-        'b2e14c5c79c6df5b85f4fe7ed8db7a262b9da7e07ccb0ea9f4747b8ccda8a4f3',
-      );
-      expect(toHex(e)).toBe('f0b43e94ba45accaace692ed534382eb17e6ab5a19ce7b31f4486fdfc0d28640');
-    });
-
-    it('P = d·G', () => {
-      expect(toHex(engine().publicKeyFromPrivate(d))).toBe(toHex(P));
-    });
-
-    it('sign with the published k gives the published (r, s)', () => {
-      expect(toHex(engine().sign(e, d, k))).toBe(toHex(rs));
-    });
-
-    it('verifies the published signature', () => {
-      expect(engine().verify(e, rs, P)).toBe(true);
-    });
-
-    it('the openssl CLI verifies the published signature too (checks our DER and SPKI helpers)', () => {
-      writeFileSync(at('vec.msg'), 'message digest');
-      writeFileSync(at('vec.sig'), derEncodeSignature(rs));
-      writeFileSync(at('vec.pub.pem'), publicKeyPem(P));
-      const out = openssl(
-        'pkeyutl',
-        '-verify',
-        '-rawin',
-        '-digest',
-        'sm3',
-        '-pkeyopt',
-        'distid:1234567812345678',
-        '-pubin',
-        '-inkey',
-        'vec.pub.pem',
-        '-in',
-        'vec.msg',
-        '-sigfile',
-        'vec.sig',
-      );
-      expect(out).toContain('Signature Verified Successfully');
-    });
-
-    it('random-k signatures differ and verify', () => {
-      const s1 = engine().sign(e, d);
-      const s2 = engine().sign(e, d);
-      expect(toHex(s1)).not.toBe(toHex(s2));
-      expect(engine().verify(e, s1, P)).toBe(true);
-      expect(engine().verify(e, s2, P)).toBe(true);
-    });
-  });
-
-  it("agrees with Node's SM2 ECDH on 200 keys: d·G and the x of d·Q", () => {
-    const eng = engine();
-    for (let i = 0; i < 200; i++) {
-      const d = testKey('ecdh-a', i);
-      const other = testKey('ecdh-b', i);
-      const ecdh = createECDH('SM2');
-      ecdh.setPrivateKey(d);
-      const P = eng.publicKeyFromPrivate(d);
-      expect(toHex(P), `key ${i}`).toBe(toHex(ecdh.getPublicKey()));
-      expect(isOnCurve(bytesToBigInt(P.subarray(1, 33)), bytesToBigInt(P.subarray(33)))).toBe(true);
-
-      const Q = eng.publicKeyFromPrivate(other);
-      const dQ = eng.multiply(Q, d);
-      expect(toHex(dQ.subarray(1, 33)), `key ${i}`).toBe(toHex(ecdh.computeSecret(Q)));
-      expect(isOnCurve(bytesToBigInt(dQ.subarray(1, 33)), bytesToBigInt(dQ.subarray(33)))).toBe(true);
-      // d·(e·G) = e·(d·G): the y coordinate too, and multiply(G, d) = publicKeyFromPrivate(d).
-      expect(toHex(eng.multiply(P, other))).toBe(toHex(dQ));
-      expect(toHex(eng.multiply(point(GX, GY), d))).toBe(toHex(P));
-    }
-  });
-
-  describe('interoperability with the openssl CLI', () => {
-    const ROUNDS = 6;
-    const message = (i: number): Uint8Array => utf8(`电子病历 evidence #${i} `.repeat(i * 7 + 1));
-
-    it('verifies signatures made by `openssl pkeyutl -sign -digest sm3 -pkeyopt distid:…`', () => {
-      for (let i = 0; i < ROUNDS; i++) {
-        openssl('genpkey', '-algorithm', 'SM2', '-out', `k${i}.pem`);
-        const key = opensslKeyText(at(`k${i}.pem`));
-        expect(toHex(engine().publicKeyFromPrivate(key.d))).toBe(toHex(key.publicKey));
-        const msg = message(i);
-        writeFileSync(at(`m${i}`), msg);
-        openssl(
-          'pkeyutl',
-          '-sign',
-          '-rawin',
-          '-digest',
-          'sm3',
-          '-pkeyopt',
-          `distid:${DEFAULT_USER_ID}`,
-          '-inkey',
-          `k${i}.pem`,
-          '-in',
-          `m${i}`,
-          '-out',
-          `s${i}.der`,
+describe.skipIf(SKIP_NATIVE).each(ENGINES)(
+  '$label SM2 engine (N-API)',
+  ({ label, load, addon, description }) => {
+    const loaded = load();
+    function engine(): CachedEngine {
+      if (!loaded.engine) {
+        throw new Error(
+          `the ${label} addon did not load: ${loaded.reason} (set YIZHENG_SKIP_NATIVE=1 to skip)`,
         );
-        const rs = derDecodeSignature(new Uint8Array(readFileSync(at(`s${i}.der`))));
-        const e = digest(key.publicKey, msg);
-        expect(engine().verify(e, rs, key.publicKey), `round ${i}`).toBe(true);
-        expect(engine().verify(digest(key.publicKey, concat(msg, utf8('x'))), rs, key.publicKey)).toBe(false);
       }
+      return loaded.engine;
+    }
+
+    it('loads the addon (npm ci builds it; YIZHENG_SKIP_NATIVE=1 skips this suite)', () => {
+      expect(loaded.engine ? 'loaded' : loaded.reason).toBe('loaded');
+      expect(engine().name).toBe(label);
+      expect(engine().description).toMatch(description);
     });
 
-    it('signatures it makes verify with `openssl pkeyutl -verify` (and a tampered one does not)', () => {
-      for (let i = 0; i < ROUNDS; i++) {
-        openssl('genpkey', '-algorithm', 'SM2', '-out', `o${i}.pem`);
-        openssl('pkey', '-in', `o${i}.pem`, '-pubout', '-out', `o${i}.pub.pem`);
-        const key = opensslKeyText(at(`o${i}.pem`));
-        const msg = message(i + 100);
-        writeFileSync(at(`om${i}`), msg);
-        const rs = engine().sign(digest(key.publicKey, msg), key.d);
-        writeFileSync(at(`os${i}.der`), derEncodeSignature(rs));
+    describe('GB/T 32918.5-2017 signature example (ID 1234567812345678, "message digest")', () => {
+      const d = fromHex('3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8');
+      const P = fromHex(
+        '04' +
+          '09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020' +
+          'CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13',
+      );
+      const k = fromHex('59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21');
+      const rs = fromHex(
+        'F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3' +
+          'B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA',
+      );
+      const e = digest(P, utf8('message digest'));
+
+      it('Z and e', () => {
+        expect(toHex(computeZ(P, utf8('1234567812345678')))).toBe(
+          'b2e14c5c79c6df5b85f4fe7ed8db7a262b9da7e07ccb0ea9f4747b8ccda8a4f3',
+        );
+        expect(toHex(e)).toBe('f0b43e94ba45accaace692ed534382eb17e6ab5a19ce7b31f4486fdfc0d28640');
+      });
+
+      it('P = d·G', () => {
+        expect(toHex(engine().publicKeyFromPrivate(d))).toBe(toHex(P));
+      });
+
+      it('sign with the published k gives the published (r, s)', () => {
+        expect(toHex(engine().sign(e, d, k))).toBe(toHex(rs));
+      });
+
+      it('verifies the published signature', () => {
+        expect(engine().verify(e, rs, P)).toBe(true);
+      });
+
+      it('the openssl CLI verifies the published signature too (checks our DER and SPKI helpers)', () => {
+        writeFileSync(at('vec.msg'), 'message digest');
+        writeFileSync(at('vec.sig'), derEncodeSignature(rs));
+        writeFileSync(at('vec.pub.pem'), publicKeyPem(P));
         const out = openssl(
           'pkeyutl',
           '-verify',
@@ -283,222 +219,315 @@ describe.skipIf(SKIP_NATIVE)('native SM2 engine (N-API over OpenSSL)', () => {
           '-digest',
           'sm3',
           '-pkeyopt',
-          `distid:${DEFAULT_USER_ID}`,
+          'distid:1234567812345678',
           '-pubin',
           '-inkey',
-          `o${i}.pub.pem`,
+          'vec.pub.pem',
           '-in',
-          `om${i}`,
+          'vec.msg',
           '-sigfile',
-          `os${i}.der`,
+          'vec.sig',
         );
-        expect(out, `round ${i}`).toContain('Signature Verified Successfully');
+        expect(out).toContain('Signature Verified Successfully');
+      });
+
+      it('random-k signatures differ and verify', () => {
+        const s1 = engine().sign(e, d);
+        const s2 = engine().sign(e, d);
+        expect(toHex(s1)).not.toBe(toHex(s2));
+        expect(engine().verify(e, s1, P)).toBe(true);
+        expect(engine().verify(e, s2, P)).toBe(true);
+      });
+    });
+
+    it("agrees with Node's SM2 ECDH on 200 keys: d·G and the x of d·Q", () => {
+      const eng = engine();
+      for (let i = 0; i < 200; i++) {
+        const d = testKey('ecdh-a', i);
+        const other = testKey('ecdh-b', i);
+        const ecdh = createECDH('SM2');
+        ecdh.setPrivateKey(d);
+        const P = eng.publicKeyFromPrivate(d);
+        expect(toHex(P), `key ${i}`).toBe(toHex(ecdh.getPublicKey()));
+        expect(isOnCurve(bytesToBigInt(P.subarray(1, 33)), bytesToBigInt(P.subarray(33)))).toBe(true);
+
+        const Q = eng.publicKeyFromPrivate(other);
+        const dQ = eng.multiply(Q, d);
+        expect(toHex(dQ.subarray(1, 33)), `key ${i}`).toBe(toHex(ecdh.computeSecret(Q)));
+        expect(isOnCurve(bytesToBigInt(dQ.subarray(1, 33)), bytesToBigInt(dQ.subarray(33)))).toBe(true);
+        // d·(e·G) = e·(d·G): the y coordinate too, and multiply(G, d) = publicKeyFromPrivate(d).
+        expect(toHex(eng.multiply(P, other))).toBe(toHex(dQ));
+        expect(toHex(eng.multiply(point(GX, GY), d))).toBe(toHex(P));
       }
-      const bad = engine().sign(
-        digest(opensslKeyText(at('o0.pem')).publicKey, utf8('other')),
-        opensslKeyText(at('o0.pem')).d,
-      );
-      writeFileSync(at('bad.der'), derEncodeSignature(bad));
-      expect(() =>
-        openssl(
-          'pkeyutl',
-          '-verify',
-          '-rawin',
-          '-digest',
-          'sm3',
-          '-pkeyopt',
-          `distid:${DEFAULT_USER_ID}`,
-          '-pubin',
-          '-inkey',
-          'o0.pub.pem',
-          '-in',
-          'om0',
-          '-sigfile',
-          'bad.der',
-        ),
-      ).toThrow();
-    });
-  });
-
-  describe('signatures that must not verify', () => {
-    const d = testKey('neg', 0);
-    const P = (): Uint8Array => engine().publicKeyFromPrivate(d);
-    const e = sm3(utf8('negative cases'));
-    const rs = (): Uint8Array => engine().sign(e, d);
-    const flip = (b: Uint8Array, i: number): Uint8Array => {
-      const c = b.slice();
-      c[i]! ^= 1;
-      return c;
-    };
-    const withScalars = (r: bigint, s: bigint): Uint8Array => concat(b32(r), b32(s));
-
-    it('baseline verifies', () => {
-      expect(engine().verify(e, rs(), P())).toBe(true);
-    });
-    it('tampered e', () => {
-      expect(engine().verify(flip(e, 31), rs(), P())).toBe(false);
-      expect(engine().verify(flip(e, 0), rs(), P())).toBe(false);
-    });
-    it('tampered r', () => {
-      expect(engine().verify(e, flip(rs(), 31), P())).toBe(false);
-    });
-    it('tampered s', () => {
-      expect(engine().verify(e, flip(rs(), 63), P())).toBe(false);
-    });
-    it('wrong public key', () => {
-      expect(engine().verify(e, rs(), engine().publicKeyFromPrivate(testKey('neg', 1)))).toBe(false);
-    });
-    it('t = (r + s) mod n = 0, i.e. s = n − r (B4)', () => {
-      const r = bytesToBigInt(rs().subarray(0, 32));
-      expect(engine().verify(e, withScalars(r, N - r), P())).toBe(false);
-    });
-    it('r or s outside [1, n-1] (B1, B2)', () => {
-      const sig = rs();
-      const r = bytesToBigInt(sig.subarray(0, 32));
-      const s = bytesToBigInt(sig.subarray(32));
-      expect(engine().verify(e, withScalars(0n, s), P())).toBe(false);
-      expect(engine().verify(e, withScalars(r, 0n), P())).toBe(false);
-      expect(engine().verify(e, withScalars(N, s), P())).toBe(false);
-      expect(engine().verify(e, withScalars(r, N), P())).toBe(false);
-      expect(engine().verify(e, withScalars((1n << 256n) - 1n, s), P())).toBe(false);
-      expect(engine().verify(e, withScalars(r, (1n << 256n) - 1n), P())).toBe(false);
-    });
-    it('a public key that is not an uncompressed curve point: false, not an exception', () => {
-      const bad = flip(P(), 64); // y changed: off the curve
-      expect(engine().verify(e, rs(), bad)).toBe(false);
-      const hybrid = P().slice();
-      hybrid[0] = 0x06 | (hybrid[64]! & 1); // hybrid encoding of the same point
-      expect(engine().verify(e, rs(), hybrid)).toBe(false);
-      expect(engine().publicKeyCacheStats().size).toBeGreaterThan(0);
-    });
-  });
-
-  describe('argument errors', () => {
-    const d = testKey('args', 0);
-    const e = sm3(utf8('args'));
-    const P = (): Uint8Array => engine().publicKeyFromPrivate(d);
-    const rs = (): Uint8Array => engine().sign(e, d);
-    const n = b32(N);
-
-    it('wrong lengths → GM_INVALID_ARGUMENT', () => {
-      const eng = engine();
-      expectGmError(() => eng.publicKeyFromPrivate(new Uint8Array(31)), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.publicKeyFromPrivate(new Uint8Array(33)), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.sign(e.subarray(1), d), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.sign(e, d.subarray(1)), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.sign(e, d, new Uint8Array(33)), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.verify(concat(e, new Uint8Array(1)), rs(), P()), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.verify(e, rs().subarray(1), P()), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.verify(e, concat(rs(), new Uint8Array(1)), P()), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.verify(e, rs(), P().subarray(0, 33)), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.multiply(P().subarray(1), d), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.multiply(P(), new Uint8Array(0)), 'GM_INVALID_ARGUMENT');
     });
 
-    it('non-byte arguments → GM_INVALID_ARGUMENT, not a TypeError', () => {
-      const eng = engine();
-      const asBytes = (v: unknown): Uint8Array => v as Uint8Array;
-      expectGmError(() => eng.publicKeyFromPrivate(asBytes(toHex(d))), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.publicKeyFromPrivate(asBytes(new Uint16Array(16))), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.publicKeyFromPrivate(asBytes(Array.from(d))), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.sign(e, d, asBytes(null)), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.verify(e, asBytes(undefined), P()), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.multiply(asBytes(d.buffer), d), 'GM_INVALID_ARGUMENT');
-    });
+    describe('interoperability with the openssl CLI', () => {
+      const ROUNDS = 6;
+      const message = (i: number): Uint8Array => utf8(`电子病历 evidence #${i} `.repeat(i * 7 + 1));
 
-    it('accepts Buffers and offset views', () => {
-      const eng = engine();
-      const big = concat(new Uint8Array(7), d, new Uint8Array(3));
-      const view = big.subarray(7, 39);
-      expect(toHex(eng.publicKeyFromPrivate(view))).toBe(toHex(P()));
-      expect(toHex(eng.publicKeyFromPrivate(Buffer.from(d)))).toBe(toHex(P()));
-      const sig = eng.sign(Buffer.from(e), view);
-      expect(eng.verify(Buffer.from(e), Buffer.from(sig), Buffer.from(P()))).toBe(true);
-      expect(sig).toBeInstanceOf(Uint8Array);
-      expect(sig.length).toBe(64);
-    });
-
-    it('private keys outside [1, n-2] → GM_INVALID_KEY, and never a signature', () => {
-      const eng = engine();
-      for (const v of [0n, N - 1n, N, (1n << 256n) - 1n]) {
-        expectGmError(() => eng.publicKeyFromPrivate(b32(v)), 'GM_INVALID_KEY');
-        expectGmError(() => eng.sign(e, b32(v)), 'GM_INVALID_KEY');
-        expectGmError(() => eng.sign(e, b32(v), b32(12345n)), 'GM_INVALID_KEY');
-      }
-      expect(eng.verify(e, eng.sign(e, b32(N - 2n)), eng.publicKeyFromPrivate(b32(N - 2n)))).toBe(true);
-      expect(eng.verify(e, eng.sign(e, b32(1n)), point(GX, GY))).toBe(true);
-    });
-
-    it('a given k outside [1, n-1] → GM_INVALID_ARGUMENT', () => {
-      expectGmError(() => engine().sign(e, d, new Uint8Array(32)), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => engine().sign(e, d, n), 'GM_INVALID_ARGUMENT');
-    });
-
-    it('e ≥ n is reduced, not rejected', () => {
-      const big = b32((1n << 256n) - 1n);
-      expect(engine().verify(big, engine().sign(big, d), P())).toBe(true);
-    });
-
-    it('multiply: infinity → GM_INVALID_ARGUMENT; a point off the curve → GM_INVALID_KEY', () => {
-      const eng = engine();
-      expectGmError(() => eng.multiply(P(), new Uint8Array(32)), 'GM_INVALID_ARGUMENT');
-      expectGmError(() => eng.multiply(P(), n), 'GM_INVALID_ARGUMENT');
-      const off = P().slice();
-      off[64]! ^= 1;
-      expectGmError(() => eng.multiply(off, d), 'GM_INVALID_KEY');
-      // (n + 1)·Q = Q: scalars ≥ n are reduced.
-      expect(toHex(eng.multiply(P(), b32(N + 1n)))).toBe(toHex(P()));
-    });
-  });
-
-  describe('public-key cache', () => {
-    it('more keys than the cache holds still verify (eviction), and hits are counted', () => {
-      const load = loadNativeEngine({ publicKeyCacheSize: 4 });
-      if (!load.engine) throw new Error(load.reason);
-      const eng = load.engine;
-      const keys = Array.from({ length: 20 }, (_, i) => testKey('cache', i));
-      const pubs = keys.map((k) => eng.publicKeyFromPrivate(k));
-      const es = keys.map((_, i) => sm3(utf8(`cache message ${i}`)));
-      const sigs = keys.map((k, i) => eng.sign(es[i]!, k));
-      for (let round = 0; round < 3; round++) {
-        for (let i = 0; i < keys.length; i++) {
-          expect(eng.verify(es[i]!, sigs[i]!, pubs[i]!), `round ${round} key ${i}`).toBe(true);
-          // the previous key's cached point must not answer for this one
-          const j = (i + 1) % keys.length;
-          expect(eng.verify(es[i]!, sigs[i]!, pubs[j]!)).toBe(false);
+      it('verifies signatures made by `openssl pkeyutl -sign -digest sm3 -pkeyopt distid:…`', () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          openssl('genpkey', '-algorithm', 'SM2', '-out', `k${i}.pem`);
+          const key = opensslKeyText(at(`k${i}.pem`));
+          expect(toHex(engine().publicKeyFromPrivate(key.d))).toBe(toHex(key.publicKey));
+          const msg = message(i);
+          writeFileSync(at(`m${i}`), msg);
+          openssl(
+            'pkeyutl',
+            '-sign',
+            '-rawin',
+            '-digest',
+            'sm3',
+            '-pkeyopt',
+            `distid:${DEFAULT_USER_ID}`,
+            '-inkey',
+            `k${i}.pem`,
+            '-in',
+            `m${i}`,
+            '-out',
+            `s${i}.der`,
+          );
+          const rs = derDecodeSignature(new Uint8Array(readFileSync(at(`s${i}.der`))));
+          const e = digest(key.publicKey, msg);
+          expect(engine().verify(e, rs, key.publicKey), `round ${i}`).toBe(true);
+          expect(engine().verify(digest(key.publicKey, concat(msg, utf8('x'))), rs, key.publicKey)).toBe(
+            false,
+          );
         }
-      }
-      const stats = eng.publicKeyCacheStats();
-      expect(stats.capacity).toBe(4);
-      expect(stats.size).toBe(4);
-      expect(stats.misses).toBe(3 * 20 * 2 - stats.hits);
-      // Key 0 was the last one looked up (as the wrong key for key 19): hits now; key 5 was evicted long ago.
-      const before = eng.publicKeyCacheStats();
-      expect(eng.verify(es[0]!, sigs[0]!, pubs[0]!)).toBe(true);
-      expect(eng.verify(es[0]!, sigs[0]!, pubs[0]!)).toBe(true);
-      expect(eng.verify(es[5]!, sigs[5]!, pubs[5]!)).toBe(true);
-      const after = eng.publicKeyCacheStats();
-      expect([after.hits - before.hits, after.misses - before.misses, after.size]).toEqual([2, 1, 4]);
+      });
+
+      it('signatures it makes verify with `openssl pkeyutl -verify` (and a tampered one does not)', () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          openssl('genpkey', '-algorithm', 'SM2', '-out', `o${i}.pem`);
+          openssl('pkey', '-in', `o${i}.pem`, '-pubout', '-out', `o${i}.pub.pem`);
+          const key = opensslKeyText(at(`o${i}.pem`));
+          const msg = message(i + 100);
+          writeFileSync(at(`om${i}`), msg);
+          const rs = engine().sign(digest(key.publicKey, msg), key.d);
+          writeFileSync(at(`os${i}.der`), derEncodeSignature(rs));
+          const out = openssl(
+            'pkeyutl',
+            '-verify',
+            '-rawin',
+            '-digest',
+            'sm3',
+            '-pkeyopt',
+            `distid:${DEFAULT_USER_ID}`,
+            '-pubin',
+            '-inkey',
+            `o${i}.pub.pem`,
+            '-in',
+            `om${i}`,
+            '-sigfile',
+            `os${i}.der`,
+          );
+          expect(out, `round ${i}`).toContain('Signature Verified Successfully');
+        }
+        const bad = engine().sign(
+          digest(opensslKeyText(at('o0.pem')).publicKey, utf8('other')),
+          opensslKeyText(at('o0.pem')).d,
+        );
+        writeFileSync(at('bad.der'), derEncodeSignature(bad));
+        expect(() =>
+          openssl(
+            'pkeyutl',
+            '-verify',
+            '-rawin',
+            '-digest',
+            'sm3',
+            '-pkeyopt',
+            `distid:${DEFAULT_USER_ID}`,
+            '-pubin',
+            '-inkey',
+            'o0.pub.pem',
+            '-in',
+            'om0',
+            '-sigfile',
+            'bad.der',
+          ),
+        ).toThrow();
+      });
     });
 
-    it('size 0 disables the cache; a bad size makes the engine unavailable with a reason', () => {
-      const off = loadNativeEngine({ publicKeyCacheSize: 0 });
-      if (!off.engine) throw new Error(off.reason);
-      const d = testKey('nocache', 0);
-      const e = sm3(utf8('x'));
-      expect(off.engine.verify(e, off.engine.sign(e, d), off.engine.publicKeyFromPrivate(d))).toBe(true);
-      expect(off.engine.publicKeyCacheStats()).toMatchObject({ size: 0, capacity: 0 });
-      for (const bad of [-1, 1.5, Number.NaN, 2 ** 21]) {
-        const r = loadNativeEngine({ publicKeyCacheSize: bad });
-        expect(r.engine).toBeUndefined();
-        if (!r.engine) expect(r.reason).toMatch(/cache size/);
-      }
-    });
-  });
+    describe('signatures that must not verify', () => {
+      const d = testKey('neg', 0);
+      const P = (): Uint8Array => engine().publicKeyFromPrivate(d);
+      const e = sm3(utf8('negative cases'));
+      const rs = (): Uint8Array => engine().sign(e, d);
+      const flip = (b: Uint8Array, i: number): Uint8Array => {
+        const c = b.slice();
+        c[i]! ^= 1;
+        return c;
+      };
+      const withScalars = (r: bigint, s: bigint): Uint8Array => concat(b32(r), b32(s));
 
-  it('loads and works in a worker thread (per-environment instance data) and keeps working here after', async () => {
-    const addonPath = fileURLToPath(new URL('../../build/Release/yizheng_sm2.node', import.meta.url));
-    const code = `
+      it('baseline verifies', () => {
+        expect(engine().verify(e, rs(), P())).toBe(true);
+      });
+      it('tampered e', () => {
+        expect(engine().verify(flip(e, 31), rs(), P())).toBe(false);
+        expect(engine().verify(flip(e, 0), rs(), P())).toBe(false);
+      });
+      it('tampered r', () => {
+        expect(engine().verify(e, flip(rs(), 31), P())).toBe(false);
+      });
+      it('tampered s', () => {
+        expect(engine().verify(e, flip(rs(), 63), P())).toBe(false);
+      });
+      it('wrong public key', () => {
+        expect(engine().verify(e, rs(), engine().publicKeyFromPrivate(testKey('neg', 1)))).toBe(false);
+      });
+      it('t = (r + s) mod n = 0, i.e. s = n − r (B4)', () => {
+        const r = bytesToBigInt(rs().subarray(0, 32));
+        expect(engine().verify(e, withScalars(r, N - r), P())).toBe(false);
+      });
+      it('r or s outside [1, n-1] (B1, B2)', () => {
+        const sig = rs();
+        const r = bytesToBigInt(sig.subarray(0, 32));
+        const s = bytesToBigInt(sig.subarray(32));
+        expect(engine().verify(e, withScalars(0n, s), P())).toBe(false);
+        expect(engine().verify(e, withScalars(r, 0n), P())).toBe(false);
+        expect(engine().verify(e, withScalars(N, s), P())).toBe(false);
+        expect(engine().verify(e, withScalars(r, N), P())).toBe(false);
+        expect(engine().verify(e, withScalars((1n << 256n) - 1n, s), P())).toBe(false);
+        expect(engine().verify(e, withScalars(r, (1n << 256n) - 1n), P())).toBe(false);
+      });
+      it('a public key that is not an uncompressed curve point: false, not an exception', () => {
+        const bad = flip(P(), 64); // y changed: off the curve
+        expect(engine().verify(e, rs(), bad)).toBe(false);
+        const hybrid = P().slice();
+        hybrid[0] = 0x06 | (hybrid[64]! & 1); // hybrid encoding of the same point
+        expect(engine().verify(e, rs(), hybrid)).toBe(false);
+        expect(engine().publicKeyCacheStats().size).toBeGreaterThan(0);
+      });
+    });
+
+    describe('argument errors', () => {
+      const d = testKey('args', 0);
+      const e = sm3(utf8('args'));
+      const P = (): Uint8Array => engine().publicKeyFromPrivate(d);
+      const rs = (): Uint8Array => engine().sign(e, d);
+      const n = b32(N);
+
+      it('wrong lengths → GM_INVALID_ARGUMENT', () => {
+        const eng = engine();
+        expectGmError(() => eng.publicKeyFromPrivate(new Uint8Array(31)), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.publicKeyFromPrivate(new Uint8Array(33)), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.sign(e.subarray(1), d), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.sign(e, d.subarray(1)), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.sign(e, d, new Uint8Array(33)), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.verify(concat(e, new Uint8Array(1)), rs(), P()), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.verify(e, rs().subarray(1), P()), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.verify(e, concat(rs(), new Uint8Array(1)), P()), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.verify(e, rs(), P().subarray(0, 33)), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.multiply(P().subarray(1), d), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.multiply(P(), new Uint8Array(0)), 'GM_INVALID_ARGUMENT');
+      });
+
+      it('non-byte arguments → GM_INVALID_ARGUMENT, not a TypeError', () => {
+        const eng = engine();
+        const asBytes = (v: unknown): Uint8Array => v as Uint8Array;
+        expectGmError(() => eng.publicKeyFromPrivate(asBytes(toHex(d))), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.publicKeyFromPrivate(asBytes(new Uint16Array(16))), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.publicKeyFromPrivate(asBytes(Array.from(d))), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.sign(e, d, asBytes(null)), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.verify(e, asBytes(undefined), P()), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.multiply(asBytes(d.buffer), d), 'GM_INVALID_ARGUMENT');
+      });
+
+      it('accepts Buffers and offset views', () => {
+        const eng = engine();
+        const big = concat(new Uint8Array(7), d, new Uint8Array(3));
+        const view = big.subarray(7, 39);
+        expect(toHex(eng.publicKeyFromPrivate(view))).toBe(toHex(P()));
+        expect(toHex(eng.publicKeyFromPrivate(Buffer.from(d)))).toBe(toHex(P()));
+        const sig = eng.sign(Buffer.from(e), view);
+        expect(eng.verify(Buffer.from(e), Buffer.from(sig), Buffer.from(P()))).toBe(true);
+        expect(sig).toBeInstanceOf(Uint8Array);
+        expect(sig.length).toBe(64);
+      });
+
+      it('private keys outside [1, n-2] → GM_INVALID_KEY, and never a signature', () => {
+        const eng = engine();
+        for (const v of [0n, N - 1n, N, (1n << 256n) - 1n]) {
+          expectGmError(() => eng.publicKeyFromPrivate(b32(v)), 'GM_INVALID_KEY');
+          expectGmError(() => eng.sign(e, b32(v)), 'GM_INVALID_KEY');
+          expectGmError(() => eng.sign(e, b32(v), b32(12345n)), 'GM_INVALID_KEY');
+        }
+        expect(eng.verify(e, eng.sign(e, b32(N - 2n)), eng.publicKeyFromPrivate(b32(N - 2n)))).toBe(true);
+        expect(eng.verify(e, eng.sign(e, b32(1n)), point(GX, GY))).toBe(true);
+      });
+
+      it('a given k outside [1, n-1] → GM_INVALID_ARGUMENT', () => {
+        expectGmError(() => engine().sign(e, d, new Uint8Array(32)), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => engine().sign(e, d, n), 'GM_INVALID_ARGUMENT');
+      });
+
+      it('e ≥ n is reduced, not rejected', () => {
+        const big = b32((1n << 256n) - 1n);
+        expect(engine().verify(big, engine().sign(big, d), P())).toBe(true);
+      });
+
+      it('multiply: infinity → GM_INVALID_ARGUMENT; a point off the curve → GM_INVALID_KEY', () => {
+        const eng = engine();
+        expectGmError(() => eng.multiply(P(), new Uint8Array(32)), 'GM_INVALID_ARGUMENT');
+        expectGmError(() => eng.multiply(P(), n), 'GM_INVALID_ARGUMENT');
+        const off = P().slice();
+        off[64]! ^= 1;
+        expectGmError(() => eng.multiply(off, d), 'GM_INVALID_KEY');
+        // (n + 1)·Q = Q: scalars ≥ n are reduced.
+        expect(toHex(eng.multiply(P(), b32(N + 1n)))).toBe(toHex(P()));
+      });
+    });
+
+    describe('public-key cache', () => {
+      it('more keys than the cache holds still verify (eviction), and hits are counted', () => {
+        const small = load({ publicKeyCacheSize: 4 });
+        if (!small.engine) throw new Error(small.reason);
+        const eng = small.engine;
+        const keys = Array.from({ length: 20 }, (_, i) => testKey('cache', i));
+        const pubs = keys.map((k) => eng.publicKeyFromPrivate(k));
+        const es = keys.map((_, i) => sm3(utf8(`cache message ${i}`)));
+        const sigs = keys.map((k, i) => eng.sign(es[i]!, k));
+        for (let round = 0; round < 3; round++) {
+          for (let i = 0; i < keys.length; i++) {
+            expect(eng.verify(es[i]!, sigs[i]!, pubs[i]!), `round ${round} key ${i}`).toBe(true);
+            // the previous key's cached point must not answer for this one
+            const j = (i + 1) % keys.length;
+            expect(eng.verify(es[i]!, sigs[i]!, pubs[j]!)).toBe(false);
+          }
+        }
+        const stats = eng.publicKeyCacheStats();
+        expect(stats.capacity).toBe(4);
+        expect(stats.size).toBe(4);
+        expect(stats.misses).toBe(3 * 20 * 2 - stats.hits);
+        // Key 0 was the last one looked up (as the wrong key for key 19): hits now; key 5 was evicted long ago.
+        const before = eng.publicKeyCacheStats();
+        expect(eng.verify(es[0]!, sigs[0]!, pubs[0]!)).toBe(true);
+        expect(eng.verify(es[0]!, sigs[0]!, pubs[0]!)).toBe(true);
+        expect(eng.verify(es[5]!, sigs[5]!, pubs[5]!)).toBe(true);
+        const after = eng.publicKeyCacheStats();
+        expect([after.hits - before.hits, after.misses - before.misses, after.size]).toEqual([2, 1, 4]);
+      });
+
+      it('size 0 disables the cache; a bad size makes the engine unavailable with a reason', () => {
+        const off = load({ publicKeyCacheSize: 0 });
+        if (!off.engine) throw new Error(off.reason);
+        const d = testKey('nocache', 0);
+        const e = sm3(utf8('x'));
+        expect(off.engine.verify(e, off.engine.sign(e, d), off.engine.publicKeyFromPrivate(d))).toBe(true);
+        expect(off.engine.publicKeyCacheStats()).toMatchObject({ size: 0, capacity: 0 });
+        for (const bad of [-1, 1.5, Number.NaN, 2 ** 21]) {
+          const r = load({ publicKeyCacheSize: bad });
+          expect(r.engine).toBeUndefined();
+          if (!r.engine) expect(r.reason).toMatch(/cache size/);
+        }
+      });
+    });
+
+    it('loads and works in a worker thread (per-environment instance data) and keeps working here after', async () => {
+      const addonPath = fileURLToPath(new URL(`../../build/Release/${addon}`, import.meta.url));
+      const code = `
       const { parentPort, workerData } = require('node:worker_threads');
       const addon = require(workerData.addonPath);
       const cx = addon.createContext(2);
@@ -507,25 +536,26 @@ describe.skipIf(SKIP_NATIVE)('native SM2 engine (N-API over OpenSSL)', () => {
       const P = cx.publicKeyFromPrivate(d);
       parentPort.postMessage({ P: Buffer.from(P).toString('hex'), ok: cx.verify(e, cx.sign(e, d), P) });
     `;
-    const d = testKey('worker', 0);
-    const results = await Promise.all(
-      [0, 1].map(
-        () =>
-          new Promise<{ P: string; ok: boolean }>((resolve, reject) => {
-            const w = new Worker(code, { eval: true, workerData: { addonPath, d: toHex(d) } });
-            w.once('message', (m: { P: string; ok: boolean }) => {
-              void w.terminate();
-              resolve(m);
-            });
-            w.once('error', reject);
-          }),
-      ),
-    );
-    for (const r of results) {
-      expect(r.ok).toBe(true);
-      expect(r.P).toBe(toHex(engine().publicKeyFromPrivate(d)));
-    }
-    const e = sm3(utf8('after workers'));
-    expect(engine().verify(e, engine().sign(e, d), engine().publicKeyFromPrivate(d))).toBe(true);
-  });
-});
+      const d = testKey('worker', 0);
+      const results = await Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<{ P: string; ok: boolean }>((resolve, reject) => {
+              const w = new Worker(code, { eval: true, workerData: { addonPath, d: toHex(d) } });
+              w.once('message', (m: { P: string; ok: boolean }) => {
+                void w.terminate();
+                resolve(m);
+              });
+              w.once('error', reject);
+            }),
+        ),
+      );
+      for (const r of results) {
+        expect(r.ok).toBe(true);
+        expect(r.P).toBe(toHex(engine().publicKeyFromPrivate(d)));
+      }
+      const e = sm3(utf8('after workers'));
+      expect(engine().verify(e, engine().sign(e, d), engine().publicKeyFromPrivate(d))).toBe(true);
+    });
+  },
+);

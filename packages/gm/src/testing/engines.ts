@@ -4,6 +4,7 @@ import { createSm3 as createSm3Js } from '../symmetric.js';
 import type { Sm2Engine } from '../sm2/engine.js';
 import { createJsEngine } from '../sm2/js-engine.js';
 import { loadNativeEngine } from '../sm2/native-engine.js';
+import { loadOpensslEngine } from '../sm2/openssl-engine.js';
 import { createSm2 } from '../sm2/sm2.js';
 
 export const skipNative = process.env.YIZHENG_SKIP_NATIVE === '1';
@@ -15,14 +16,27 @@ export function nativeEngine(): Sm2Engine {
   return r.engine;
 }
 
+/** The OpenSSL-backed addon engine (built by the same `npm ci`); required unless YIZHENG_SKIP_NATIVE=1. */
+export function opensslEngine(): Sm2Engine {
+  const r = loadOpensslEngine();
+  if (!r.engine)
+    throw new Error(`openssl engine required by the tests (set YIZHENG_SKIP_NATIVE=1 to skip): ${r.reason}`);
+  return r.engine;
+}
+
 export type TestSm2 = ReturnType<typeof createSm2>;
 
-/** [label, instance] pairs: native+node SM3, js+node SM3, js+pure SM3 (the browser configuration). */
+/** [label, instance] pairs: native, openssl (node SM3), js+node SM3, js+pure SM3 (the browser configuration). */
 export function sm2Instances(): [string, TestSm2][] {
   const list: [string, TestSm2][] = [
     ['js', createSm2({ engine: createJsEngine(), hash: createSm3 })],
     ['js+pure-sm3', createSm2({ engine: createJsEngine(), hash: createSm3Js })],
   ];
-  if (!skipNative) list.unshift(['native', createSm2({ engine: nativeEngine(), hash: createSm3 })]);
+  if (!skipNative) {
+    list.unshift(
+      ['native', createSm2({ engine: nativeEngine(), hash: createSm3 })],
+      ['openssl', createSm2({ engine: opensslEngine(), hash: createSm3 })],
+    );
+  }
   return list;
 }

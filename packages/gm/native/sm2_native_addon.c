@@ -1,0 +1,573 @@
+/*
+ * Yizheng's own SM2 engine as an N-API addon (`yizheng_sm2_native.node`): the curve arithmetic of
+ * sm2p256.c, signing with nonces from sm2_sign.c, a per-context LRU cache of validated public keys (with
+ * their precomputed wNAF tables from the second use on), batch verification and asynchronous batch
+ * verification on the libuv thread pool. No OpenSSL.
+ *
+ * Z, e, encodings and range checks of the protocol stay in TypeScript (src/sm2/engine.ts for the contract);
+ * r, s ∈ [1, n-1] and t ≠ 0 are checked here again (sm2_verify), which is cheap.
+ *
+ * JS surface (module exports):
+ *   version: string
+ *   createContext(publicKeyCacheSize?: number, nonce?: 'random' | 'rfc6979') -> {
+ *     publicKeyFromPrivate(d32)            -> Uint8Array(65)
+ *     sign(e32, d32, k32?)                 -> Uint8Array(64)  r || s
+ *     verify(e32, rs64, pub65)             -> boolean
+ *     verifyBatch(e, rs, pub)              -> Uint8Array(count) of 0/1; e = 32·count bytes, rs = 64·count,
+ *                                             pub = 65·count (count ≤ 2^20)
+ *     verifyBatchAsync(e, rs, pub)         -> Promise<Uint8Array(count)>, run on the libuv thread pool
+ *     multiply(point65, k32)               -> Uint8Array(65)
+ *     cacheStats()                         -> { size, capacity, hits, misses }
+ *   }
+ *
+ * Errors: a JS Error whose `code` is a GmErrorCode string:
+ *   GM_INVALID_ARGUMENT  wrong type or length; multiply() result at infinity; a given k unusable
+ *   GM_INVALID_KEY       private key outside [1, n-2]; point not an uncompressed point on the curve
+ *   GM_NATIVE_FAILURE    allocation or the OS random source failed; not caused by the input
+ * verify() never throws for a signature that does not verify, nor for a public key it cannot parse.
+ *
+ * Threads: the base tables are built once per process (pthread_once) and read-only afterwards. A context's
+ * cache is shared by its synchronous calls (JS thread) and its asynchronous batches (pool threads), under
+ * a mutex; a verification copies the cached key out, so no lock is held while verifying.
+ */
+#if !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1 /* uv.h needs the POSIX thread types under -std=c11 */
+#endif
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sm2_sign.h"
+#include "sm2p256.h"
+#include "sm3.h"
+
+#define SCALAR_BYTES 32
+#define POINT_BYTES 65
+#define SIG_BYTES 64
+#define DEFAULT_CACHE_SIZE 1024
+#define MAX_CACHE_SIZE (1 << 20)
+#define MAX_BATCH (1 << 20)
+
+#define E_ARG "GM_INVALID_ARGUMENT"
+#define E_KEY "GM_INVALID_KEY"
+#define E_NATIVE "GM_NATIVE_FAILURE"
+
+/* ---------------------------------------------------------------------------------------------------------
+ * Public-key cache: bounded LRU keyed by the 65-byte point (for SM2 the SPKI is a fixed prefix and this
+ * point). Hash chains over a power-of-two bucket array and a doubly linked recency list. A key is parsed and
+ * validated when first seen; its wNAF table is built when it is seen again, so one-off signers do not pay for
+ * it. Invalid points are never cached. The hash is seeded per context from the OS so chosen keys cannot pile
+ * into one bucket (chains are bounded by the capacity anyway).
+ */
+typedef struct entry {
+  struct entry *hnext;
+  struct entry *prev, *next;
+  uint64_t hash;
+  uint8_t key[POINT_BYTES];
+  sm2_pubkey pk;
+} entry_t;
+
+typedef struct {
+  entry_t **buckets;
+  size_t mask, size, capacity;
+  entry_t *head, *tail;
+  uint64_t seed;
+  double hits, misses;
+} cache_t;
+
+typedef struct {
+  int refs; /* JS functions and pending async batches; touched on the JS thread only */
+  uv_mutex_t lock;
+  cache_t cache;
+  sm2_nonce_mode nonce;
+} context_t;
+
+static uint64_t cache_hash(const cache_t *c, const uint8_t *k) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ c->seed; /* FNV-1a 64, seeded */
+  for (int i = 0; i < POINT_BYTES; i++) h = (h ^ k[i]) * 0x100000001b3ULL;
+  return h ^ (h >> 29);
+}
+
+static int cache_init(cache_t *c, size_t capacity) {
+  memset(c, 0, sizeof *c);
+  c->capacity = capacity;
+  if (capacity == 0) return 1;
+  size_t nb = 16;
+  while (nb < capacity) nb <<= 1;
+  c->buckets = calloc(nb, sizeof *c->buckets);
+  if (c->buckets == NULL) return 0;
+  c->mask = nb - 1;
+  uint8_t seed[32];
+  if (sm2_random_bytes(seed)) memcpy(&c->seed, seed, sizeof c->seed);
+  else c->seed = (uint64_t)(uintptr_t)c; /* the seed only spreads buckets */
+  return 1;
+}
+
+static void list_unlink(cache_t *c, entry_t *e) {
+  if (e->prev) e->prev->next = e->next;
+  else c->head = e->next;
+  if (e->next) e->next->prev = e->prev;
+  else c->tail = e->prev;
+  e->prev = e->next = NULL;
+}
+
+static void list_push_front(cache_t *c, entry_t *e) {
+  e->prev = NULL;
+  e->next = c->head;
+  if (c->head) c->head->prev = e;
+  else c->tail = e;
+  c->head = e;
+}
+
+static void bucket_remove(cache_t *c, entry_t *e) {
+  entry_t **pp = &c->buckets[e->hash & c->mask];
+  while (*pp != e) pp = &(*pp)->hnext;
+  *pp = e->hnext;
+  e->hnext = NULL;
+}
+
+static entry_t *cache_find(cache_t *c, const uint8_t *key, uint64_t h) {
+  for (entry_t *e = c->buckets[h & c->mask]; e; e = e->hnext)
+    if (e->hash == h && memcmp(e->key, key, POINT_BYTES) == 0) return e;
+  return NULL;
+}
+
+static void cache_free(cache_t *c) {
+  entry_t *e = c->head;
+  while (e) {
+    entry_t *next = e->next;
+    free(e);
+    e = next;
+  }
+  free(c->buckets);
+  memset(c, 0, sizeof *c);
+}
+
+/* Fills *out with the validated key (with its table on the second and later uses); 0 if `in` is not an
+   uncompressed point on the curve. Safe from any thread. */
+static int key_get(context_t *cx, const uint8_t in[POINT_BYTES], sm2_pubkey *out) {
+  cache_t *c = &cx->cache;
+  if (c->capacity == 0) return sm2_pubkey_parse(out, in);
+  uint64_t h = cache_hash(c, in);
+  uv_mutex_lock(&cx->lock);
+  entry_t *e = cache_find(c, in, h);
+  if (e != NULL) {
+    c->hits++;
+    if (c->head != e) {
+      list_unlink(c, e);
+      list_push_front(c, e);
+    }
+    if (!e->pk.has_table) sm2_pubkey_precompute(&e->pk); /* second use: build the table */
+    memcpy(out, &e->pk, sizeof *out);
+    uv_mutex_unlock(&cx->lock);
+    return 1;
+  }
+  c->misses++;
+  uv_mutex_unlock(&cx->lock);
+  if (!sm2_pubkey_parse(out, in)) return 0;
+  uv_mutex_lock(&cx->lock);
+  if (cache_find(c, in, h) == NULL) {
+    if (c->size < c->capacity) {
+      e = malloc(sizeof *e);
+      if (e != NULL) c->size++;
+    } else {
+      e = c->tail; /* evict the least recently used */
+      list_unlink(c, e);
+      bucket_remove(c, e);
+    }
+    if (e != NULL) {
+      memcpy(e->key, in, POINT_BYTES);
+      e->hash = h;
+      e->pk = *out;
+      e->hnext = c->buckets[h & c->mask];
+      c->buckets[h & c->mask] = e;
+      list_push_front(c, e);
+    }
+  }
+  uv_mutex_unlock(&cx->lock);
+  return 1;
+}
+
+static void context_release(context_t *cx) {
+  if (cx == NULL || --cx->refs > 0) return;
+  cache_free(&cx->cache);
+  uv_mutex_destroy(&cx->lock);
+  free(cx);
+}
+
+/* Verifies `count` items; consecutive items with the same key share one lookup. */
+static void verify_many(context_t *cx, const uint8_t *es, const uint8_t *rss, const uint8_t *pubs,
+                        size_t count, uint8_t *results) {
+  sm2_pubkey *pk = malloc(sizeof *pk);
+  if (pk == NULL) { /* cannot even hold one key: nothing verifies */
+    memset(results, 0, count);
+    return;
+  }
+  const uint8_t *last = NULL;
+  int last_ok = 0;
+  for (size_t i = 0; i < count; i++) {
+    const uint8_t *pub = pubs + i * POINT_BYTES;
+    if (last == NULL || memcmp(last, pub, POINT_BYTES) != 0) {
+      last_ok = key_get(cx, pub, pk);
+      last = pub;
+    }
+    results[i] = last_ok ? (uint8_t)sm2_verify(es + i * SCALAR_BYTES, rss + i * SIG_BYTES, pk) : 0;
+  }
+  free(pk);
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * N-API helpers.
+ */
+static napi_value throw_code(napi_env env, const char *code, const char *msg) {
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+/* Bytes of a Uint8Array (Buffer included); `len` == 0 accepts any length and stores it in *got. */
+static int get_bytes(napi_env env, napi_value v, size_t len, const uint8_t **out, size_t *got) {
+  bool is_ta = false;
+  napi_typedarray_type type;
+  size_t n = 0;
+  void *data = NULL;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, v, &type, &n, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    return 0;
+  }
+  if (len != 0 && n != len) return 0;
+  static const uint8_t empty[1] = {0};
+  *out = n == 0 ? empty : data;
+  if (got) *got = n;
+  return 1;
+}
+
+static napi_value new_bytes(napi_env env, size_t len, uint8_t **data) {
+  napi_value ab, ta;
+  void *p = NULL;
+  if (napi_create_arraybuffer(env, len, &p, &ab) != napi_ok) return NULL;
+  if (napi_create_typedarray(env, napi_uint8_array, len, ab, 0, &ta) != napi_ok) return NULL;
+  *data = p;
+  return ta;
+}
+
+#define GET_ARGS(N)                                                                    \
+  size_t argc = (N);                                                                   \
+  napi_value argv[(N) > 0 ? (N) : 1];                                                  \
+  void *cbdata = NULL;                                                                 \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &cbdata) != napi_ok) return NULL; \
+  context_t *cx = cbdata;                                                              \
+  (void)cx
+
+/* ---------------------------------------------------------------------------------------------------------
+ * publicKeyFromPrivate(d) — GB/T 32918.1 clause 6.1 step c: P = [d]G, d ∈ [1, n-2]; CT in d.
+ */
+static napi_value js_public_key_from_private(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  const uint8_t *d;
+  if (argc < 1 || !get_bytes(env, argv[0], SCALAR_BYTES, &d, NULL))
+    return throw_code(env, E_ARG, "private key must be 32 bytes");
+  uint8_t *out;
+  napi_value result = new_bytes(env, POINT_BYTES, &out);
+  if (result == NULL) return NULL;
+  if (!sm2_public_from_private(out, d)) return throw_code(env, E_KEY, "private key is not in [1, n-2]");
+  return result;
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * sign(e, d, k?) — GB/T 32918.2-2016 clause 6.1 A3–A7 on a given e. Without k, the context's nonce mode
+ * draws it (CSPRNG or RFC 6979 HMAC-SM3). A given k (published vectors) that is unusable throws
+ * GM_INVALID_ARGUMENT; d outside [1, n-2] throws GM_INVALID_KEY.
+ */
+static napi_value js_sign(napi_env env, napi_callback_info info) {
+  GET_ARGS(3);
+  const uint8_t *e, *d, *k = NULL;
+  if (argc < 2 || !get_bytes(env, argv[0], SCALAR_BYTES, &e, NULL) ||
+      !get_bytes(env, argv[1], SCALAR_BYTES, &d, NULL)) {
+    return throw_code(env, E_ARG, "sign(e, d, k?): e and d must be 32 bytes");
+  }
+  if (argc >= 3) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[2], &t) != napi_ok) return NULL;
+    if (t != napi_undefined && !get_bytes(env, argv[2], SCALAR_BYTES, &k, NULL))
+      return throw_code(env, E_ARG, "k must be 32 bytes");
+  }
+  uint8_t *out;
+  napi_value result = new_bytes(env, SIG_BYTES, &out);
+  if (result == NULL) return NULL;
+  int rc;
+  if (k != NULL) {
+    rc = sm2_sign_with_k(out, e, d, k);
+    if (rc == 0) return throw_code(env, E_ARG, "the given k is not in [1, n-1] or yields r = 0, r + k = n or s = 0");
+  } else {
+    rc = sm2_sign(out, e, d, cx->nonce);
+  }
+  switch (rc) {
+    case SM2_SIGN_OK:
+      return result;
+    case SM2_SIGN_BAD_KEY:
+      return throw_code(env, E_KEY, "private key is not in [1, n-2]");
+    case SM2_SIGN_RNG_FAILED:
+      return throw_code(env, E_NATIVE, "the operating system's random source failed");
+    default:
+      return throw_code(env, E_NATIVE, "could not draw a usable k");
+  }
+}
+
+/* verify(e, r‖s, P) — GB/T 32918.2-2016 clause 7.1 B1–B7 on a given e; false for an invalid public key. */
+static napi_value js_verify(napi_env env, napi_callback_info info) {
+  GET_ARGS(3);
+  const uint8_t *e, *rs, *pub;
+  if (argc < 3 || !get_bytes(env, argv[0], SCALAR_BYTES, &e, NULL) ||
+      !get_bytes(env, argv[1], SIG_BYTES, &rs, NULL) || !get_bytes(env, argv[2], POINT_BYTES, &pub, NULL)) {
+    return throw_code(env, E_ARG, "verify(e, rs, publicKey): e 32, rs 64, publicKey 65 bytes");
+  }
+  sm2_pubkey pk;
+  int ok = key_get(cx, pub, &pk) && sm2_verify(e, rs, &pk);
+  napi_value result;
+  if (napi_get_boolean(env, ok, &result) != napi_ok) return NULL;
+  return result;
+}
+
+/* The three batch arrays and their item count; throws GM_INVALID_ARGUMENT. */
+static int get_batch(napi_env env, size_t argc, napi_value *argv, const uint8_t **e, const uint8_t **rs,
+                     const uint8_t **pub, size_t *count) {
+  size_t ne, nrs, npub;
+  if (argc < 3 || !get_bytes(env, argv[0], 0, e, &ne) || !get_bytes(env, argv[1], 0, rs, &nrs) ||
+      !get_bytes(env, argv[2], 0, pub, &npub)) {
+    throw_code(env, E_ARG, "verifyBatch(e, rs, publicKeys): three Uint8Arrays");
+    return 0;
+  }
+  size_t n = ne / SCALAR_BYTES;
+  if (ne % SCALAR_BYTES != 0 || nrs != n * SIG_BYTES || npub != n * POINT_BYTES) {
+    throw_code(env, E_ARG, "verifyBatch: e, rs and publicKeys must hold 32, 64 and 65 bytes per item");
+    return 0;
+  }
+  if (n > MAX_BATCH) {
+    throw_code(env, E_ARG, "verifyBatch: at most 1048576 items per call");
+    return 0;
+  }
+  *count = n;
+  return 1;
+}
+
+static napi_value js_verify_batch(napi_env env, napi_callback_info info) {
+  GET_ARGS(3);
+  const uint8_t *e, *rs, *pub;
+  size_t n;
+  if (!get_batch(env, argc, argv, &e, &rs, &pub, &n)) return NULL;
+  uint8_t *out;
+  napi_value result = new_bytes(env, n, &out);
+  if (result == NULL) return NULL;
+  if (n > 0) verify_many(cx, e, rs, pub, n, out);
+  return result;
+}
+
+/* ---------------------------------------------------------------------------------------------------------
+ * verifyBatchAsync: the inputs are copied on the JS thread (the caller may reuse its buffers), verified on a
+ * pool thread, and the promise is resolved on the JS thread.
+ */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  context_t *cx;
+  size_t count;
+  uint8_t *buf; /* e ‖ rs ‖ pub ‖ results */
+} batch_job_t;
+
+static void batch_execute(napi_env env, void *data) {
+  (void)env;
+  batch_job_t *job = data;
+  size_t n = job->count;
+  uint8_t *e = job->buf, *rs = e + n * SCALAR_BYTES, *pub = rs + n * SIG_BYTES, *res = pub + n * POINT_BYTES;
+  if (n > 0) verify_many(job->cx, e, rs, pub, n, res);
+}
+
+static void batch_complete(napi_env env, napi_status status, void *data) {
+  batch_job_t *job = data;
+  size_t n = job->count;
+  napi_value result = NULL, err = NULL, code, msg;
+  uint8_t *out;
+  if (status == napi_ok && (result = new_bytes(env, n, &out)) != NULL) {
+    memcpy(out, job->buf + n * (SCALAR_BYTES + SIG_BYTES + POINT_BYTES), n);
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    napi_create_string_utf8(env, E_NATIVE, NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, "the asynchronous batch could not complete", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, code, msg, &err);
+    napi_reject_deferred(env, job->deferred, err);
+  }
+  napi_delete_async_work(env, job->work);
+  context_release(job->cx);
+  free(job->buf);
+  free(job);
+}
+
+static napi_value js_verify_batch_async(napi_env env, napi_callback_info info) {
+  GET_ARGS(3);
+  const uint8_t *e, *rs, *pub;
+  size_t n;
+  if (!get_batch(env, argc, argv, &e, &rs, &pub, &n)) return NULL;
+  batch_job_t *job = calloc(1, sizeof *job);
+  size_t per = SCALAR_BYTES + SIG_BYTES + POINT_BYTES + 1;
+  if (job == NULL || (job->buf = malloc(n * per + 1)) == NULL) {
+    free(job);
+    return throw_code(env, E_NATIVE, "out of memory");
+  }
+  job->count = n;
+  job->cx = cx;
+  memcpy(job->buf, e, n * SCALAR_BYTES);
+  memcpy(job->buf + n * SCALAR_BYTES, rs, n * SIG_BYTES);
+  memcpy(job->buf + n * (SCALAR_BYTES + SIG_BYTES), pub, n * POINT_BYTES);
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "yizheng.sm2.verifyBatch", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, batch_execute, batch_complete, job, &job->work) != napi_ok) {
+    free(job->buf);
+    free(job);
+    return throw_code(env, E_NATIVE, "cannot create the asynchronous batch");
+  }
+  if (napi_queue_async_work(env, job->work) != napi_ok) {
+    napi_delete_async_work(env, job->work);
+    free(job->buf);
+    free(job);
+    return throw_code(env, E_NATIVE, "cannot queue the asynchronous batch");
+  }
+  cx->refs++; /* released in batch_complete */
+  return promise;
+}
+
+/* multiply(Q, k) — [k mod n]Q for encryption, decryption and key exchange (GB/T 32918.4 clause 6.1 A4,
+   clause 7.1 B3; 32918.3); CT in k. GM_INVALID_KEY if Q is not a curve point, GM_INVALID_ARGUMENT if the
+   result is the point at infinity. */
+static napi_value js_multiply(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  const uint8_t *q, *k;
+  if (argc < 2 || !get_bytes(env, argv[0], POINT_BYTES, &q, NULL) ||
+      !get_bytes(env, argv[1], SCALAR_BYTES, &k, NULL)) {
+    return throw_code(env, E_ARG, "multiply(point, k): point 65 bytes, k 32 bytes");
+  }
+  sm2_pubkey pk;
+  if (!sm2_pubkey_parse(&pk, q)) return throw_code(env, E_KEY, "not an uncompressed point on the SM2 curve");
+  uint8_t *out;
+  napi_value result = new_bytes(env, POINT_BYTES, &out);
+  if (result == NULL) return NULL;
+  if (!sm2_mul(out, &pk, k)) return throw_code(env, E_ARG, "k·Q is the point at infinity");
+  return result;
+}
+
+static napi_value js_cache_stats(napi_env env, napi_callback_info info) {
+  GET_ARGS(0);
+  napi_value o, v;
+  if (napi_create_object(env, &o) != napi_ok) return NULL;
+  uv_mutex_lock(&cx->lock);
+  const struct {
+    const char *name;
+    double value;
+  } f[] = {
+      {"size", (double)cx->cache.size},
+      {"capacity", (double)cx->cache.capacity},
+      {"hits", cx->cache.hits},
+      {"misses", cx->cache.misses},
+  };
+  uv_mutex_unlock(&cx->lock);
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    if (napi_create_double(env, f[i].value, &v) != napi_ok || napi_set_named_property(env, o, f[i].name, v) != napi_ok)
+      return NULL;
+  }
+  return o;
+}
+
+static void function_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  context_release(data);
+}
+
+/* createContext(publicKeyCacheSize?, nonce?) */
+static napi_value js_create_context(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  double size = DEFAULT_CACHE_SIZE;
+  sm2_nonce_mode nonce = SM2_NONCE_RANDOM;
+  napi_valuetype t;
+  if (argc >= 1) {
+    if (napi_typeof(env, argv[0], &t) != napi_ok) return NULL;
+    if (t != napi_undefined) {
+      if (t != napi_number || napi_get_value_double(env, argv[0], &size) != napi_ok || !(size >= 0) ||
+          size > MAX_CACHE_SIZE || size != (double)(size_t)size) {
+        return throw_code(env, E_ARG, "public key cache size must be an integer in [0, 1048576]");
+      }
+    }
+  }
+  if (argc >= 2) {
+    if (napi_typeof(env, argv[1], &t) != napi_ok) return NULL;
+    if (t != napi_undefined) {
+      char mode[16];
+      size_t len = 0;
+      if (t != napi_string || napi_get_value_string_utf8(env, argv[1], mode, sizeof mode, &len) != napi_ok)
+        return throw_code(env, E_ARG, "nonce must be 'random' or 'rfc6979'");
+      if (strcmp(mode, "random") == 0) nonce = SM2_NONCE_RANDOM;
+      else if (strcmp(mode, "rfc6979") == 0) nonce = SM2_NONCE_RFC6979;
+      else return throw_code(env, E_ARG, "nonce must be 'random' or 'rfc6979'");
+    }
+  }
+  context_t *cx = calloc(1, sizeof *cx);
+  if (cx == NULL) return throw_code(env, E_NATIVE, "out of memory");
+  if (uv_mutex_init(&cx->lock) != 0) {
+    free(cx);
+    return throw_code(env, E_NATIVE, "cannot create a mutex");
+  }
+  cx->refs = 1; /* held by this function until the methods are attached */
+  cx->nonce = nonce;
+  if (!cache_init(&cx->cache, (size_t)size)) {
+    context_release(cx);
+    return throw_code(env, E_NATIVE, "out of memory");
+  }
+  static const struct {
+    const char *name;
+    napi_callback cb;
+  } methods[] = {
+      {"publicKeyFromPrivate", js_public_key_from_private},
+      {"sign", js_sign},
+      {"verify", js_verify},
+      {"verifyBatch", js_verify_batch},
+      {"verifyBatchAsync", js_verify_batch_async},
+      {"multiply", js_multiply},
+      {"cacheStats", js_cache_stats},
+  };
+  napi_value obj, fn;
+  int built = napi_create_object(env, &obj) == napi_ok;
+  for (size_t i = 0; built && i < sizeof methods / sizeof methods[0]; i++) {
+    built = napi_create_function(env, methods[i].name, NAPI_AUTO_LENGTH, methods[i].cb, cx, &fn) == napi_ok;
+    /* Each function holds one reference, released by its finalizer; a function whose finalizer could not be
+       attached is never exposed. */
+    if (built) built = napi_add_finalizer(env, fn, cx, function_finalize, NULL, NULL) == napi_ok;
+    if (built) cx->refs++;
+    if (built) built = napi_set_named_property(env, obj, methods[i].name, fn) == napi_ok;
+  }
+  context_release(cx);
+  if (!built) return throw_code(env, E_NATIVE, "cannot create the context object");
+  return obj;
+}
+
+NAPI_MODULE_INIT() {
+  if (!sm2_init()) {
+    napi_throw_error(env, E_NATIVE, "cannot build the SM2 base-point tables (out of memory)");
+    return NULL;
+  }
+  napi_value fn, ver;
+  if (napi_create_function(env, "createContext", NAPI_AUTO_LENGTH, js_create_context, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "createContext", fn) != napi_ok ||
+      napi_create_string_utf8(env, "yizheng-sm2 1 (4x64 Montgomery, comb 7x37, Straus wNAF)", NAPI_AUTO_LENGTH,
+                              &ver) != napi_ok ||
+      napi_set_named_property(env, exports, "version", ver) != napi_ok) {
+    return NULL;
+  }
+  return exports;
+}

@@ -1,0 +1,46 @@
+/* See sm2_sign.h. */
+#if !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE 1 /* getentropy in glibc's <unistd.h> */
+#endif
+#include "sm2_sign.h"
+
+#include <string.h>
+#include <unistd.h>
+#if defined(__APPLE__)
+#include <sys/random.h>
+#endif
+
+#include "sm2p256.h"
+#include "sm3.h"
+
+#define MAX_ATTEMPTS 64
+
+int sm2_random_bytes(uint8_t out[32]) { return getentropy(out, 32) == 0; }
+
+int sm2_sign(uint8_t rs[64], const uint8_t e[32], const uint8_t d[32], sm2_nonce_mode mode) {
+  uint8_t k[32], h1[32];
+  rfc6979_state st;
+  int rc = SM2_SIGN_GAVE_UP;
+  if (mode == SM2_NONCE_RFC6979) {
+    sm2_reduce_mod_n(h1, e); /* bits2octets(h1), qlen = hlen = 256 */
+    rfc6979_init(&st, d, h1);
+  }
+  for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (mode == SM2_NONCE_RFC6979) {
+      rfc6979_next(&st, k, attempt == 0);
+    } else if (!sm2_random_bytes(k)) {
+      rc = SM2_SIGN_RNG_FAILED;
+      break;
+    }
+    int r = sm2_sign_with_k(rs, e, d, k); /* 0: k outside [1, n-1], r = 0, r + k = n or s = 0 */
+    if (r != 0) {
+      rc = r;
+      break;
+    }
+  }
+  secure_wipe(k, sizeof k);
+  secure_wipe(h1, sizeof h1);
+  secure_wipe(&st, sizeof st);
+  if (rc != SM2_SIGN_OK) memset(rs, 0, 64);
+  return rc;
+}
