@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
+import { verifyChain } from './chain.js';
 import { isPkiError, type PkiErrorCode } from './errors.js';
 import { buildOcspErrorResponse, buildOcspResponse } from './ocsp-builder.js';
 import { buildOcspRequest, certIdMatches, certIdOf, parseOcspRequest } from './ocsp-request.js';
 import { parseOcspResponse } from './ocsp-response.js';
+import { ocspRevocationSource } from './ocsp-source.js';
 import { verifyOcspResponse } from './ocsp-verify.js';
 import { signerFromPrivateKey } from './signer.js';
 
@@ -473,5 +475,97 @@ describe.each(['rsa', 'p256'] as const)('OCSP with openssl (%s)', (key) => {
       expect(rc.failures).toEqual([]);
       expect(rc.status).toBe('unknown');
     }
+  });
+});
+
+describe('ocspRevocationSource in chain validation', () => {
+  const ca = opensslCa('p256');
+  const [root, a, b, c, ocsp] = ['ca', 'a', 'b', 'c', 'ocsp'].map(ca.cert) as [
+    ParsedCertificate,
+    ParsedCertificate,
+    ParsedCertificate,
+    ParsedCertificate,
+    ParsedCertificate,
+  ];
+  const answer = (name: string): Uint8Array => {
+    ca.run('ocsp', '-issuer', 'ca.pem', '-cert', `${name}.pem`, '-reqout', `${name}.req`);
+    ca.run('ocsp', '-index', 'index.txt', '-rsigner', 'ocsp.pem', '-rkey', 'ocsp.key', '-CA', 'ca.pem', '-reqin', `${name}.req`, '-respout', `${name}.resp`, '-ndays', '1'); // prettier-ignore
+    return new Uint8Array(readFileSync(ca.file(`${name}.resp`)));
+  };
+  const source = ocspRevocationSource([answer('a'), answer('b'), answer('c')]);
+  const validate = (cert: ParsedCertificate, sources = [source], at = new Date()) =>
+    verifyChain(cert, { trustAnchors: [root], at, revocation: { sources, mode: 'require' } });
+
+  it('good → valid; revoked → PKI_REVOKED with the reason; unknown → PKI_REVOCATION_UNKNOWN', () => {
+    const ra = validate(a);
+    expect(ra.failures).toEqual([]);
+    expect(ra.revocation[0]?.status?.status).toBe('good');
+    expect(ra.revocation[0]?.status?.source).toBe('ocsp');
+    const rb = validate(b);
+    expect(codes(rb)).toEqual(['PKI_REVOKED']);
+    expect(rb.revocation[0]?.status?.reason).toBe('keyCompromise');
+    expect(rb.revocation[0]?.explanation).toContain('keyCompromise');
+    const rc = validate(c);
+    expect(codes(rc)).toEqual(['PKI_REVOCATION_UNKNOWN']);
+    expect(rc.revocation[0]?.explanation).toContain('does not know');
+    // A certificate no response covers: the source has nothing to say.
+    expect(source.status(ocsp, root, new Date())).toBeUndefined();
+  });
+
+  it('a response that does not verify gives no answer but its reasons', () => {
+    const t = answer('a');
+    const tampered = Uint8Array.from(t);
+    const tbs = parseOcspResponse(t).basic!.tbs;
+    const i = Buffer.from(t).indexOf(Buffer.from(tbs)) + tbs.length - 1;
+    tampered[i] = (tampered[i] ?? 0) ^ 1;
+    const s = ocspRevocationSource([tampered]).status(a, root, new Date());
+    expect(s?.status).toBe('unknown');
+    expect(s?.explanation).toContain('PKI_OCSP_SIGNATURE_INVALID');
+    expect(codes(validate(a, [ocspRevocationSource([tampered])]))).toEqual(['PKI_REVOCATION_UNKNOWN']);
+  });
+
+  it('revoked after the validation time → good at that time; a later response covers an earlier time', () => {
+    const signer = signerFromPrivateKey(readFileSync(ca.file('ocsp.key'), 'utf8'));
+    const t = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const der = buildOcspResponse({
+      signer,
+      responderCertificate: ocsp,
+      producedAt: t,
+      responses: [
+        {
+          certificate: b,
+          issuer: root,
+          status: 'revoked',
+          revokedAt: new Date(t.getTime() + 3_600_000),
+          reason: 'superseded',
+          thisUpdate: t,
+          nextUpdate: new Date(t.getTime() + 2 * DAY),
+        },
+      ],
+    });
+    const s = ocspRevocationSource([der]);
+    expect(s.status(b, root, new Date(t.getTime() + 60_000))?.status).toBe('good');
+    const later = new Date(t.getTime() + 7_200_000);
+    expect(s.status(b, root, later)).toMatchObject({
+      status: 'revoked',
+      reason: 'superseded',
+      source: 'ocsp',
+    });
+    expect(codes(validate(b, [s], later))).toEqual(['PKI_REVOKED']);
+    // Strictly (acceptNewer false), a response from after the validation time does not count.
+    const strict = ocspRevocationSource([der], { acceptNewer: false });
+    expect(strict.status(b, root, new Date(t.getTime() - 600_000))?.explanation).toContain(
+      'PKI_OCSP_EXPIRED',
+    );
+  });
+
+  it('rejects an unparseable response at construction with a typed error', () => {
+    let code = 'no error';
+    try {
+      ocspRevocationSource([Uint8Array.of(0x30, 0x80)]);
+    } catch (e) {
+      code = isPkiError(e) ? e.code : 'untyped';
+    }
+    expect(code).toBe('PKI_ASN1_INVALID');
   });
 });
