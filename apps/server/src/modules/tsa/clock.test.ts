@@ -1,5 +1,4 @@
 import { createSocket, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClockMonitor, parseNtpServer } from './clock.js';
 import { querySntp, SntpError, writeNtpTimestamp } from './sntp.js';
