@@ -477,3 +477,195 @@ describe('yizheng cms verify (openssl cms -sign)', () => {
     expect((await cli('cms', 'verify')).code).toBe(2);
   });
 });
+
+describe('yizheng cms sign', () => {
+  const opensslVerify = (kind: string, sig: string, extra: string[] = []): string =>
+    execFileSync(
+      'openssl',
+      [
+        'cms',
+        '-verify',
+        '-binary',
+        '-inform',
+        'DER',
+        '-in',
+        p(sig),
+        '-CAfile',
+        p(`${kind}-root.pem`),
+        '-purpose',
+        'any',
+        ...extra,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+
+  it.each(['rsa', 'p256'] as const)(
+    '%s: attached and detached output passes openssl cms -verify',
+    async (kind) => {
+      const sign = (out: string, ...flags: string[]) =>
+        cli(
+          'cms',
+          'sign',
+          '--key',
+          p(`${kind}-leaf.key`),
+          '--cert',
+          p(`${kind}-leaf.pem`),
+          '--certs',
+          p(`${kind}-inter.pem`),
+          '--in',
+          p('data.txt'),
+          '--out',
+          p(out),
+          ...flags,
+        );
+      expect((await sign(`${kind}-ours.p7s`)).code).toBe(0);
+      expect(opensslVerify(kind, `${kind}-ours.p7s`)).toBe(data);
+      expect((await sign(`${kind}-ours-detached.p7s`, '--detached')).code).toBe(0);
+      expect(opensslVerify(kind, `${kind}-ours-detached.p7s`, ['-content', p('data.txt')])).toBe(data);
+      expect((await sign(`${kind}-ours-noattr.p7s`, '--no-attrs')).code).toBe(0);
+      expect(opensslVerify(kind, `${kind}-ours-noattr.p7s`)).toBe(data);
+      // … and by ours.
+      expect(
+        (
+          await cli(
+            'cms',
+            'verify',
+            '--in',
+            p(`${kind}-ours-detached.p7s`),
+            '--content',
+            p('data.txt'),
+            '--ca',
+            p(`${kind}-root.pem`),
+          )
+        ).code,
+      ).toBe(0);
+    },
+  );
+
+  it.each(['rfc5652', 'gmt0010'])(
+    'sm2 with %s OIDs: signed and verified, attached and detached, PEM output',
+    async (oids) => {
+      const base = [
+        'cms',
+        'sign',
+        '--key',
+        p('sm2-leaf.key'),
+        '--cert',
+        p('sm2-leaf.pem'),
+        '--certs',
+        p('sm2-inter.pem'),
+        '--in',
+        p('data.txt'),
+        '--oids',
+        oids,
+      ];
+      expect((await cli(...base, '--out', p(`sm2-${oids}.p7s`))).code).toBe(0);
+      const der = readFileSync(p(`sm2-${oids}.p7s`));
+      // ContentInfo contentType: id-signedData (RFC 5652) or the GM/T 0010 signedData OID.
+      const ct = oids === 'gmt0010' ? '060a2a811ccf550601040202' : '06092a864886f70d010702';
+      expect(der.toString('hex')).toContain(ct);
+      const v = await cli(
+        'cms',
+        'verify',
+        '--in',
+        p(`sm2-${oids}.p7s`),
+        '--ca',
+        p('sm2-root.pem'),
+        '--out',
+        p(`sm2-${oids}.txt`),
+      );
+      expect(v).toMatchObject({ code: 0 });
+      expect(v.out).toContain('sm2 医生张三');
+      expect(readFileSync(p(`sm2-${oids}.txt`), 'utf8')).toBe(data);
+      expect(await cli(...base, '--out', p(`sm2-${oids}-d.pem`), '--detached', '--pem')).toMatchObject({
+        code: 0,
+      });
+      expect(readFileSync(p(`sm2-${oids}-d.pem`), 'utf8')).toMatch(/^-----BEGIN CMS-----\n/);
+      expect(
+        (
+          await cli(
+            'cms',
+            'verify',
+            '--in',
+            p(`sm2-${oids}-d.pem`),
+            '--content',
+            p('data.txt'),
+            '--ca',
+            p('sm2-root.pem'),
+          )
+        ).code,
+      ).toBe(0);
+      const other = await cli(
+        'cms',
+        'verify',
+        '--in',
+        p(`sm2-${oids}-d.pem`),
+        '--content',
+        p('other.txt'),
+        '--ca',
+        p('sm2-root.pem'),
+      );
+      expect(other.code).toBe(1);
+      expect(other.out).toMatch(/^invalid: PKI_CMS_DIGEST_MISMATCH: /);
+    },
+  );
+
+  it('the SM2 signer ID: verifies under the same ID only', async () => {
+    const r = await cli(
+      'cms',
+      'sign',
+      '--key',
+      p('sm2-leaf.key'),
+      '--cert',
+      p('sm2-leaf.pem'),
+      '--in',
+      p('data.txt'),
+      '--out',
+      p('sm2-id.p7s'),
+      '--sm2-id',
+      'doctor-9',
+    );
+    expect(r.code).toBe(0);
+    expect((await cli('cms', 'verify', '--in', p('sm2-id.p7s'), '--sm2-id', 'doctor-9')).code).toBe(0);
+    const wrong = await cli('cms', 'verify', '--in', p('sm2-id.p7s'));
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toMatch(/^invalid: PKI_CMS_SIGNATURE_INVALID: /);
+  });
+
+  it('exit 2: a key that is not the certificate’s, an unreadable key, bad --oids, a missing input', async () => {
+    const args = (key: string, ...more: string[]) => [
+      'cms',
+      'sign',
+      '--key',
+      p(key),
+      '--cert',
+      p('rsa-leaf.pem'),
+      '--in',
+      p('data.txt'),
+      '--out',
+      p('x.p7s'),
+      ...more,
+    ];
+    const mismatch = await cli(...args('rsa-leaf2.key'));
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.err).toContain('does not belong');
+    expect((await cli(...args('data.txt'))).code).toBe(2);
+    expect((await cli(...args('rsa-leaf.key', '--oids', 'x'))).code).toBe(2);
+    expect(
+      (
+        await cli(
+          'cms',
+          'sign',
+          '--key',
+          p('rsa-leaf.key'),
+          '--cert',
+          p('rsa-leaf.pem'),
+          '--in',
+          p('nope'),
+          '--out',
+          p('x.p7s'),
+        )
+      ).code,
+    ).toBe(2);
+  });
+});
