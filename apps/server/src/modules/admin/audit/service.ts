@@ -1,0 +1,288 @@
+/**
+ * Audit (seed §3): the operation log and the API log, read-only — query, detail, CSV export and the integrity
+ * check of their hash chains. There is deliberately no function here (nor anywhere) that edits or deletes an
+ * entry: the chain makes any such change detectable, and retention is at least 180 days in every configuration.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { verifyChain, type ChainTable, type ChainVerdict } from '../../../audit/hash-chain.js';
+import { containsText } from '../../../db/like.js';
+import type { ApiLogsTable, Database, OperationLogsTable } from '../../../db/schema.js';
+import { YzError } from '../../../errors.js';
+
+export const MAX_PAGE_SIZE = 200;
+export const MAX_EXPORT_ROWS = 100_000;
+
+export interface OperationFilter {
+  actor?: string | undefined;
+  action?: string | undefined;
+  targetType?: string | undefined;
+  targetId?: string | undefined;
+  projectId?: string | undefined;
+  /** ISO time, inclusive. */
+  from?: string | undefined;
+  /** ISO time, exclusive. */
+  to?: string | undefined;
+}
+
+export interface ApiLogFilter {
+  appId?: string | undefined;
+  projectId?: string | undefined;
+  method?: string | undefined;
+  path?: string | undefined;
+  status?: number | undefined;
+  errorCode?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export interface OperationEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  projectId: string | null;
+  detail: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ApiLogEntry {
+  seq: number;
+  at: string;
+  requestId: string;
+  appId: string | null;
+  projectId: string | null;
+  method: string;
+  path: string;
+  params: unknown;
+  headers: unknown;
+  status: number;
+  response: string;
+  durationMs: number;
+  errorCode: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+function json(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function operationsQuery(db: Kysely<Database>, f: OperationFilter) {
+  let q = db.selectFrom('operation_logs');
+  if (f.actor !== undefined) q = q.where(containsText('actor', f.actor));
+  if (f.action !== undefined) q = q.where(containsText('action', f.action));
+  if (f.targetType !== undefined) q = q.where('target_type', '=', f.targetType);
+  if (f.targetId !== undefined) q = q.where('target_id', '=', f.targetId);
+  if (f.projectId !== undefined) q = q.where('project_id', '=', f.projectId);
+  if (f.from !== undefined) q = q.where('at', '>=', f.from);
+  if (f.to !== undefined) q = q.where('at', '<', f.to);
+  return q;
+}
+
+function apiLogsQuery(db: Kysely<Database>, f: ApiLogFilter) {
+  let q = db.selectFrom('api_logs');
+  if (f.appId !== undefined) q = q.where('app_id', '=', f.appId);
+  if (f.projectId !== undefined) q = q.where('project_id', '=', f.projectId);
+  if (f.method !== undefined) q = q.where('method', '=', f.method.toUpperCase());
+  if (f.path !== undefined) q = q.where(containsText('path', f.path));
+  if (f.status !== undefined) q = q.where('status', '=', f.status);
+  if (f.errorCode !== undefined) q = q.where('error_code', '=', f.errorCode);
+  if (f.from !== undefined) q = q.where('at', '>=', f.from);
+  if (f.to !== undefined) q = q.where('at', '<', f.to);
+  return q;
+}
+
+type OpRow = Selectable<OperationLogsTable>;
+type ApiRow = Selectable<ApiLogsTable>;
+
+function toOperation(r: OpRow): OperationEntry {
+  return {
+    seq: Number(r.seq),
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    projectId: r.project_id,
+    detail: json(r.detail),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+function toApiLog(r: ApiRow): ApiLogEntry {
+  return {
+    seq: Number(r.seq),
+    at: r.at,
+    requestId: r.request_id,
+    appId: r.app_id,
+    projectId: r.project_id,
+    method: r.method,
+    path: r.path,
+    params: json(r.params),
+    headers: json(r.headers),
+    status: r.status,
+    response: r.response,
+    durationMs: r.duration_ms,
+    errorCode: r.error_code,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export interface Page<T> {
+  total: number;
+  page: number;
+  pageSize: number;
+  items: T[];
+}
+
+export async function queryOperations(options: {
+  db: Kysely<Database>;
+  filter: OperationFilter;
+  page: number;
+  pageSize: number;
+}): Promise<Page<OperationEntry>> {
+  const { db, filter, page } = options;
+  const pageSize = Math.min(options.pageSize, MAX_PAGE_SIZE);
+  const total = await operationsQuery(db, filter)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  const rows = await operationsQuery(db, filter)
+    .selectAll()
+    .orderBy('seq', 'desc')
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .execute();
+  return { total: Number(total.n), page, pageSize, items: rows.map(toOperation) };
+}
+
+export async function getOperation(db: Kysely<Database>, seq: number): Promise<OperationEntry> {
+  const r = await db.selectFrom('operation_logs').selectAll().where('seq', '=', seq).executeTakeFirst();
+  if (r === undefined) throw new YzError('AUDIT_ENTRY_NOT_FOUND', String(seq));
+  return toOperation(r);
+}
+
+export async function queryApiLogs(options: {
+  db: Kysely<Database>;
+  filter: ApiLogFilter;
+  page: number;
+  pageSize: number;
+}): Promise<Page<ApiLogEntry>> {
+  const { db, filter, page } = options;
+  const pageSize = Math.min(options.pageSize, MAX_PAGE_SIZE);
+  const total = await apiLogsQuery(db, filter)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  const rows = await apiLogsQuery(db, filter)
+    .selectAll()
+    .orderBy('seq', 'desc')
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .execute();
+  return { total: Number(total.n), page, pageSize, items: rows.map(toApiLog) };
+}
+
+export async function getApiLog(db: Kysely<Database>, seq: number): Promise<ApiLogEntry> {
+  const r = await db.selectFrom('api_logs').selectAll().where('seq', '=', seq).executeTakeFirst();
+  if (r === undefined) throw new YzError('AUDIT_ENTRY_NOT_FOUND', String(seq));
+  return toApiLog(r);
+}
+
+/** One CSV field (RFC 4180), with formula-leading characters neutralised for spreadsheet safety. */
+export function csvField(v: unknown): string {
+  let s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csv(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+export async function exportOperationsCsv(db: Kysely<Database>, filter: OperationFilter): Promise<string> {
+  const rows = await operationsQuery(db, filter)
+    .selectAll()
+    .orderBy('seq', 'asc')
+    .limit(MAX_EXPORT_ROWS)
+    .execute();
+  return (
+    '\ufeff' +
+    csv(
+      [
+        'seq',
+        'at',
+        'actor',
+        'action',
+        'target_type',
+        'target_id',
+        'project_id',
+        'detail',
+        'prev_hash',
+        'hash',
+      ],
+      rows.map((r) => [
+        Number(r.seq),
+        r.at,
+        r.actor,
+        r.action,
+        r.target_type,
+        r.target_id,
+        r.project_id,
+        r.detail,
+        r.prev_hash,
+        r.hash,
+      ]),
+    )
+  );
+}
+
+export async function exportApiLogsCsv(db: Kysely<Database>, filter: ApiLogFilter): Promise<string> {
+  const rows = await apiLogsQuery(db, filter)
+    .selectAll()
+    .orderBy('seq', 'asc')
+    .limit(MAX_EXPORT_ROWS)
+    .execute();
+  return (
+    '\ufeff' +
+    csv(
+      [
+        'seq',
+        'at',
+        'request_id',
+        'app_id',
+        'project_id',
+        'method',
+        'path',
+        'status',
+        'error_code',
+        'duration_ms',
+        'hash',
+      ],
+      rows.map((r) => [
+        Number(r.seq),
+        r.at,
+        r.request_id,
+        r.app_id,
+        r.project_id,
+        r.method,
+        r.path,
+        r.status,
+        r.error_code,
+        r.duration_ms,
+        r.hash,
+      ]),
+    )
+  );
+}
+
+export async function checkIntegrity(db: Kysely<Database>, table: ChainTable): Promise<ChainVerdict> {
+  return verifyChain({ db, table });
+}
