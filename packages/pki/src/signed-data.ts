@@ -8,6 +8,13 @@
  *     crls [1] IMPLICIT RevocationInfoChoices OPTIONAL, signerInfos SET OF SignerInfo }
  *   SignerInfo ::= SEQUENCE { version, sid SignerIdentifier, digestAlgorithm, signedAttrs [0] IMPLICIT OPTIONAL,
  *     signatureAlgorithm, signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL }
+ *
+ * CAdES-T (ETSI EN 319 122-1 §5.3; RFC 3161 Appendix A): each signer's unsigned attribute id-aa-timeStampToken
+ * (1.2.840.113549.1.9.16.2.14) holds RFC 3161 tokens whose messageImprint is over that signer's signature
+ * value; each is verified ({@link verifyTimeStampToken}) and reported in the signer's result, and a valid one
+ * supplies the time at which the signer's certificate is validated when no `at` is given.
+ *
+ *   SignatureTimeStampToken ::= TimeStampToken
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SignedData } from '@peculiar/asn1-cms';
@@ -17,6 +24,7 @@ import { digest, digestName, verifySignature, type AlgorithmPolicy } from './alg
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { KEY_USAGE, verifyChain } from './chain.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
+import { verifyTimeStampToken, type TimeStampVerification } from './tsp-verify.js';
 import {
   PkiError,
   failureOf,
@@ -209,16 +217,27 @@ export interface VerifySignedDataOptions {
   readonly content?: Uint8Array;
   /** Certificates supplied beside the message. */
   readonly certificates?: readonly ParsedCertificate[];
-  /** When given, each signer's certificate path is validated at `at` (default: its signingTime). */
+  /**
+   * When given, each signer's certificate path is validated at `at` (default: the genTime of its earliest valid
+   * signature timestamp, else its signingTime).
+   */
   readonly trustAnchors?: readonly ParsedCertificate[];
   readonly at?: Date;
   readonly policy?: AlgorithmPolicy;
+  /** Trust anchors for the TSAs of signature timestamps (default: `trustAnchors`; none: no TSA chain check). */
+  readonly timeStampTrustAnchors?: readonly ParsedCertificate[];
+  /** Accept SHA-1 imprints in signature timestamps (default false). */
+  readonly allowSha1TimeStamps?: boolean;
 }
 
 export interface SignerResult {
   readonly index: number;
   readonly certificate: ParsedCertificate | undefined;
   readonly signingTime: Date | undefined;
+  /** The signature timestamps (CAdES-T) of this signer, each verified over its signature value. */
+  readonly timeStamps: readonly TimeStampVerification[];
+  /** The time the signer's certificate path was validated at, when it was. */
+  readonly validatedAt: Date | undefined;
   readonly failures: readonly VerificationFailure[];
 }
 
@@ -252,9 +271,20 @@ function verifySigner(
   const failures: VerificationFailure[] = [];
   let certificate: ParsedCertificate | undefined;
   let signingTime: Date | undefined;
+  let validatedAt: Date | undefined;
+  const all = [...sd.certificates, ...(options.certificates ?? [])];
+  const timeStamps = signatureTimeStamps(signer, all, options);
+  for (const [i, ts] of timeStamps.entries()) {
+    failures.push(
+      ...ts.failures.map((f) => ({
+        ...f,
+        signerIndex: signer.index,
+        check: `timeStamp[${i}].${f.check ?? 'token'}`,
+      })),
+    );
+  }
   try {
     signingTime = signingTimeOf(signer);
-    const all = [...sd.certificates, ...(options.certificates ?? [])];
     certificate = findSignerCertificate(signer, all);
     if (!certificate)
       throw new PkiError('PKI_CMS_NO_SIGNER_CERT', `no certificate for signer ${signer.index}`, {
@@ -315,7 +345,12 @@ function verifySigner(
       });
     }
     if (options.trustAnchors) {
-      const at = options.at ?? signingTime;
+      const stamped = timeStamps
+        .filter((t) => t.valid && t.genTime !== undefined)
+        .map((t) => t.genTime as Date)
+        .sort((x, y) => x.getTime() - y.getTime())[0];
+      const at = options.at ?? stamped ?? signingTime;
+      validatedAt = at;
       if (at === undefined)
         throw new PkiError('PKI_INVALID_ARGUMENT', 'no validation time: pass `at` (no signingTime)');
       const chain = verifyChain(certificate, {
@@ -330,7 +365,27 @@ function verifySigner(
   } catch (e) {
     failures.push(failureOf(e, { ...ctx, ...(certificate ? { certificate: certificate.subject } : {}) }));
   }
-  return { index: signer.index, certificate, signingTime, failures };
+  return { index: signer.index, certificate, signingTime, timeStamps, validatedAt, failures };
+}
+
+/** Verifies each id-aa-timeStampToken of `signer` over its signature value (CAdES-T). */
+function signatureTimeStamps(
+  signer: ParsedSignerInfo,
+  certificates: readonly ParsedCertificate[],
+  options: VerifySignedDataOptions,
+): TimeStampVerification[] {
+  const tokens = signer.unsignedAttributes.get(CMS_OID.timeStampToken) ?? [];
+  const anchors = options.timeStampTrustAnchors ?? options.trustAnchors;
+  return tokens.map((token) =>
+    verifyTimeStampToken({
+      token,
+      data: signer.signature,
+      intermediates: certificates,
+      ...(anchors ? { trustAnchors: anchors } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.allowSha1TimeStamps === true ? { allowSha1: true } : {}),
+    }),
+  );
 }
 
 /** Verifies every signer of a SignedData; never throws for bad input. */
