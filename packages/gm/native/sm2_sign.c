@@ -15,6 +15,14 @@
 
 #define MAX_ATTEMPTS 64
 
+#ifdef SM2_CT_VALGRIND
+#include <valgrind/memcheck.h>
+/* The constant-time check treats OS randomness as secret, like the private key. */
+#define MARK_SECRET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#else
+#define MARK_SECRET(p, n) ((void)(p), (void)(n))
+#endif
+
 int sm2_random_bytes(uint8_t out[32]) { return getentropy(out, 32) == 0; }
 
 int sm2_sign(uint8_t rs[64], const uint8_t e[32], const uint8_t d[32], sm2_nonce_mode mode) {
@@ -31,6 +39,8 @@ int sm2_sign(uint8_t rs[64], const uint8_t e[32], const uint8_t d[32], sm2_nonce
     } else if (!sm2_random_bytes(k)) {
       rc = SM2_SIGN_RNG_FAILED;
       break;
+    } else {
+      MARK_SECRET(k, sizeof k);
     }
     int r = sm2_sign_with_k(rs, e, d, k); /* 0: k outside [1, n-1], r = 0, r + k = n or s = 0 */
     if (r != 0) {
