@@ -22,9 +22,9 @@ import { DEFAULT_LOG_CONFIG } from './config.js';
 import { logRoutes } from './modules/log/routes.js';
 import { applicationRoutes } from './modules/applications/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
-import { serveConsole } from './modules/admin/console-static.js';
-import { registerAdminApi } from './modules/admin/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
+import { evidenceRoutes } from './modules/evidence/routes.js';
+import { createEvidenceDeps, evidenceConfigOf } from './evidence/deps.js';
 import { Problem } from './modules/shared-schema.js';
 import { registerApiLog } from './plugins/audit.js';
 import authPlugin from './plugins/auth.js';
@@ -168,15 +168,23 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     });
 
     await app.register(healthRoutes);
-    // The console's admin API (session cookie + CSRF + permissions), outside the signed /api/v1 scope.
-    await registerAdminApi(app, { now, config });
-    await serveConsole(app);
     await app.register(
       async (scope) => {
         if (config.apiLog) registerApiLog(scope, { now });
         scope.addHook('preValidation', async (request) => scope.verifySignedRequest(request));
         await scope.register(applicationRoutes, { now });
         await scope.register(projectRoutes, { now });
+        const evidenceConfig = evidenceConfigOf(config);
+        const evidence = createEvidenceDeps({
+          db: app.db,
+          now,
+          fieldCrypto: app.fieldCrypto,
+          platformKey: app.platformKey,
+          config: evidenceConfig,
+          log: app.log,
+        });
+        scope.addHook('onClose', () => evidence.close());
+        await scope.register(evidenceRoutes, { deps: evidence.deps, fileSizeLimit: evidenceConfig.fileSizeLimit });
         await scope.register(logRoutes);
         if (options.extraSignedRoutes) await options.extraSignedRoutes(scope);
       },

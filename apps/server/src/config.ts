@@ -33,13 +33,22 @@ export interface ServerConfig {
   migrateOnStart: boolean;
   /** 第三方日志开关: write an API log entry for every signed application call. */
   apiLog: boolean;
-  /** Console certificate login: PEM bundle of trusted CA certificates (absent: the bound certificate is pinned). */
-  consoleTrustFile?: string | undefined;
-  /** Console certificate login: PEM bundle of CRLs checked at each login (absent: no revocation check). */
-  consoleCrlFile?: string | undefined;
   /** The Merkle log (absent: {@link DEFAULT_LOG_CONFIG}). */
   log?: LogConfig | undefined;
+  /** The evidence API (defaults: {@link EVIDENCE_DEFAULTS}). */
+  evidence?: EvidenceConfig | undefined;
 }
+
+export interface EvidenceConfig {
+  /** PEM file or directory of PEM files with the trusted root certificates; none → chains recorded as untrusted. */
+  trustStore: string | undefined;
+  /** Largest evidence file accepted by POST /api/v1/files, in bytes (413 EVIDENCE_FILE_TOO_LARGE above it). */
+  fileSizeLimit: number;
+  /** Directory of the local content-addressed file store. */
+  fileDir: string;
+}
+
+export const EVIDENCE_DEFAULTS = { fileSizeLimit: 64 * 1024 * 1024 };
 
 export type LogHashName = 'sm3' | 'sha256';
 
@@ -73,11 +82,11 @@ export interface ConfigFile {
   bodyLimit?: number;
   rateLimitPerMinute?: number;
   apiLog?: boolean;
-  consoleTrustFile?: string;
-  consoleCrlFile?: string;
   logHash?: LogHashName;
   logOrigin?: string;
   logCheckpointIntervalMs?: number;
+  trustStore?: string;
+  fileSizeLimit?: number;
 }
 
 /** Explicit overrides (CLI flags) win over the environment, which wins over the file, which wins over defaults. */
@@ -216,6 +225,10 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
   const apiLog = env.YIZHENG_API_LOG
     ? parseBool(env.YIZHENG_API_LOG, 'YIZHENG_API_LOG')
     : (file.apiLog ?? true);
+  const trustStore = pick(undefined, nonEmpty(env.YIZHENG_TRUST_STORE), file.trustStore, undefined);
+  const fileSizeLimit = env.YIZHENG_FILE_SIZE_LIMIT
+    ? parseNonNegativeInt(env.YIZHENG_FILE_SIZE_LIMIT, 'YIZHENG_FILE_SIZE_LIMIT')
+    : (file.fileSizeLimit ?? EVIDENCE_DEFAULTS.fileSizeLimit);
   const logHash = pick(undefined, nonEmpty(env.YIZHENG_LOG_HASH), file.logHash, DEFAULT_LOG_CONFIG.hash);
   if (logHash !== 'sm3' && logHash !== 'sha256') {
     throw invalid(`YIZHENG_LOG_HASH must be sm3 or sha256, got ${String(logHash)}`);
@@ -245,27 +258,17 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     auth: { maxSkewMs: DEFAULTS.maxSkewMs, nonceTtlMs: 2 * DEFAULTS.maxSkewMs + 60_000 },
     migrateOnStart: true,
     apiLog,
-    ...consoleFiles(env, file, cwd),
     log: {
       hash: logHash,
       origin: logOrigin,
       checkpointIntervalMs,
       integrateIntervalMs: DEFAULT_LOG_CONFIG.integrateIntervalMs,
     },
-  };
-}
-
-/** The console's trust store files (YIZHENG_CONSOLE_TRUST_FILE, YIZHENG_CONSOLE_CRL_FILE), resolved against cwd. */
-function consoleFiles(
-  env: Env,
-  file: ConfigFile,
-  cwd: string,
-): { consoleTrustFile?: string; consoleCrlFile?: string } {
-  const trust = env.YIZHENG_CONSOLE_TRUST_FILE || file.consoleTrustFile;
-  const crl = env.YIZHENG_CONSOLE_CRL_FILE || file.consoleCrlFile;
-  return {
-    ...(trust ? { consoleTrustFile: resolve(cwd, trust) } : {}),
-    ...(crl ? { consoleCrlFile: resolve(cwd, crl) } : {}),
+    evidence: {
+      trustStore: trustStore === undefined ? undefined : resolve(cwd, trustStore),
+      fileSizeLimit,
+      fileDir: join(dataDir, 'files'),
+    },
   };
 }
 

@@ -91,3 +91,8 @@ export {
   type SignerResult,
   type VerifySignedDataOptions,
 } from './signed-data.js';
+export {
+  verifyTimeStampToken,
+  type TimeStampVerification,
+  type VerifyTimeStampOptions,
+} from './tsp-verify.js';

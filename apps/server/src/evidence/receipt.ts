@@ -1,0 +1,90 @@
+/**
+ * Receipts (存证回执): what the platform attests about a stored record, signed with the platform's SM2 key.
+ *
+ *   body      = { type: "yizheng-receipt/1", id, kind, projectId, appId, serialNumber, evidenceHash, logIndex,
+ *                 receivedAt, verification }
+ *   signed    = UTF-8 of canonicalJson(body)   (sorted keys, no whitespace: src/audit/canonical-json.ts)
+ *   signature = SM2 (GB/T 32918.2, SM3, user ID 1234567812345678) over `signed`, DER, base64
+ *
+ * To verify one offline: write `canonicalJson(body)` to body.json (exactly: the receipt without its `signature`
+ * member, keys sorted, no whitespace), the base64 `signature.value` decoded to sig.der, the platform key from
+ * `GET /api/v1/receipts/key` to platform.pem, then
+ *
+ *   openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 \
+ *     -pubin -inkey platform.pem -in body.json -sigfile sig.der
+ *
+ * SM2 signatures are randomised: a receipt fetched twice for the same record has the same body and a different,
+ * equally valid signature value.
+ */
+import { sm2, sm3, toHex } from '@yizheng/gm';
+import { canonicalJson, type CanonicalValue } from '../audit/canonical-json.js';
+import { SIGNATURE_USER_ID } from '../auth/signing.js';
+import type { PlatformKey } from '../crypto/platform-key.js';
+import type { EvidenceKind } from '../db/schema.js';
+
+export const RECEIPT_TYPE = 'yizheng-receipt/1';
+
+export interface ReceiptBody {
+  type: typeof RECEIPT_TYPE;
+  /** 数据编号 */
+  id: string;
+  kind: EvidenceKind;
+  projectId: string;
+  appId: string;
+  serialNumber: string;
+  /** Hex SM3 of the canonical record (the log leaf entry). */
+  evidenceHash: string;
+  logIndex: number;
+  receivedAt: string;
+  /** The verification summary, as stored with the record. */
+  verification: CanonicalValue;
+}
+
+export interface Receipt extends ReceiptBody {
+  signature: {
+    algorithm: 'SM3withSM2';
+    userId: string;
+    /** Hex SM3 of the platform key's SubjectPublicKeyInfo DER. */
+    keyId: string;
+    /** base64 DER SM2Signature. */
+    value: string;
+  };
+}
+
+export function receiptBytes(body: ReceiptBody): Uint8Array {
+  return new TextEncoder().encode(canonicalJson(body as unknown as CanonicalValue));
+}
+
+export function platformKeyId(key: PlatformKey): string {
+  return toHex(sm3(key.publicKey.toSpki()));
+}
+
+export function signReceipt(key: PlatformKey, body: ReceiptBody): Receipt {
+  const value = sm2.sign(key.privateKey, receiptBytes(body), { id: SIGNATURE_USER_ID });
+  return {
+    ...body,
+    signature: {
+      algorithm: 'SM3withSM2',
+      userId: SIGNATURE_USER_ID,
+      keyId: platformKeyId(key),
+      value: Buffer.from(value).toString('base64'),
+    },
+  };
+}
+
+/** Checks a receipt against the platform public key (tests, the SDK, `yizheng verify`). */
+export function verifyReceipt(key: Pick<PlatformKey, 'publicKey'>, receipt: Receipt): boolean {
+  const { signature, ...body } = receipt;
+  try {
+    return sm2.verify(
+      key.publicKey,
+      receiptBytes(body),
+      new Uint8Array(Buffer.from(signature.value, 'base64')),
+      {
+        id: signature.userId,
+      },
+    );
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,760 @@
+/**
+ * The evidence API end to end through app.inject(), on every available database: push → receipt → query →
+ * verify with SM2 CMS, RSA CMS, raw SM2 and RFC 3161 tokens (openssl and the pki builder), every rejection code,
+ * duplicates and Idempotency-Key, batch, files, isolation between projects and applications, and tampering
+ * with a stored record, payload, file or log node.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sm2, sm3, toHex, type Sm2PrivateKey } from '@yizheng/gm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../audit/canonical-json.js';
+import { EVIDENCE_DEFAULTS } from '../../config.js';
+import { verifyReceipt, type Receipt } from '../../evidence/receipt.js';
+import { integrateAll, publishCheckpoint } from '../../log/index.js';
+import { createApplication } from '../applications/service.js';
+import { createProject, setProjectStatus } from '../projects/service.js';
+import { signWithGm, tempDir, testApp, testConfig } from '../../testing/app.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
+import { makePki, type Pki } from './fixtures.test-support.js';
+
+// Ahead of the wall clock: the openssl certificates made below are valid from "now" (to the second).
+const NOW = Date.now() + 120_000;
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+const ORIGINAL = utf8('入院记录：患者张三，男，45 岁，主诉胸痛 2 小时。');
+
+let pki: Pki;
+beforeAll(() => {
+  pki = makePki();
+}, 60_000);
+
+interface Client {
+  appId: string;
+  key: Sm2PrivateKey;
+}
+
+describe.each(testDialects())('evidence API on %s', (dialect) => {
+  const tmp = tempDir('yz-ev-');
+  let tdb: TestDatabase;
+  let app: FastifyInstance;
+  let a: Client; // project A
+  let a2: Client; // project A, second application
+  let b: Client; // project B
+  const ctx = () => ({ db: app.db, now: () => NOW, actor: 'test' });
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase(dialect);
+    app = await testApp(
+      testConfig(tdb.config, tmp.dir, {
+        bodyLimit: 4 * 1024 * 1024,
+        evidence: { trustStore: undefined, fileSizeLimit: 64 * 1024, fileDir: join(tmp.dir, 'files') },
+      }),
+      { now: () => NOW },
+    );
+    await createProject({ ctx: ctx(), number: 'P-A', name: '心内科' });
+    await createProject({ ctx: ctx(), number: 'P-B', name: '急诊' });
+    const mk = async (project: string, name: string): Promise<Client> => {
+      const c = await createApplication({ ctx: ctx(), project, name });
+      return { appId: c.application.id, key: sm2.importPrivateKey(c.privateKeyPem!) };
+    };
+    a = await mk('P-A', 'EMR');
+    a2 = await mk('P-A', 'HIS');
+    b = await mk('P-B', 'LIS');
+  }, 60_000);
+  afterAll(async () => {
+    await app.close();
+    await tdb.drop();
+    tmp.remove();
+  });
+
+  const call = async (
+    c: Client,
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const signed = signWithGm(c.key, {
+      method,
+      url,
+      appId: c.appId,
+      timestamp: NOW,
+      ...(text ? { body: text } : {}),
+    });
+    const res = await app.inject({
+      method,
+      url,
+      headers: { ...signed, ...(text ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(text ? { payload: text } : {}),
+    });
+    return { status: res.statusCode, json: (): any => res.json(), raw: res };
+  };
+  const push = (c: Client, body: unknown, headers: Record<string, string> = {}) =>
+    call(c, 'POST', '/api/v1/signatures', body, headers);
+
+  const cmsCache = new Map<string, string>();
+  const cmsFor = (serial: string): string => {
+    let v = cmsCache.get(serial);
+    if (v === undefined) {
+      v = b64(pki.sm2Cms(ORIGINAL));
+      cmsCache.set(serial, v);
+    }
+    return v;
+  };
+  const sm2CmsItem = (serial: string, extra: Record<string, unknown> = {}) => ({
+    serialNumber: serial,
+    businessType: '入院记录',
+    sourceSystem: 'EMR',
+    department: { code: '0301', name: '心内科' },
+    patient: { id: 'P000123', name: '张三', visitNumber: 'V-88' },
+    signature: { format: 'cms', value: cmsFor(serial) },
+    tags: ['住院'],
+    metadata: { 病区: '3A', 床号: 12 },
+    ...extra,
+  });
+
+  let platformPem: string;
+  const receipts: Receipt[] = [];
+
+  it('SM2 CMS (attached): 201 receipt signed by the platform key; verifiable with openssl', async () => {
+    const r = await push(a, sm2CmsItem('SN-0001'));
+    expect(r.status).toBe(201);
+    const receipt = r.json() as Receipt;
+    expect(receipt).toMatchObject({
+      type: 'yizheng-receipt/1',
+      kind: 'signature',
+      appId: a.appId,
+      serialNumber: 'SN-0001',
+      logIndex: 0,
+      verification: {
+        format: 'cms',
+        chain: 'untrusted-root',
+        against: 'original',
+        signingTimeSource: 'cms-signing-time',
+      },
+    });
+    expect(receipt.id).toMatch(/^sig_[0-9a-f]{24}$/);
+    const key = await call(a, 'GET', '/api/v1/receipts/key');
+    platformPem = key.json().publicKeyPem as string;
+    expect(verifyReceipt({ publicKey: sm2.importPublicKey(platformPem) }, receipt)).toBe(true);
+    // Independently, with openssl pkeyutl over the canonical receipt body.
+    const { signature, ...body } = receipt;
+    writeFileSync(join(tmp.dir, 'body.json'), canonicalJson(body as never));
+    writeFileSync(join(tmp.dir, 'sig.der'), Buffer.from(signature.value, 'base64'));
+    writeFileSync(join(tmp.dir, 'platform.pem'), platformPem);
+    const out = pki.openssl(
+      'pkeyutl',
+      '-verify',
+      '-rawin',
+      '-digest',
+      'sm3',
+      '-pkeyopt',
+      'distid:1234567812345678',
+      '-pubin',
+      '-inkey',
+      join(tmp.dir, 'platform.pem'),
+      '-in',
+      join(tmp.dir, 'body.json'),
+      '-sigfile',
+      join(tmp.dir, 'sig.der'),
+    );
+    expect(out.toString()).toMatch(/Signature Verified Successfully/);
+    // A changed body no longer verifies.
+    expect(verifyReceipt({ publicKey: sm2.importPublicKey(platformPem) }, { ...receipt, logIndex: 1 })).toBe(
+      false,
+    );
+    receipts.push(receipt);
+  });
+
+  it('the same evidence pushed again returns the first receipt (200); patient fields are encrypted at rest', async () => {
+    const r = await push(a, sm2CmsItem('SN-0001'));
+    expect(r.status).toBe(200);
+    const again = r.json() as Receipt;
+    expect({ ...again, signature: undefined }).toEqual({ ...receipts[0]!, signature: undefined });
+    const row = await app.db
+      .selectFrom('evidence')
+      .selectAll()
+      .where('id', '=', again.id)
+      .executeTakeFirstOrThrow();
+    expect(row.patient_id_enc).not.toContain('P000123');
+    expect(row.patient_name_enc).not.toContain('张三');
+    expect(JSON.stringify(row)).not.toContain('张三');
+  });
+
+  it('RSA CMS detached with the original, and with only its digest; RSA CMS attached', async () => {
+    const detached = pki.rsaCmsDetached(ORIGINAL);
+    const r1 = await push(a, {
+      serialNumber: 'SN-RSA-1',
+      signature: { format: 'cms', value: b64(detached) },
+      original: b64(ORIGINAL),
+    });
+    expect(r1.status).toBe(201);
+    expect(r1.json().verification).toMatchObject({ against: 'original', signer: 'CN=张医生' });
+    const digest = createHash('sha256').update(ORIGINAL).digest('hex');
+    const r2 = await push(a, {
+      serialNumber: 'SN-RSA-2',
+      signature: { format: 'cms', value: b64(detached) },
+      originalDigest: { algorithm: 'sha256', value: digest },
+    });
+    expect(r2.status).toBe(201);
+    expect(r2.json().verification).toMatchObject({ against: 'digest' });
+    const r3 = await push(a, {
+      serialNumber: 'SN-RSA-3',
+      signature: { format: 'cms', value: b64(pki.rsaCmsAttached(ORIGINAL)) },
+    });
+    expect(r3.status).toBe(201);
+  });
+
+  it('raw SM2 signature (openssl pkeyutl) with the signer certificate', async () => {
+    const r = await push(a, {
+      serialNumber: 'SN-RAW-1',
+      signature: { format: 'raw', value: b64(pki.sm2Raw(ORIGINAL)), certificate: pki.sm2CertPem },
+      original: b64(ORIGINAL),
+      signedAt: new Date(NOW - 1000).toISOString(),
+    });
+    expect(r.json()).toMatchObject({ kind: 'signature' });
+    expect(r.status).toBe(201);
+    expect(r.json().verification).toMatchObject({
+      format: 'raw',
+      signatureAlgorithm: '1.2.156.10197.1.501',
+      signingTimeSource: 'declared',
+    });
+  });
+
+  it('RFC 3161: a token over the raw signature value (openssl ts -reply), and CAdES-T inside SM2 CMS', async () => {
+    const sig = pki.sm2Raw(ORIGINAL);
+    const r = await push(a, {
+      serialNumber: 'SN-TS-1',
+      signature: { format: 'raw', value: b64(sig), certificate: b64(pki.sm2CertDer) },
+      original: b64(ORIGINAL),
+      timestampToken: b64(pki.timestamp(sig)),
+    });
+    expect(r.status).toBe(201);
+    expect(r.json().verification).toMatchObject({
+      signingTimeSource: 'timestamp',
+      timestamp: { covers: 'signature', source: 'pushed' },
+    });
+    const r2 = await push(
+      a,
+      sm2CmsItem('SN-TS-2', {
+        signature: { format: 'cms', value: b64(pki.sm2Cms(ORIGINAL, { tokenOverSignature: true })) },
+      }),
+    );
+    expect(r2.status).toBe(201);
+    expect(r2.json().verification).toMatchObject({
+      timestamp: { source: 'cms-unsigned-attribute', covers: 'signature' },
+    });
+  });
+
+  it('digest data: 201 receipt; duplicate → the first receipt', async () => {
+    const value = toHex(sm3(ORIGINAL));
+    const r = await call(a, 'POST', '/api/v1/digests', {
+      serialNumber: 'D-1',
+      category: '病历',
+      algorithm: 'sm3',
+      value,
+    });
+    expect(r.status).toBe(201);
+    expect(r.json().id).toMatch(/^dig_/);
+    const again = await call(a, 'POST', '/api/v1/digests', {
+      serialNumber: 'D-1',
+      category: '病历',
+      algorithm: 'sm3',
+      value,
+    });
+    expect(again.status).toBe(200);
+    expect(again.json().id).toBe(r.json().id);
+    const bad = await call(a, 'POST', '/api/v1/digests', { serialNumber: 'D-2', algorithm: 'sha512', value });
+    expect(bad.status).toBe(400);
+    expect(bad.json().code).toBe('EVIDENCE_INPUT_INVALID');
+  });
+
+  it('Idempotency-Key: a replay returns the first receipt; the key on other evidence → 409', async () => {
+    const k = { 'idempotency-key': 'req-0001' };
+    const r1 = await push(a, sm2CmsItem('SN-IK-1'), k);
+    expect(r1.status).toBe(201);
+    const r2 = await push(a, sm2CmsItem('SN-IK-1'), k);
+    expect(r2.status).toBe(200);
+    expect(r2.json().id).toBe(r1.json().id);
+    const r3 = await push(a, sm2CmsItem('SN-IK-2'), k);
+    expect(r3.status).toBe(409);
+    expect(r3.json().code).toBe('EVIDENCE_IDEMPOTENCY_CONFLICT');
+    const r4 = await push(a, sm2CmsItem('SN-IK-3'), { 'idempotency-key': 'bad key!' });
+    expect(r4.json().code).toBe('EVIDENCE_INPUT_INVALID');
+  });
+
+  it('batch: a result per item (stored, rejected, duplicate within the batch); > 1,000 items → 413', async () => {
+    const good = sm2CmsItem('SN-B-1');
+    const items = [
+      good,
+      { ...sm2CmsItem('SN-B-2'), signature: { format: 'cms', value: b64(utf8('not a cms')) } },
+      good,
+      sm2CmsItem('SN-B-3'),
+    ];
+    const r = await call(a, 'POST', '/api/v1/signatures:batch', { items });
+    expect(r.status).toBe(200);
+    const results = r.json().results as {
+      index: number;
+      status: number;
+      receipt?: Receipt;
+      error?: { code: string };
+    }[];
+    expect(results.map((x) => x.status).sort()).toEqual([200, 201, 201, 422].sort());
+    expect(results[1]!.error!.code).toBe('EVIDENCE_FORMAT_INVALID');
+    expect(results[0]!.receipt!.id).toBe(results[2]!.receipt!.id);
+    // Contiguous log indices were assigned to the batch.
+    const indices = results.filter((x) => x.status === 201).map((x) => x.receipt!.logIndex);
+    expect(new Set(indices).size).toBe(2);
+    const big = await call(a, 'POST', '/api/v1/signatures:batch', {
+      items: Array.from({ length: 1001 }, () => good),
+    });
+    expect(big.status).toBe(413);
+    expect(big.json().code).toBe('EVIDENCE_BATCH_TOO_LARGE');
+  });
+
+  it('concurrent pushes share transactions (group commit) and every one gets its own contiguous log index', async () => {
+    const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => push(a2, sm2CmsItem(`SN-C-${i}`))));
+    expect(rs.every((r) => r.status === 201)).toBe(true);
+    const idx = rs.map((r) => r.json().logIndex as number).sort((x, y) => x - y);
+    expect(idx.at(-1)! - idx[0]!).toBe(39);
+    const leaves = await app.db
+      .selectFrom('log_leaves')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    const records = await app.db
+      .selectFrom('evidence')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(leaves.n)).toBe(Number(records.n));
+  });
+
+  it('query: by id, application, serial number, patient id and name (exact), time range; cursor pagination', async () => {
+    const q = async (c: Client, qs: string) => (await call(c, 'GET', `/api/v1/signatures${qs}`)).json();
+    expect((await q(a, '?serialNumber=SN-0001')).items).toHaveLength(1);
+    const byPatient = await q(a, `?patientId=P000123`);
+    expect(byPatient.items.length).toBeGreaterThan(3);
+    expect(byPatient.items[0].patient).toEqual({ id: 'P000123', name: '张三', visitNumber: 'V-88' });
+    expect(
+      (await q(a, `?patientName=${encodeURIComponent('张三')}&serialNumber=SN-0001`)).items,
+    ).toHaveLength(1);
+    expect((await q(a, `?patientName=${encodeURIComponent('张')}`)).items).toHaveLength(0);
+    expect((await q(a, `?id=${receipts[0]!.id}`)).items[0].id).toBe(receipts[0]!.id);
+    const byApp = await q(a, `?appId=${a2.appId}&limit=200`);
+    expect(byApp.items).toHaveLength(40);
+    const from = new Date(NOW).toISOString();
+    expect((await q(a, `?from=${from}&limit=1`)).items).toHaveLength(1);
+    expect((await q(a, `?to=${from}`)).items).toHaveLength(0);
+    // Pages of 7 cover everything once, in a stable order.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: { id: string }[]; nextCursor: string | null } = await q(
+        a,
+        `?appId=${a2.appId}&limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toEqual(byApp.items.map((i: { id: string }) => i.id));
+    const bad = await call(a, 'GET', '/api/v1/signatures?cursor=nonsense');
+    expect(bad.json().code).toBe('EVIDENCE_CURSOR_INVALID');
+  });
+
+  it('detail: the stored signature, certificates and original; 404 EVIDENCE_NOT_FOUND', async () => {
+    const d = await call(a, 'GET', `/api/v1/signatures/${receipts[0]!.id}`);
+    expect(d.status).toBe(200);
+    expect(d.json().payload.signature).toBeTruthy();
+    expect(d.json().evidenceHash).toBe(receipts[0]!.evidenceHash);
+    const nf = await call(a, 'GET', '/api/v1/signatures/sig_000000000000000000000000');
+    expect(nf.status).toBe(404);
+    expect(nf.json().code).toBe('EVIDENCE_NOT_FOUND');
+  });
+
+  it('isolation: another project sees nothing; an application of the same project sees its project’s data', async () => {
+    const other = await call(b, 'GET', `/api/v1/signatures/${receipts[0]!.id}`);
+    expect(other.status).toBe(404);
+    expect((await call(b, 'GET', '/api/v1/signatures')).json().items).toHaveLength(0);
+    const verify = await call(b, 'POST', `/api/v1/signatures/${receipts[0]!.id}/verify`);
+    expect(verify.status).toBe(404);
+    expect((await call(a2, 'GET', `/api/v1/signatures/${receipts[0]!.id}`)).status).toBe(200);
+    // A digest id is not a signature.
+    expect((await call(a, 'GET', `/api/v1/digests/${receipts[0]!.id}`)).status).toBe(404);
+  });
+
+  it('verify: intact, pending before the log is checkpointed, included with a proof after', async () => {
+    const v1 = await call(a, 'POST', `/api/v1/signatures/${receipts[0]!.id}/verify`);
+    expect(v1.status).toBe(200);
+    expect(v1.json()).toMatchObject({ intact: true, tampered: [], log: { status: 'pending', index: 0 } });
+    await integrateAll({ db: app.db, now: () => NOW });
+    await publishCheckpoint({ db: app.db, key: app.platformKey, now: NOW, minIntervalMs: 0 });
+    const v2 = (await call(a, 'POST', `/api/v1/signatures/${receipts[0]!.id}/verify`)).json();
+    expect(v2).toMatchObject({ intact: true, log: { status: 'included', index: 0 } });
+    expect(v2.log.treeSize).toBeGreaterThan(40);
+    expect(v2.log.checkpoint).toContain('\n');
+    expect(v2.checks.map((c: { part: string }) => c.part)).toEqual(
+      expect.arrayContaining(['record', 'patient', 'signature', 'log']),
+    );
+  });
+
+  it('files: multipart + detached RSA CMS over the file → receipt; download; 413 and missing-file codes', async () => {
+    const content = new Uint8Array(Buffer.from('%PDF-1.7 出院小结 ' + 'x'.repeat(3000)));
+    const meta = {
+      serialNumber: 'F-1',
+      patient: { id: 'P000123' },
+      signature: b64(pki.rsaCmsDetached(content)),
+    };
+    const multipart = (parts: { name: string; filename?: string; type: string; data: Uint8Array }[]) => {
+      const boundary = 'yz-boundary-7f3a';
+      const chunks: Buffer[] = [];
+      for (const p of parts) {
+        chunks.push(
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\nContent-Type: ${p.type}\r\n\r\n`,
+          ),
+          Buffer.from(p.data),
+          Buffer.from('\r\n'),
+        );
+      }
+      chunks.push(Buffer.from(`--${boundary}--\r\n`));
+      return { body: Buffer.concat(chunks), type: `multipart/form-data; boundary=${boundary}` };
+    };
+    const send = async (m: { body: Buffer; type: string }) => {
+      const url = '/api/v1/files';
+      const h = signWithGm(a.key, {
+        method: 'POST',
+        url,
+        appId: a.appId,
+        timestamp: NOW,
+        body: new Uint8Array(m.body),
+      });
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { ...h, 'content-type': m.type },
+        payload: m.body,
+      });
+      return { status: res.statusCode, json: (): any => res.json() };
+    };
+    const ok = await send(
+      multipart([
+        { name: 'meta', type: 'application/json', data: utf8(JSON.stringify(meta)) },
+        { name: 'file', filename: '出院小结.pdf', type: 'application/pdf', data: content },
+      ]),
+    );
+    expect(ok.status).toBe(201);
+    const id = ok.json().id as string;
+    expect(id).toMatch(/^fil_/);
+    const dl = await call(a, 'GET', `/api/v1/files/${id}/content`);
+    expect(dl.status).toBe(200);
+    expect(Buffer.from(dl.raw.rawPayload).equals(Buffer.from(content))).toBe(true);
+    const detail = (await call(a, 'GET', `/api/v1/files/${id}`)).json();
+    expect(detail.file).toMatchObject({
+      sm3: toHex(sm3(content)),
+      size: content.length,
+      name: '出院小结.pdf',
+    });
+    const v = (await call(a, 'POST', `/api/v1/files/${id}/verify`)).json();
+    expect(v).toMatchObject({ intact: true });
+
+    const tooBig = await send(
+      multipart([
+        { name: 'meta', type: 'application/json', data: utf8(JSON.stringify({ serialNumber: 'F-2' })) },
+        {
+          name: 'file',
+          filename: 'big.bin',
+          type: 'application/octet-stream',
+          data: new Uint8Array(64 * 1024 + 1),
+        },
+      ]),
+    );
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.json().code).toBe('EVIDENCE_FILE_TOO_LARGE');
+    const huge = await send(
+      multipart([{ name: 'file', type: 'application/octet-stream', data: new Uint8Array(2 * 1024 * 1024) }]),
+    );
+    expect(huge.json().code).toBe('EVIDENCE_FILE_TOO_LARGE');
+    const missing = await send(
+      multipart([
+        { name: 'meta', type: 'application/json', data: utf8(JSON.stringify({ serialNumber: 'F-3' })) },
+      ]),
+    );
+    expect(missing.status).toBe(400);
+    expect(missing.json().code).toBe('EVIDENCE_FILE_MISSING');
+    const badSig = await send(
+      multipart([
+        {
+          name: 'meta',
+          type: 'application/json',
+          data: utf8(JSON.stringify({ ...meta, serialNumber: 'F-4' })),
+        },
+        { name: 'file', filename: 'x.pdf', type: 'application/pdf', data: utf8('another file') },
+      ]),
+    );
+    expect(badSig.status).toBe(422);
+    expect(badSig.json().code).toBe('EVIDENCE_DIGEST_MISMATCH');
+    // Changing one byte of the body after signing is refused by the signed-API guard.
+    const m = multipart([
+      { name: 'meta', type: 'application/json', data: utf8(JSON.stringify({ serialNumber: 'F-5' })) },
+      { name: 'file', type: 'text/plain', data: utf8('abc') },
+    ]);
+    const h = signWithGm(a.key, {
+      method: 'POST',
+      url: '/api/v1/files',
+      appId: a.appId,
+      timestamp: NOW,
+      body: new Uint8Array(m.body),
+    });
+    const changed = Buffer.from(m.body);
+    changed[changed.length - 20]! ^= 1;
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/files',
+      headers: { ...h, 'content-type': m.type },
+      payload: changed,
+    });
+    expect(res.json().code).toBe('AUTH_SIGNATURE_INVALID');
+    expect(EVIDENCE_DEFAULTS.fileSizeLimit).toBeGreaterThan(64 * 1024);
+  });
+
+  describe('rejections: 422 names the failed check, nothing is stored', () => {
+    const count = async () =>
+      Number(
+        (
+          await app.db
+            .selectFrom('evidence')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const cases: [string, () => Record<string, unknown>, number][] = [
+      [
+        'EVIDENCE_SIGNATURE_INVALID',
+        () => ({
+          signature: { format: 'raw', value: b64(pki.sm2Raw(utf8('other'))), certificate: pki.sm2CertPem },
+          original: b64(ORIGINAL),
+        }),
+        422,
+      ],
+      [
+        'EVIDENCE_DIGEST_MISMATCH',
+        () => ({
+          signature: { format: 'cms', value: b64(pki.rsaCmsDetached(ORIGINAL)) },
+          original: b64(utf8('changed original')),
+        }),
+        422,
+      ],
+      ['EVIDENCE_FORMAT_INVALID', () => ({ signature: { format: 'cms', value: b64(utf8('garbage')) } }), 422],
+      [
+        'EVIDENCE_SIGNER_CERT_MISSING',
+        () => ({ signature: { format: 'raw', value: b64(pki.sm2Raw(ORIGINAL)) }, original: b64(ORIGINAL) }),
+        422,
+      ],
+      [
+        'EVIDENCE_ORIGINAL_REQUIRED',
+        () => ({ signature: { format: 'cms', value: b64(pki.rsaCmsDetached(ORIGINAL)) } }),
+        400,
+      ],
+      [
+        'EVIDENCE_CERT_EXPIRED',
+        () => ({
+          signature: { format: 'raw', value: b64(pki.sm2Raw(ORIGINAL)), certificate: pki.sm2CertPem },
+          original: b64(ORIGINAL),
+          signedAt: '2099-01-01T00:00:00Z',
+        }),
+        422,
+      ],
+      [
+        'EVIDENCE_CERT_NOT_YET_VALID',
+        () => ({
+          signature: { format: 'raw', value: b64(pki.sm2Raw(ORIGINAL)), certificate: pki.sm2CertPem },
+          original: b64(ORIGINAL),
+          signedAt: '2001-01-01T00:00:00Z',
+        }),
+        422,
+      ],
+      [
+        'EVIDENCE_ALGORITHM_UNSUPPORTED',
+        () => ({
+          signature: {
+            format: 'raw',
+            value: b64(pki.sm2Raw(ORIGINAL)),
+            certificate: pki.sm2CertPem,
+            algorithm: '1.2.3.4',
+          },
+          original: b64(ORIGINAL),
+        }),
+        422,
+      ],
+      [
+        'EVIDENCE_TIMESTAMP_IMPRINT_MISMATCH',
+        () => {
+          const s = pki.sm2Raw(ORIGINAL);
+          return {
+            signature: { format: 'raw', value: b64(s), certificate: pki.sm2CertPem },
+            original: b64(ORIGINAL),
+            timestampToken: b64(pki.timestamp(utf8('something else'))),
+          };
+        },
+        422,
+      ],
+      [
+        'EVIDENCE_TIMESTAMP_INVALID',
+        () => ({
+          signature: { format: 'raw', value: b64(pki.sm2Raw(ORIGINAL)), certificate: pki.sm2CertPem },
+          original: b64(ORIGINAL),
+          timestampToken: b64(utf8('not a token')),
+        }),
+        422,
+      ],
+      ['EVIDENCE_INPUT_INVALID', () => ({ signature: { format: 'cms', value: 'abc' } }), 400],
+      ['REQUEST_VALIDATION', () => ({ signature: { format: 'pgp', value: 'AAAA' } }), 400],
+    ];
+    it.each(cases)('%s', async (code, make, status) => {
+      const before = await count();
+      const r = await push(a, { serialNumber: `SN-REJ-${code}`, ...make() });
+      expect(r.json().code).toBe(code);
+      expect(r.status).toBe(status);
+      expect(r.raw.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(await count()).toBe(before);
+    });
+
+    it('PROJECT_FROZEN: a frozen project stores nothing', async () => {
+      await setProjectStatus({ ctx: ctx(), refs: ['P-B'], status: 'frozen' });
+      const r = await push(b, sm2CmsItem('SN-FROZEN'));
+      expect(r.status).toBe(403);
+      expect(r.json().code).toBe('PROJECT_FROZEN');
+      await setProjectStatus({ ctx: ctx(), refs: ['P-B'], status: 'active' });
+    });
+  });
+
+  describe('tamper detection: one changed byte → verify names exactly that record and part', () => {
+    const verify = async (kind: string, id: string) =>
+      (await call(a, 'POST', `/api/v1/${kind}/${id}/verify`)).json();
+    const flip = (s: string): string => s.slice(0, -1) + (s.endsWith('A') ? 'B' : 'A');
+
+    it('a stored record column', async () => {
+      const [x, y] = [
+        receipts[0]!.id,
+        (await call(a, 'GET', '/api/v1/signatures?serialNumber=SN-RSA-1')).json().items[0].id,
+      ];
+      const row = await app.db
+        .selectFrom('evidence')
+        .select('serial_number')
+        .where('id', '=', x)
+        .executeTakeFirstOrThrow();
+      await app.db
+        .updateTable('evidence')
+        .set({ serial_number: flip(row.serial_number) })
+        .where('id', '=', x)
+        .execute();
+      const v = await verify('signatures', x);
+      expect(v.intact).toBe(false);
+      expect(v.tampered).toEqual(['record']);
+      expect((await verify('signatures', y)).intact).toBe(true);
+      await app.db
+        .updateTable('evidence')
+        .set({ serial_number: row.serial_number })
+        .where('id', '=', x)
+        .execute();
+      expect((await verify('signatures', x)).intact).toBe(true);
+    });
+
+    it('a stored signature byte, and a sealed patient field', async () => {
+      const x = receipts[0]!.id;
+      const p = await app.db
+        .selectFrom('evidence_payloads')
+        .select('signature')
+        .where('evidence_id', '=', x)
+        .executeTakeFirstOrThrow();
+      const changed = Buffer.from(p.signature!);
+      changed[changed.length - 1]! ^= 0x01;
+      await app.db
+        .updateTable('evidence_payloads')
+        .set({ signature: changed })
+        .where('evidence_id', '=', x)
+        .execute();
+      const v = await verify('signatures', x);
+      expect(v.tampered).toEqual(['signature']);
+      await app.db
+        .updateTable('evidence_payloads')
+        .set({ signature: Buffer.from(p.signature!) })
+        .where('evidence_id', '=', x)
+        .execute();
+      const e = await app.db
+        .selectFrom('evidence')
+        .select('patient_name_enc')
+        .where('id', '=', x)
+        .executeTakeFirstOrThrow();
+      await app.db
+        .updateTable('evidence')
+        .set({ patient_name_enc: flip(e.patient_name_enc!) })
+        .where('id', '=', x)
+        .execute();
+      expect((await verify('signatures', x)).tampered).toEqual(['patient']);
+      await app.db
+        .updateTable('evidence')
+        .set({ patient_name_enc: e.patient_name_enc })
+        .where('id', '=', x)
+        .execute();
+      expect((await verify('signatures', x)).intact).toBe(true);
+    });
+
+    it('a stored file byte (local store) → file tampered, download refused', async () => {
+      const list = (await call(a, 'GET', '/api/v1/files?serialNumber=F-1')).json();
+      const f = list.items[0] as { id: string; file: { sm3: string } };
+      const path = join(tmp.dir, 'files', f.file.sm3.slice(0, 2), f.file.sm3.slice(2, 4), f.file.sm3);
+      const bytes = readFileSync(path);
+      const changed = Buffer.from(bytes);
+      changed[10]! ^= 0x01;
+      writeFileSync(path, changed);
+      expect((await verify('files', f.id)).tampered).toEqual(['file']);
+      const dl = await call(a, 'GET', `/api/v1/files/${f.id}/content`);
+      expect(dl.json().code).toBe('EVIDENCE_TAMPERED');
+      writeFileSync(path, bytes);
+      expect((await verify('files', f.id)).intact).toBe(true);
+      expect(statSync(path).size).toBe(bytes.length);
+      expect(readdirSync(join(tmp.dir, 'files')).length).toBeGreaterThan(0);
+    });
+
+    it('a log node row → that record’s log check fails, the others stay intact', async () => {
+      await integrateAll({ db: app.db, now: () => NOW });
+      await publishCheckpoint({ db: app.db, key: app.platformKey, now: NOW + 1, minIntervalMs: 0 });
+      const target = (await call(a, 'GET', '/api/v1/signatures?serialNumber=SN-RAW-1')).json().items[0] as {
+        id: string;
+        logIndex: number;
+      };
+      const other = (await call(a, 'GET', '/api/v1/signatures?serialNumber=SN-RSA-2')).json().items[0] as {
+        id: string;
+      };
+      const node = await app.db
+        .selectFrom('log_nodes')
+        .select('hash')
+        .where('level', '=', 0)
+        .where('idx', '=', target.logIndex)
+        .executeTakeFirstOrThrow();
+      const changed = Buffer.from(node.hash);
+      changed[0]! ^= 0x01;
+      await app.db
+        .updateTable('log_nodes')
+        .set({ hash: changed })
+        .where('level', '=', 0)
+        .where('idx', '=', target.logIndex)
+        .execute();
+      const v = await verify('signatures', target.id);
+      expect(v.tampered).toEqual(['log']);
+      expect(v.log.status).toBe('tampered');
+      expect((await verify('signatures', other.id)).intact).toBe(true);
+      await app.db
+        .updateTable('log_nodes')
+        .set({ hash: Buffer.from(node.hash) })
+        .where('level', '=', 0)
+        .where('idx', '=', target.logIndex)
+        .execute();
+      expect((await verify('signatures', target.id)).intact).toBe(true);
+    });
+  });
+});
