@@ -92,7 +92,70 @@ export {
   type VerifySignedDataOptions,
 } from './signed-data.js';
 export {
+  TSP_OID,
+  buildTstInfo,
+  parseTstInfo,
+  type ParsedTstInfo,
+  type TstAccuracy,
+  type TstInfoFields,
+} from './tst-info.js';
+export {
+  buildTimeStampReq,
+  parseTimeStampReq,
+  type BuildTimeStampReqOptions,
+  type BuiltTimeStampReq,
+  type ParsedTimeStampReq,
+  type TspHash,
+} from './time-stamp-req.js';
+export {
+  PKI_FAILURE_BIT,
+  PKI_STATUS,
+  buildTimeStampResp,
+  parseTimeStampResp,
+  parseTimeStampToken,
+  type ParsedTimeStampResp,
+  type ParsedTimeStampToken,
+  type PkiFailureName,
+  type PkiStatusName,
+  type TimeStampRespFields,
+} from './time-stamp-resp.js';
+export {
+  checkSigningCertificate,
+  checkTsaExtKeyUsage,
   verifyTimeStampToken,
   type TimeStampVerification,
   type VerifyTimeStampOptions,
 } from './tsp-verify.js';
+export { replyTimeStamp, type ReplyTimeStampOptions, type TsaIdentity } from './tsp-reply.js';
+export {
+  OCSP_OID,
+  buildOcspRequest,
+  certIdMatches,
+  certIdOf,
+  parseOcspRequest,
+  responderKeyHash,
+  type BuildOcspRequestOptions,
+  type BuiltOcspRequest,
+  type CertIdFields,
+  type CertIdHash,
+  type ParsedOcspRequest,
+} from './ocsp-request.js';
+export {
+  CRL_REASON,
+  OCSP_RESPONSE_STATUS,
+  parseOcspResponse,
+  type CrlReasonName,
+  type OcspCertStatus,
+  type OcspResponseStatusName,
+  type ParsedBasicOcspResponse,
+  type ParsedOcspResponse,
+  type ParsedSingleResponse,
+} from './ocsp-response.js';
+export { verifyOcspResponse, type OcspVerification, type VerifyOcspOptions } from './ocsp-verify.js';
+export {
+  buildOcspErrorResponse,
+  buildOcspResponse,
+  type BuildOcspResponseOptions,
+  type OcspSingleResponseSpec,
+} from './ocsp-builder.js';
+export { ocspRevocationSource, type OcspSourceOptions } from './ocsp-source.js';
