@@ -10,6 +10,7 @@ import { registerSm3 } from './commands/sm3.js';
 import { registerSm4 } from './commands/sm4.js';
 import { registerCert } from './commands/cert.js';
 import { registerCms } from './commands/cms.js';
+import { registerTs } from './commands/ts.js';
 
 export const VERSION = '0.1.0';
 
@@ -30,6 +31,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerSm4(program, io, setExit);
   registerCert(program, io, setExit);
   registerCms(program, io, setExit);
+  registerTs(program, io, setExit);
   return program;
 }
 

@@ -669,3 +669,312 @@ describe('yizheng cms sign', () => {
     ).toBe(2);
   });
 });
+
+describe('yizheng ts', () => {
+  const tsCnf = (kind: 'rsa' | 'p256'): string => {
+    writeFileSync(p(`${kind}-tsserial`), '2a\n');
+    writeFileSync(
+      p(`${kind}-ts.cnf`),
+      `[tsa]\ndefault_tsa=t\n[t]\nserial=${p(`${kind}-tsserial`)}\ncrypto_device=builtin\nsigner_cert=${p(`${kind}-tsa.pem`)}\ncerts=${p(`${kind}-inter.pem`)}\nsigner_key=${p(`${kind}-tsa.key`)}\nsigner_digest=sha256\ndefault_policy=1.2.3.4.1\nother_policies=1.2.156.112.1\ndigests=sha256,sha384,sha512\naccuracy=secs:1\nordering=no\ntsa_name=yes\ness_cert_id_alg=sha256\n`,
+    );
+    return p(`${kind}-ts.cnf`);
+  };
+
+  it.each(['rsa', 'p256'] as const)(
+    '%s: our query → openssl ts -reply → our verify (response and bare token)',
+    async (kind) => {
+      const q = await cli('ts', 'query', '--data', p('data.txt'), '--out', p(`${kind}.tsq`));
+      expect(q.code).toBe(0);
+      expect(q.out).toMatch(/^imprint: sha256 [0-9a-f]{64}\nnonce: [0-9a-f]+\n$/);
+      const text = execFileSync('openssl', ['ts', '-query', '-in', p(`${kind}.tsq`), '-text'], {
+        encoding: 'utf8',
+      });
+      expect(text).toContain('Certificate required: yes');
+      const cnf = tsCnf(kind);
+      openssl('ts', '-reply', '-config', cnf, '-queryfile', p(`${kind}.tsq`), '-out', p(`${kind}.tsr`));
+      openssl(
+        'ts',
+        '-reply',
+        '-config',
+        cnf,
+        '-queryfile',
+        p(`${kind}.tsq`),
+        '-token_out',
+        '-out',
+        p(`${kind}.tst`),
+      );
+      const args = ['--data', p('data.txt'), '--ca', p(`${kind}-root.pem`), '--query', p(`${kind}.tsq`)];
+      const v = await cli('ts', 'verify', '--in', p(`${kind}.tsr`), ...args);
+      expect(v.code).toBe(0);
+      expect(v.out).toMatch(
+        /^valid\n {2}genTime: \d{4}-.*\n {2}serial: 2b\n {2}policy: 1\.2\.3\.4\.1\n {2}TSA: CN=.* 时间戳服务/,
+      );
+      expect((await cli('ts', 'verify', '--in', p(`${kind}.tst`), ...args)).code).toBe(0);
+      // Wrong data, a nonce from another request, another trust anchor.
+      const wrong = await cli(
+        'ts',
+        'verify',
+        '--in',
+        p(`${kind}.tsr`),
+        '--data',
+        p('other.txt'),
+        '--ca',
+        p(`${kind}-root.pem`),
+      );
+      expect(wrong.code).toBe(1);
+      expect(wrong.out).toMatch(/^invalid: PKI_TSP_IMPRINT_MISMATCH: /);
+      await cli('ts', 'query', '--data', p('data.txt'), '--out', p(`${kind}-2.tsq`));
+      const nonce = await cli(
+        'ts',
+        'verify',
+        '--in',
+        p(`${kind}.tsr`),
+        '--data',
+        p('data.txt'),
+        '--query',
+        p(`${kind}-2.tsq`),
+      );
+      expect(nonce.code).toBe(1);
+      expect(nonce.out).toMatch(/^invalid: PKI_TSP_NONCE_MISMATCH: /m);
+      const other = await cli(
+        'ts',
+        'verify',
+        '--in',
+        p(`${kind}.tsr`),
+        '--data',
+        p('data.txt'),
+        '--ca',
+        p('sm2-root.pem'),
+      );
+      expect(other.code).toBe(1);
+      expect(other.out).toMatch(/^invalid: PKI_CHAIN_INCOMPLETE: /m);
+    },
+  );
+
+  it.each(['rsa', 'p256'] as const)('%s: our reply passes openssl ts -verify', async (kind) => {
+    openssl('ts', '-query', '-data', p('data.txt'), '-sha256', '-cert', '-out', p(`${kind}-o.tsq`));
+    const r = await cli(
+      'ts',
+      'reply',
+      '--query',
+      p(`${kind}-o.tsq`),
+      '--key',
+      p(`${kind}-tsa.key`),
+      '--cert',
+      p(`${kind}-tsa.pem`),
+      '--chain',
+      p(`${kind}-inter.pem`),
+      '--out',
+      p(`${kind}-o.tsr`),
+      '--serial',
+      '4660',
+    );
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.out).toMatch(/^status: granted\nserial: 1234\n/);
+    const out = execFileSync(
+      'openssl',
+      [
+        'ts',
+        '-verify',
+        '-queryfile',
+        p(`${kind}-o.tsq`),
+        '-in',
+        p(`${kind}-o.tsr`),
+        '-CAfile',
+        p(`${kind}-root.pem`),
+        '-untrusted',
+        p(`${kind}-inter.pem`),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(out).toContain('Verification: OK');
+  });
+
+  it('SM2/SM3: query, reply and verify with our tools; the digest instead of the data', async () => {
+    const q = await cli(
+      'ts',
+      'query',
+      '--data',
+      p('data.txt'),
+      '--hash',
+      'sm3',
+      '--out',
+      p('sm2.tsq'),
+      '--policy',
+      '1.2.156.112.1',
+    );
+    expect(q.code).toBe(0);
+    // genTime an hour from now, within the certificates' validity (which starts now).
+    const later = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000).toISOString();
+    const sm3 = execFileSync('openssl', ['dgst', '-sm3', '-r', p('data.txt')], { encoding: 'utf8' }).split(
+      ' ',
+    )[0];
+    expect(q.out).toContain(`imprint: sm3 ${sm3}\n`);
+    const r = await cli(
+      'ts',
+      'reply',
+      '--query',
+      p('sm2.tsq'),
+      '--key',
+      p('sm2-tsa.key'),
+      '--cert',
+      p('sm2-tsa.pem'),
+      '--chain',
+      p('sm2-inter.pem'),
+      '--out',
+      p('sm2.tsr'),
+      '--time',
+      later,
+    );
+    expect(r.code).toBe(0);
+    const v = await cli(
+      'ts',
+      'verify',
+      '--in',
+      p('sm2.tsr'),
+      '--data',
+      p('data.txt'),
+      '--ca',
+      p('sm2-root.pem'),
+      '--query',
+      p('sm2.tsq'),
+    );
+    expect(v).toMatchObject({ code: 0, out: expect.stringMatching(/^valid\n/) as string });
+    expect(v.out).toContain(`  genTime: ${later}\n  serial: `);
+    expect(v.out).toContain('  policy: 1.2.156.112.1\n');
+    expect(
+      (await cli('ts', 'verify', '--in', p('sm2.tsr'), '--digest', sm3 ?? '', '--ca', p('sm2-root.pem')))
+        .code,
+    ).toBe(0);
+  });
+
+  it('the TSA certificate is validated at genTime: a token dated before it was issued is invalid', async () => {
+    await cli('ts', 'query', '--data', p('data.txt'), '--hash', 'sm3', '--out', p('early.tsq'));
+    const r = await cli(
+      'ts',
+      'reply',
+      '--query',
+      p('early.tsq'),
+      '--key',
+      p('sm2-tsa.key'),
+      '--cert',
+      p('sm2-tsa.pem'),
+      '--out',
+      p('early.tsr'),
+      '--time',
+      '2020-06-01T08:00:00Z',
+    );
+    expect(r.code).toBe(0);
+    const v = await cli(
+      'ts',
+      'verify',
+      '--in',
+      p('early.tsr'),
+      '--data',
+      p('data.txt'),
+      '--ca',
+      p('sm2-root.pem'),
+      '--untrusted',
+      p('sm2-inter.pem'),
+    );
+    expect(v.code).toBe(1);
+    expect(v.out).toMatch(/^invalid: PKI_CERT_NOT_YET_VALID: CN=sm2 时间戳服务/);
+  });
+
+  it('a rejected request: the rejection is written, and verifying it says PKI_TSP_STATUS', async () => {
+    await cli('ts', 'query', '--data', p('data.txt'), '--out', p('pol.tsq'), '--policy', '1.2.3.999');
+    const r = await cli(
+      'ts',
+      'reply',
+      '--query',
+      p('pol.tsq'),
+      '--key',
+      p('rsa-tsa.key'),
+      '--cert',
+      p('rsa-tsa.pem'),
+      '--out',
+      p('pol.tsr'),
+    );
+    expect(r).toMatchObject({ code: 0, out: 'status: rejection (unacceptedPolicy)\n' });
+    const v = await cli('ts', 'verify', '--in', p('pol.tsr'), '--data', p('data.txt'));
+    expect(v.code).toBe(1);
+    expect(v.out).toMatch(/^invalid: PKI_TSP_STATUS: /);
+  });
+
+  it('a token signed with a certificate without the timeStamping EKU is invalid (PKI_EKU)', async () => {
+    await cli('ts', 'query', '--data', p('data.txt'), '--out', p('eku.tsq'));
+    expect(
+      (
+        await cli(
+          'ts',
+          'reply',
+          '--query',
+          p('eku.tsq'),
+          '--key',
+          p('rsa-leaf.key'),
+          '--cert',
+          p('rsa-leaf.pem'),
+          '--out',
+          p('eku.tsr'),
+        )
+      ).code,
+    ).toBe(0);
+    const v = await cli(
+      'ts',
+      'verify',
+      '--in',
+      p('eku.tsr'),
+      '--data',
+      p('data.txt'),
+      '--ca',
+      p('rsa-root.pem'),
+      '--untrusted',
+      p('rsa-inter.pem'),
+    );
+    expect(v.code).toBe(1);
+    expect(v.out).toMatch(/^invalid: PKI_EKU: /m);
+  });
+
+  it('exit 2: neither or both of --data/--digest, a bad hash, an unreadable request or key', async () => {
+    expect((await cli('ts', 'verify', '--in', p('rsa.tsr'))).code).toBe(2);
+    expect(
+      (await cli('ts', 'verify', '--in', p('rsa.tsr'), '--data', p('data.txt'), '--digest', '00')).code,
+    ).toBe(2);
+    expect(
+      (await cli('ts', 'query', '--data', p('data.txt'), '--out', p('x.tsq'), '--hash', 'md5')).code,
+    ).toBe(2);
+    expect(
+      (
+        await cli(
+          'ts',
+          'reply',
+          '--query',
+          p('data.txt'),
+          '--key',
+          p('rsa-tsa.key'),
+          '--cert',
+          p('rsa-tsa.pem'),
+          '--out',
+          p('x.tsr'),
+        )
+      ).code,
+    ).toBe(2);
+    expect(
+      (
+        await cli(
+          'ts',
+          'reply',
+          '--query',
+          p('rsa.tsq'),
+          '--key',
+          p('rsa-leaf.key'),
+          '--cert',
+          p('rsa-tsa.pem'),
+          '--out',
+          p('x.tsr'),
+        )
+      ).code,
+    ).toBe(2);
+    expect((await cli('ts', 'verify', '--in', p('garbage.p7s'), '--data', p('data.txt'))).code).toBe(1);
+  });
+});
