@@ -20,6 +20,7 @@ import {
 import { fitsKey, isKnownSignatureAlgorithm, verifySignature, type AlgorithmPolicy } from './algorithms.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits } from './der.js';
 import { PkiError } from './errors.js';
+import { decodeExtensions, type DecodedExtensions, type RawExtension } from './extensions.js';
 
 /** KeyUsage bits (RFC 5280 §4.2.1.3), as numbers in {@link ParsedCertificate.keyUsage}. */
 export const KEY_USAGE = {
@@ -58,7 +59,12 @@ export function nameToString(name: Name): string {
     .join(',');
 }
 
-export interface ParsedCertificate {
+/**
+ * A parsed certificate. Beside the fields below, the decoded extensions of {@link DecodedExtensions}
+ * (subjectKeyIdentifier, authorityKeyIdentifier, subjectAltName, crlDistributionPoints, authorityInfoAccess,
+ * certificatePolicies, ocspNoCheck) and every extension as carried in `extensions`.
+ */
+export interface ParsedCertificate extends DecodedExtensions {
   /** The certificate's DER, exactly as received. */
   readonly der: Uint8Array;
   readonly asn: Certificate;
@@ -81,6 +87,10 @@ export interface ParsedCertificate {
   /** KeyUsage bits as a number (KeyUsageFlags), undefined when absent. */
   readonly keyUsage: number | undefined;
   readonly extKeyUsage: readonly string[] | undefined;
+  /** X.509 version: 1, 2 or 3. */
+  readonly version: number;
+  /** Every extension in order, with its critical flag and extnValue contents; unknown ones included. */
+  readonly extensions: readonly RawExtension[];
 }
 
 function extension<T>(cert: Certificate, oid: string, type: new () => T): T | undefined {
@@ -121,6 +131,14 @@ export function parseCertificate(input: Uint8Array | string, limits: DerLimits =
   const bc = extension(asn, id_ce_basicConstraints, BasicConstraints);
   const ku = extension(asn, id_ce_keyUsage, KeyUsage);
   const eku = extension(asn, id_ce_extKeyUsage, ExtendedKeyUsage);
+  const extensions: RawExtension[] = (tbs.extensions ? [...tbs.extensions] : []).map((e) => ({
+    oid: e.extnID,
+    critical: e.critical,
+    value: new Uint8Array(e.extnValue.buffer),
+  }));
+  if (new Set(extensions.map((e) => e.oid)).size !== extensions.length)
+    throw new PkiError('PKI_ASN1_INVALID', 'an extension appears twice (RFC 5280 §4.2)');
+  const decoded = decodeExtensions(extensions, nameToString);
   let serial = Buffer.from(tbs.serialNumber).toString('hex');
   while (serial.startsWith('00') && serial.length > 2) serial = serial.slice(2);
   try {
@@ -141,6 +159,9 @@ export function parseCertificate(input: Uint8Array | string, limits: DerLimits =
       basicConstraints: bc ? { ca: bc.cA, pathLength: bc.pathLenConstraint } : undefined,
       keyUsage: ku?.toNumber(),
       extKeyUsage: eku ? [...eku] : undefined,
+      version: (tbs.version as number) + 1,
+      extensions,
+      ...decoded,
     };
   } catch (e) {
     throw new PkiError('PKI_ASN1_INVALID', 'malformed certificate field', { cause: e });

@@ -12,6 +12,7 @@ import {
   type ParsedCertificate,
 } from './certificate.js';
 import { parseCrl, verifyCrl, type ParsedCrl } from './crl.js';
+import { EXT_OID } from './extensions.js';
 import {
   PkiError,
   failureOf,
@@ -87,7 +88,36 @@ export interface ChainOptions {
   readonly maxLength?: number;
   /** Check every certificate below the trust anchor for revocation at `at`. */
   readonly revocation?: RevocationOptions;
+  /**
+   * OIDs of critical extensions the caller processes itself (e.g. nameConstraints, policyConstraints), on top
+   * of {@link PROCESSED_EXTENSIONS}. Any other critical extension fails with PKI_UNKNOWN_CRITICAL_EXTENSION.
+   */
+  readonly processedExtensions?: readonly string[];
 }
+
+/**
+ * Critical extensions this validator recognises (RFC 5280 §4.2: a certificate with any other critical
+ * extension must be rejected). nameConstraints and the policy extensions (certificatePolicies,
+ * policyMappings, policyConstraints, inhibitAnyPolicy) are recognised here; enforcing them is the job of the
+ * name-constraints / policy processing hooked into validation, not of this list.
+ */
+export const PROCESSED_EXTENSIONS: readonly string[] = [
+  EXT_OID.nameConstraints,
+  EXT_OID.policyMappings,
+  EXT_OID.policyConstraints,
+  EXT_OID.inhibitAnyPolicy,
+  EXT_OID.basicConstraints,
+  EXT_OID.keyUsage,
+  EXT_OID.extKeyUsage,
+  EXT_OID.subjectKeyIdentifier,
+  EXT_OID.authorityKeyIdentifier,
+  EXT_OID.subjectAltName,
+  EXT_OID.issuerAltName,
+  EXT_OID.crlDistributionPoints,
+  EXT_OID.authorityInfoAccess,
+  EXT_OID.certificatePolicies,
+  EXT_OID.ocspNoCheck,
+];
 
 export interface ChainResult extends VerificationResult {
   /** The path found, end entity first, trust anchor last (as far as it could be built). */
@@ -142,11 +172,26 @@ export function verifyChain(leaf: ParsedCertificate, options: ChainOptions): Cha
     return { ...resultOf([failureOf(e)]), chain: [leaf], revocation: [] };
   }
   const failures: VerificationFailure[] = [];
+  const processed = new Set([...PROCESSED_EXTENSIONS, ...(options.processedExtensions ?? [])]);
   chain.forEach((cert, i) => {
     try {
       checkValidity(cert, options.at, i);
     } catch (e) {
       failures.push(failureOf(e));
+    }
+    // The trust anchor is trusted as configured, not validated (RFC 5280 §6.1.1 (d)).
+    if (i < chain.length - 1 || chain.length === 1) {
+      for (const ext of cert.extensions) {
+        if (ext.critical && !processed.has(ext.oid)) {
+          failures.push({
+            certificate: cert.subject,
+            chainIndex: i,
+            code: 'PKI_UNKNOWN_CRITICAL_EXTENSION',
+            check: 'criticalExtension',
+            message: `${cert.subject} has an unrecognised critical extension ${ext.oid}`,
+          });
+        }
+      }
     }
     if (i === 0) return;
     const context = { certificate: cert.subject, chainIndex: i };

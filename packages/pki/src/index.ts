@@ -45,6 +45,7 @@ export {
   EKU,
   KEY_USAGE,
   buildChain,
+  PROCESSED_EXTENSIONS,
   crlRevocationSource,
   verifyChain,
   type ChainOptions,
@@ -80,6 +81,27 @@ export {
   type BuildSignedDataOptions,
   type SignerSpec,
 } from './signed-data-builder.js';
+export {
+  buildCertificate,
+  type BuildCertificateOptions,
+} from './certificate-builder.js';
+export { buildCrl, type BuildCrlOptions, type CrlEntryInput } from './crl-builder.js';
+export {
+  ACCESS_METHOD,
+  EXT_OID,
+  KEY_PURPOSE,
+  KEY_USAGE_NAMES,
+  keyIdentifierOf,
+  keyUsageNames,
+  type DecodedExtensions,
+  type ExtensionsInput,
+  type GeneralNameInput,
+  type GeneralNameValue,
+  type KeyUsageName,
+  type PolicyInput,
+  type RawExtension,
+} from './extensions.js';
+export { NAME_OID, encodeName, type NameAttribute, type NameInput } from './name.js';
 export {
   CMS_OID,
   findSignerCertificate,

@@ -266,16 +266,18 @@ describe('signed attribute control and addUnsignedAttribute', () => {
       content,
       signers: [{ signer: signerOf('rsa'), certificate: certDer('rsa') }],
     });
-    const value = utf8String('时间戳令牌占位');
-    const once = addUnsignedAttribute(cms, 0, { oid: CMS_OID.timeStampToken, values: [value] });
-    const twice = addUnsignedAttribute(once, 0, { oid: CMS_OID.timeStampToken, values: [oid('1.2.3')] });
+    // A private attribute type: timeStampToken values are checked as RFC 3161 tokens by verifySignedData.
+    const UNSIGNED = '1.3.6.1.4.1.99999.1';
+    const value = utf8String('未签名属性');
+    const once = addUnsignedAttribute(cms, 0, { oid: UNSIGNED, values: [value] });
+    const twice = addUnsignedAttribute(once, 0, { oid: UNSIGNED, values: [oid('1.2.3')] });
     const parsed = parseSignedData(twice);
-    const vals = parsed.signers[0]!.unsignedAttributes.get(CMS_OID.timeStampToken);
+    const vals = parsed.signers[0]!.unsignedAttributes.get(UNSIGNED);
     expect(vals).toHaveLength(2);
     expect(verifySignedData(twice).failures).toEqual([]);
     expect(opensslVerifies(twice, 'rsa', false)).toBe(true);
     try {
-      addUnsignedAttribute(cms, 1, { oid: CMS_OID.timeStampToken, values: [value] });
+      addUnsignedAttribute(cms, 1, { oid: UNSIGNED, values: [value] });
       expect.unreachable();
     } catch (e) {
       expect(isPkiError(e, 'PKI_INVALID_ARGUMENT')).toBe(true);
