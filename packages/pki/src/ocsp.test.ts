@@ -569,3 +569,54 @@ describe('ocspRevocationSource in chain validation', () => {
     expect(code).toBe('PKI_ASN1_INVALID');
   });
 });
+
+describe('hostile input: single-byte mutations of openssl OCSP artefacts only ever yield typed results', () => {
+  const ca = opensslCa('p256');
+  const [root, a] = [ca.cert('ca'), ca.cert('a')];
+  ca.run('ocsp', '-issuer', 'ca.pem', '-cert', 'a.pem', '-reqout', 'm.req');
+  ca.run('ocsp', '-index', 'index.txt', '-rsigner', 'ocsp.pem', '-rkey', 'ocsp.key', '-CA', 'ca.pem', '-reqin', 'm.req', '-respout', 'm.resp', '-ndays', '1'); // prettier-ignore
+  const req = new Uint8Array(readFileSync(ca.file('m.req')));
+  const resp = new Uint8Array(readFileSync(ca.file('m.resp')));
+  /** About 300 mutants: every `step`-th byte (offset varied) flipped in one or all bits. */
+  const mutations = function* (bytes: Uint8Array): Generator<[number, Uint8Array]> {
+    const step = Math.max(1, Math.ceil(bytes.length / 150));
+    for (let i = 0; i < bytes.length; i += step) {
+      for (const x of [0x01, 0xff]) {
+        const at = Math.min(bytes.length - 1, i + (x === 0xff ? Math.floor(step / 2) : 0));
+        const m = Uint8Array.from(bytes);
+        m[at] = (m[at] ?? 0) ^ x;
+        yield [at, m];
+      }
+    }
+  };
+
+  it('verifyOcspResponse never throws; no mutation of the signed data verifies', () => {
+    const tbs = parseOcspResponse(resp).basic!.tbs;
+    const start = Buffer.from(resp).indexOf(Buffer.from(tbs));
+    let checked = 0;
+    for (const [pos, m] of mutations(resp)) {
+      const r = verifyOcspResponse({ response: m, certificate: a, issuer: root, at: new Date() });
+      for (const f of r.failures) expect(f.code).toMatch(/^PKI_/);
+      if (pos >= start && pos < start + tbs.length) {
+        checked++;
+        expect(r.valid).toBe(false);
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('parseOcspRequest / parseOcspResponse throw only PkiErrors', () => {
+    for (const [bytes, parse] of [
+      [req, parseOcspRequest],
+      [resp, parseOcspResponse],
+    ] as const) {
+      for (const [, m] of mutations(bytes)) {
+        try {
+          parse(m);
+        } catch (e) {
+          expect(isPkiError(e)).toBe(true);
+        }
+      }
+    }
+  });
+});

@@ -421,3 +421,63 @@ describe('TimeStampResp build/parse', () => {
     expect(text).toContain('requested extension is not supported');
   });
 });
+
+describe('hostile input: single-byte mutations of openssl TSP artefacts only ever yield typed results', () => {
+  const tsa = opensslTsa('p256');
+  run(tsa.dir, 'ts', '-query', '-data', 'data', '-sha256', '-cert', '-out', 'm.tsq');
+  run(tsa.dir, 'ts', '-reply', '-config', 'ts.cnf', '-queryfile', 'm.tsq', '-out', 'm.tsr');
+  const query = new Uint8Array(readFileSync(tsa.file('m.tsq')));
+  const resp = new Uint8Array(readFileSync(tsa.file('m.tsr')));
+
+  /** About 300 mutants: every `step`-th byte (offset varied) flipped in one or all bits. */
+  const mutations = function* (bytes: Uint8Array): Generator<[number, Uint8Array]> {
+    const step = Math.max(1, Math.ceil(bytes.length / 150));
+    for (let i = 0; i < bytes.length; i += step) {
+      for (const x of [0x01, 0xff]) {
+        const at = Math.min(bytes.length - 1, i + (x === 0xff ? Math.floor(step / 2) : 0));
+        const m = Uint8Array.from(bytes);
+        m[at] = (m[at] ?? 0) ^ x;
+        yield [at, m];
+      }
+    }
+  };
+
+  it('verifyTimeStampToken never throws; no mutation of TSTInfo, signed attributes, signature or TSA certificate verifies', () => {
+    const token = parseTimeStampToken(resp);
+    const signer = token.signedData.signers[0]!;
+    const tsaCert = token.signedData.certificates.find((c) => c.subject === tsa.tsa.subject)!;
+    const regions = [token.tstInfo.der, signer.signedAttrs!.subarray(1), signer.signature, tsaCert.der].map(
+      (r) => {
+        const start = Buffer.from(resp).indexOf(Buffer.from(r));
+        expect(start).toBeGreaterThan(0);
+        return [start, start + r.length] as const;
+      },
+    );
+    let checked = 0;
+    for (const [at, m] of mutations(resp)) {
+      const r = verifyTimeStampToken({ token: m, data, trustAnchors: [tsa.ca] });
+      for (const f of r.failures) expect(f.code).toMatch(/^PKI_/);
+      if (regions.some(([s, e]) => at >= s && at < e)) {
+        checked++;
+        expect(r.valid).toBe(false);
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it('parseTimeStampReq / parseTimeStampResp throw only PkiErrors', () => {
+    for (const [bytes, parse] of [
+      [query, parseTimeStampReq],
+      [resp, parseTimeStampResp],
+      [resp, parseTimeStampToken],
+    ] as const) {
+      for (const [, m] of mutations(bytes)) {
+        try {
+          parse(m);
+        } catch (e) {
+          expect(isPkiError(e)).toBe(true);
+        }
+      }
+    }
+  });
+});
