@@ -8,6 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCertificate } from '../certificate.js';
+import { buildSignedData } from '../signed-data-builder.js';
+import { signerFromPrivateKey } from '../signer.js';
+import { buildTimeStampReq } from '../time-stamp-req.js';
+import { replyTimeStamp } from '../tsp-reply.js';
 
 export interface Corpus {
   readonly certificate: readonly Uint8Array[];
@@ -17,6 +22,8 @@ export interface Corpus {
   readonly ocsp: readonly Uint8Array[];
   /** The content signed by the CMS seeds (for detached ones) and timestamped by the TSP seeds. */
   readonly content: Uint8Array;
+  /** The certificates (and their issuers) the OCSP seeds answer for, DER. */
+  readonly ocspSubjects: readonly { readonly certificate: Uint8Array; readonly issuer: Uint8Array }[];
   /** DER of the CAs (RSA, P-256, SM2) that issued the seeds' certificates, CRLs and OCSP responders. */
   readonly issuers: readonly Uint8Array[];
 }
@@ -188,10 +195,24 @@ export function makeCorpus(): Corpus {
       f('ber.der'),
     );
     cms.push(read('ber.der'));
+    // SM2 (OpenSSL 3.0 cannot sign CMS with SM2): our builder, under both OID conventions, with and without
+    // signed attributes.
+    const sm2Signer = signerFromPrivateKey(readFileSync(f('sm2-ee.key'), 'utf8'));
+    const sm2Cert = parseCertificate(read('sm2-ee.der'));
+    for (const oids of ['rfc5652', 'gmt0010'] as const)
+      for (const signedAttributes of [true, false])
+        cms.push(
+          buildSignedData({
+            content,
+            oids,
+            signers: [{ signer: sm2Signer, certificate: sm2Cert, signedAttributes }],
+          }),
+        );
 
     // CRLs and OCSP responses from the RSA and P-256 CAs, the ee certificate revoked.
     const crl: Uint8Array[] = [];
     const ocsp: Uint8Array[] = [];
+    const ocspSubjects: { certificate: Uint8Array; issuer: Uint8Array }[] = [];
     for (const kind of ['rsa', 'p256'] as const) {
       const k = (x: string): string => f(`${kind}-${x}`);
       writeFileSync(
@@ -237,6 +258,7 @@ export function makeCorpus(): Corpus {
           '7',
         );
         ocsp.push(read(`${kind}-${cert}.resp`));
+        ocspSubjects.push({ certificate: read(`${kind}-${cert}.der`), issuer: read(`${kind}-ca.der`) });
       }
     }
 
@@ -255,12 +277,24 @@ export function makeCorpus(): Corpus {
         tsp.push(read(`${kind}-r${i}.tsr`));
       }
     }
+    // An SM2/SM3 token from our TSA answer.
+    const tsaCert = parseCertificate(read('sm2-tsa.der'));
+    tsp.push(
+      replyTimeStamp({
+        request: buildTimeStampReq({ data: content, hash: 'sm3', nonce: 0x1234n }).der,
+        tsa: { signer: signerFromPrivateKey(readFileSync(f('sm2-tsa.key'), 'utf8')), certificate: tsaCert },
+        serialNumber: 7n,
+        genTime: new Date(tsaCert.notBefore.getTime() + 1000),
+        policy: '1.2.156.112.1',
+      }),
+    );
     return {
       certificate: certs,
       cms,
       crl,
       tsp,
       ocsp,
+      ocspSubjects,
       content,
       issuers: (['rsa', 'p256', 'sm2'] as const).map((k) => read(`${k}-ca.der`)),
     };

@@ -7,6 +7,8 @@ import { checkValidity, isSignedBy, parseCertificate, type ParsedCertificate } f
 import { verifyChain } from '../chain.js';
 import { parseCrl, verifyCrl } from '../crl.js';
 import { PkiError } from '../errors.js';
+import { parseOcspResponse } from '../ocsp-response.js';
+import { verifyOcspResponse } from '../ocsp-verify.js';
 import { verifySignedData } from '../signed-data.js';
 import { gmSm2Provider } from '../sm2.js';
 import { parseTimeStampResp } from '../time-stamp-resp.js';
@@ -16,7 +18,7 @@ import { mutate, type Prng } from './mutate.js';
 
 const POLICY = { sm2: gmSm2Provider } as const;
 
-export type TargetName = 'certificate' | 'cms' | 'tsp' | 'crl';
+export type TargetName = 'certificate' | 'cms' | 'tsp' | 'crl' | 'ocsp';
 
 export interface Target {
   readonly name: TargetName;
@@ -30,6 +32,10 @@ export function targets(corpus: Corpus): Target[] {
   const certificates: ParsedCertificate[] = corpus.certificate.map((c) => parseCertificate(c));
   const [firstIssuer] = issuers;
   if (firstIssuer === undefined) throw new Error('the corpus has no issuer certificates');
+  const ocspPairs = corpus.ocspSubjects.map((x) => ({
+    certificate: parseCertificate(x.certificate),
+    issuer: parseCertificate(x.issuer),
+  }));
   const issuerOf = (name: Uint8Array): ParsedCertificate =>
     issuers.find((c) => Buffer.from(c.subjectDer).equals(Buffer.from(name))) ?? firstIssuer;
   // Validation time: a minute after the seeds were made (their validity starts when they are made).
@@ -80,6 +86,17 @@ export function targets(corpus: Corpus): Target[] {
         const crl = parseCrl(input);
         verifyCrl(crl, issuerOf(crl.issuerDer), { at: AT, policy: POLICY });
         return true;
+      },
+    },
+    {
+      name: 'ocsp',
+      seeds: corpus.ocsp,
+      run(input) {
+        const response = parseOcspResponse(input);
+        // Each seed answers for one of these; a verification that fails for the others is not an error.
+        return ocspPairs
+          .map((pair) => verifyOcspResponse({ response, ...pair, at: AT, policy: POLICY }).valid)
+          .some(Boolean);
       },
     },
   ];
