@@ -282,6 +282,23 @@ describe.each(['rsa', 'p256', 'sm2'] as const)('replyTimeStamp (%s)', (key) => {
       omitSignedAttributes: [TSP_OID.signingCertificateV2],
     });
     expect(codes(verifyTimeStampToken({ token: none, data, policy }))).toEqual(['PKI_TSP_CERT_BINDING']);
+    // A tsa name that is not the TSA certificate's subject (RFC 3161 §2.4.2).
+    const named = buildTstInfo({
+      policy: '1.2.3',
+      hash,
+      hashedMessage: buildTimeStampReq({ data, hash, algorithmPolicy: policy }).hashedMessage,
+      serialNumber: 1n,
+      genTime: new Date(),
+      tsaName: pki.ca.subjectDer,
+    });
+    const misnamed = buildSignedData({
+      content: named,
+      eContentType: TSP_OID.tstInfo,
+      signers: [{ signer: pki.signer, certificate: pki.tsa }],
+    });
+    const rn = verifyTimeStampToken({ token: misnamed, data, policy });
+    expect(codes(rn)).toEqual(['PKI_TSP_CERT_BINDING']);
+    expect(rn.failures[0]?.check).toBe('tsaName');
     // The token verifies once the binding is right (the builder's default attribute).
     expect(
       verifyTimeStampToken({ token: token({ signer: pki.signer, certificate: pki.tsa }), data, policy })

@@ -322,6 +322,15 @@ export function verifyTimeStampToken(options: VerifyTimeStampOptions): TimeStamp
     } catch (e) {
       push(e, 'signingCertificate');
     }
+    // §2.4.2: a tsa name, if present, must be one of the TSA certificate's subject names.
+    if (tst.tsaDirectoryName !== undefined && hex(tst.tsaDirectoryName) !== hex(cert.subjectDer)) {
+      failures.push({
+        code: 'PKI_TSP_CERT_BINDING',
+        check: 'tsaName',
+        certificate: cert.subject,
+        message: `the token names the TSA ${tst.tsa ?? '?'}, not ${cert.subject}`,
+      });
+    }
     try {
       checkTsaExtKeyUsage(cert);
     } catch (e) {

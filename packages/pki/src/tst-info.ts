@@ -23,7 +23,7 @@ import { Accuracy, MessageImprint, TSTInfo, TSTInfoVersion, id_ct_tstInfo } from
 import { AlgorithmIdentifier, GeneralName, Name } from '@peculiar/asn1-x509';
 import { DIGEST_OID, type DigestName } from './algorithms.js';
 import { nameToString } from './certificate.js';
-import { fromPem, scanDer, type DerLimits } from './der.js';
+import { childrenOf, fromPem, readHeader, scanDer, tlvBytes, type DerLimits } from './der.js';
 import { PkiError } from './errors.js';
 
 export const TSP_OID = {
@@ -59,6 +59,8 @@ export interface ParsedTstInfo {
   readonly nonce: bigint | undefined;
   /** The tsa GeneralName: a directoryName as an RFC 4514 string, other forms as `type:value`. */
   readonly tsa: string | undefined;
+  /** The exact DER of the tsa directoryName, when the tsa field is one. */
+  readonly tsaDirectoryName: Uint8Array | undefined;
   /** Extension OIDs present. */
   readonly extensions: readonly string[];
 }
@@ -106,7 +108,14 @@ function asnError(what: string, e: unknown): PkiError {
 /** Parses a DER TSTInfo; throws PkiError PKI_ASN1_INVALID / PKI_DEPTH_LIMIT / PKI_SIZE_LIMIT. */
 export function parseTstInfo(input: Uint8Array, limits: DerLimits = {}): ParsedTstInfo {
   const der = fromPem(input);
-  scanDer(der, { ...limits, mode: 'der' });
+  const top = scanDer(der, { ...limits, mode: 'der' });
+  // tsa [0] EXPLICIT GeneralName; directoryName is [4] EXPLICIT Name.
+  let tsaDirectoryName: Uint8Array | undefined;
+  const tsaTlv = childrenOf(der, top, 'der').find((c) => c.tagByte === 0xa0);
+  if (tsaTlv) {
+    const g = readHeader(der, tsaTlv.valueStart, tsaTlv.end);
+    if (g.tagByte === 0xa4) tsaDirectoryName = tlvBytes(der, readHeader(der, g.valueStart, g.end));
+  }
   let t: TSTInfo;
   try {
     t = AsnConvert.parse(der, TSTInfo);
@@ -138,6 +147,7 @@ export function parseTstInfo(input: Uint8Array, limits: DerLimits = {}): ParsedT
       ordering: t.ordering,
       nonce: t.nonce === undefined ? undefined : integerValue(t.nonce),
       tsa: t.tsa ? generalNameToString(t.tsa) : undefined,
+      tsaDirectoryName,
       extensions: t.extensions ? t.extensions.map((e) => e.extnID) : [],
     };
   } catch (e) {
