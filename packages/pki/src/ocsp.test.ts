@@ -12,6 +12,7 @@ import { parseOcspResponse } from './ocsp-response.js';
 import { ocspRevocationSource } from './ocsp-source.js';
 import { verifyOcspResponse } from './ocsp-verify.js';
 import { signerFromPrivateKey } from './signer.js';
+import { gmSm2Provider } from './sm2.js';
 
 const KEYS = {
   rsa: ['-newkey', 'rsa:2048'],
@@ -618,5 +619,68 @@ describe('hostile input: single-byte mutations of openssl OCSP artefacts only ev
         }
       }
     }
+  });
+});
+
+describe('OCSP with SM2 (SM3withSM2 responder, openssl ca certificates)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pki-ocsp-sm2-'));
+  const run = (...args: string[]): string =>
+    execFileSync('openssl', args, { cwd: dir, encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'] });
+  mkdirSync(join(dir, 'new'));
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'serial'), '5000\n');
+  writeFileSync(join(dir, 'ca.cnf'), CNF);
+  const sig = ['-md', 'sm3', '-sigopt', 'distid:1234567812345678', '-vfyopt', 'distid:1234567812345678'];
+  const make = (name: string, ext: string): ParsedCertificate => {
+    run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', `${name}.key`);
+    run('req', '-new', '-key', `${name}.key`, '-sm3', '-sigopt', 'distid:1234567812345678', '-subj', `/CN=${name}`, '-config', 'ca.cnf', '-out', `${name}.csr`); // prettier-ignore
+    const self =
+      name === 'ca' ? ['-selfsign', '-keyfile', 'ca.key'] : ['-keyfile', 'ca.key', '-cert', 'ca.pem'];
+    run('ca', '-batch', '-config', 'ca.cnf', ...self, '-in', `${name}.csr`, '-out', `${name}.pem`, '-extensions', ext, ...sig); // prettier-ignore
+    return parseCertificate(readFileSync(join(dir, `${name}.pem`), 'utf8'));
+  };
+  const root = make('ca', 'v3ca');
+  const leaf = make('leaf', 'v3ee');
+  const responder = make('responder', 'v3ocsp');
+  const policy = { sm2: gmSm2Provider };
+  const signer = signerFromPrivateKey(readFileSync(join(dir, 'responder.key'), 'utf8'));
+
+  it('a delegated SM2 responder: good with nonce verifies; SM2 needs the provider', () => {
+    const t = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const nonce = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+    const der = buildOcspResponse({
+      signer,
+      responderCertificate: responder,
+      producedAt: t,
+      nonce,
+      responses: [
+        {
+          certificate: leaf,
+          issuer: root,
+          hash: 'sm3',
+          status: 'good',
+          thisUpdate: t,
+          nextUpdate: new Date(t.getTime() + DAY),
+        },
+      ],
+    });
+    expect(parseOcspResponse(der).basic?.signatureAlgorithm).toBe('1.2.156.10197.1.501');
+    const r = verifyOcspResponse({
+      response: der,
+      certificate: leaf,
+      issuer: root,
+      at: new Date(),
+      nonce,
+      policy,
+    });
+    expect(r.failures).toEqual([]);
+    expect(r.status).toBe('good');
+    // Without an SM2 provider (node's crypto would hash with an empty ID), SM2 is unsupported, not "valid".
+    expect(
+      codes(verifyOcspResponse({ response: der, certificate: leaf, issuer: root, at: new Date() })),
+    ).toEqual(['PKI_UNSUPPORTED_ALGORITHM']);
+    // openssl parses our SM2 response.
+    writeFileSync(join(dir, 'sm2.der'), der);
+    expect(run('ocsp', '-respin', 'sm2.der', '-resp_text', '-noverify')).toContain('Cert Status: good');
   });
 });
