@@ -42,14 +42,14 @@ export function createEvidenceDeps(options: {
   return {
     deps: {
       db,
-      now: options.now,
+      now: () => options.now(),
       fieldCrypto: options.fieldCrypto,
       platformKey: options.platformKey,
       trust: { anchors },
       writer,
       fileStores: {
         local: createLocalFileStore({ root: config.fileDir }),
-        database: createDatabaseFileStore({ db, now: options.now }),
+        database: createDatabaseFileStore({ db, now: () => options.now() }),
       },
     },
     close: () => writer.close(),

@@ -339,7 +339,7 @@ function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
   const signerCert = result.signers[0]?.certificate;
   if (signerCert === undefined) throw new YzError('EVIDENCE_SIGNER_CERT_MISSING');
   if (!trust.anchors) for (const s of result.signers) if (s.certificate) checkLeafValidity(s.certificate, at);
-  let digestAlg: string | null = null;
+  let digestAlg: string;
   try {
     digestAlg = digestName(first.digestAlgorithm, POLICY);
   } catch {

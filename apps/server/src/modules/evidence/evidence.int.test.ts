@@ -5,7 +5,7 @@
  * with a stored record, payload, file or log node.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sm2, sm3, toHex, type Sm2PrivateKey } from '@yizheng/gm';
 import type { FastifyInstance } from 'fastify';
@@ -15,13 +15,16 @@ import { EVIDENCE_DEFAULTS } from '../../config.js';
 import { verifyReceipt, type Receipt } from '../../evidence/receipt.js';
 import { integrateAll, publishCheckpoint } from '../../log/index.js';
 import { createApplication } from '../applications/service.js';
-import { createProject, setProjectStatus } from '../projects/service.js';
+import { createProject, deleteProject, setProjectStatus } from '../projects/service.js';
 import { signWithGm, tempDir, testApp, testConfig } from '../../testing/app.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
 import { makePki, type Pki } from './fixtures.test-support.js';
 
 // Ahead of the wall clock: the openssl certificates made below are valid from "now" (to the second).
 const NOW = Date.now() + 120_000;
+/** Response bodies, read loosely in assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const ORIGINAL = utf8('入院记录：患者张三，男，45 岁，主诉胸痛 2 小时。');
@@ -91,7 +94,7 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
       headers: { ...signed, ...(text ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(text ? { payload: text } : {}),
     });
-    return { status: res.statusCode, json: (): any => res.json(), raw: res };
+    return { status: res.statusCode, json: (): Json => res.json(), raw: res };
   };
   const push = (c: Client, body: unknown, headers: Record<string, string> = {}) =>
     call(c, 'POST', '/api/v1/signatures', body, headers);
@@ -143,7 +146,7 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
     expect(verifyReceipt({ publicKey: sm2.importPublicKey(platformPem) }, receipt)).toBe(true);
     // Independently, with openssl pkeyutl over the canonical receipt body.
     const { signature, ...body } = receipt;
-    writeFileSync(join(tmp.dir, 'body.json'), canonicalJson(body as never));
+    writeFileSync(join(tmp.dir, 'body.json'), canonicalJson(body));
     writeFileSync(join(tmp.dir, 'sig.der'), Buffer.from(signature.value, 'base64'));
     writeFileSync(join(tmp.dir, 'platform.pem'), platformPem);
     const out = pki.openssl(
@@ -333,7 +336,8 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
   });
 
   it('query: by id, application, serial number, patient id and name (exact), time range; cursor pagination', async () => {
-    const q = async (c: Client, qs: string) => (await call(c, 'GET', `/api/v1/signatures${qs}`)).json();
+    const q = async (c: Client, qs: string): Promise<Json> =>
+      (await call(c, 'GET', `/api/v1/signatures${qs}`)).json();
     expect((await q(a, '?serialNumber=SN-0001')).items).toHaveLength(1);
     const byPatient = await q(a, `?patientId=P000123`);
     expect(byPatient.items.length).toBeGreaterThan(3);
@@ -437,7 +441,7 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
         headers: { ...h, 'content-type': m.type },
         payload: m.body,
       });
-      return { status: res.statusCode, json: (): any => res.json() };
+      return { status: res.statusCode, json: (): Json => res.json() };
     };
     const ok = await send(
       multipart([
@@ -631,8 +635,101 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
     });
   });
 
+  describe('with a trust store (YIZHENG_TRUST_STORE: a directory of PEM roots)', () => {
+    let trusted: FastifyInstance;
+    beforeAll(async () => {
+      const dir = join(tmp.dir, 'trust');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'root.pem'), pki.rsaCaPem);
+      writeFileSync(join(dir, 'sm2.crt'), pki.sm2CertPem + pki.notCaPem);
+      writeFileSync(join(dir, 'ignored.txt'), 'not a certificate');
+      trusted = await testApp(
+        testConfig(tdb.config, tmp.dir, {
+          bodyLimit: 4 * 1024 * 1024,
+          evidence: { trustStore: dir, fileSizeLimit: 64 * 1024, fileDir: join(tmp.dir, 'files') },
+        }),
+        { now: () => NOW },
+      );
+    });
+    afterAll(async () => {
+      await trusted.close();
+    });
+    const pushTrusted = async (body: unknown) => {
+      const text = JSON.stringify(body);
+      const url = '/api/v1/signatures';
+      const h = signWithGm(a.key, { method: 'POST', url, appId: a.appId, timestamp: NOW, body: text });
+      const res = await trusted.inject({
+        method: 'POST',
+        url,
+        headers: { ...h, 'content-type': 'application/json' },
+        payload: text,
+      });
+      return { status: res.statusCode, json: (): Json => res.json() };
+    };
+
+    it('a chain to a trusted root → chain "trusted" (RSA CA → leaf; a self-signed SM2 certificate in the store)', async () => {
+      const r = await pushTrusted({
+        serialNumber: 'SN-T-1',
+        signature: { format: 'cms', value: b64(pki.rsaCmsDetached(ORIGINAL)) },
+        original: b64(ORIGINAL),
+      });
+      expect(r.status).toBe(201);
+      expect(r.json().verification).toMatchObject({ chain: 'trusted' });
+      const s = await pushTrusted({
+        serialNumber: 'SN-T-2',
+        signature: { format: 'raw', value: b64(pki.sm2Raw(ORIGINAL)), certificate: pki.sm2CertPem },
+        original: b64(ORIGINAL),
+      });
+      expect(s.status).toBe(201);
+      expect(s.json().verification).toMatchObject({ chain: 'trusted' });
+    });
+
+    it('EVIDENCE_CHAIN_UNTRUSTED: issued by a root not in the store', async () => {
+      const r = await pushTrusted({
+        serialNumber: 'SN-T-3',
+        signature: { format: 'cms', value: b64(pki.rsaCmsDetached(ORIGINAL, 'other')) },
+        original: b64(ORIGINAL),
+      });
+      expect(r.status).toBe(422);
+      expect(r.json().code).toBe('EVIDENCE_CHAIN_UNTRUSTED');
+    });
+
+    it('EVIDENCE_CHAIN_INVALID: issued by a certificate that is not a CA', async () => {
+      const r = await pushTrusted({
+        serialNumber: 'SN-T-4',
+        signature: { format: 'cms', value: b64(pki.rsaCmsDetached(ORIGINAL, 'notca')) },
+        original: b64(ORIGINAL),
+      });
+      expect(r.status).toBe(422);
+      expect(r.json().code).toBe('EVIDENCE_CHAIN_INVALID');
+    });
+  });
+
+  it('deleting a project removes its evidence records and payloads, and nothing of other projects', async () => {
+    await createProject({ ctx: ctx(), number: 'P-DEL', name: '待删除' });
+    const d = await createApplication({ ctx: ctx(), project: 'P-DEL', name: 'tmp' });
+    const c: Client = { appId: d.application.id, key: sm2.importPrivateKey(d.privateKeyPem!) };
+    const r = await push(c, sm2CmsItem('SN-DEL-1'));
+    expect(r.status).toBe(201);
+    const count = async (projectId?: string) => {
+      let q = app.db.selectFrom('evidence').select((eb) => eb.fn.countAll().as('n'));
+      if (projectId !== undefined) q = q.where('project_id', '=', projectId);
+      return Number((await q.executeTakeFirstOrThrow()).n);
+    };
+    const before = await count();
+    await deleteProject({ ctx: ctx(), ref: 'P-DEL' });
+    expect(await count(d.application.projectId)).toBe(0);
+    expect(await count()).toBe(before - 1);
+    const payload = await app.db
+      .selectFrom('evidence_payloads')
+      .select('evidence_id')
+      .where('evidence_id', '=', (r.json() as Receipt).id)
+      .executeTakeFirst();
+    expect(payload).toBeUndefined();
+  });
+
   describe('tamper detection: one changed byte → verify names exactly that record and part', () => {
-    const verify = async (kind: string, id: string) =>
+    const verify = async (kind: string, id: string): Promise<Json> =>
       (await call(a, 'POST', `/api/v1/${kind}/${id}/verify`)).json();
     const flip = (s: string): string => s.slice(0, -1) + (s.endsWith('A') ? 'B' : 'A');
 

@@ -27,7 +27,6 @@ import {
   SignatureBatch,
   SignaturePush,
   VerifyReport,
-  type FileMetaBody,
   type SignaturePushBody,
 } from './schema.js';
 import * as service from './service.js';
@@ -68,7 +67,7 @@ function sendPush(reply: FastifyReply, r: service.PushResult): FastifyReply {
   return reply.code(r.duplicate ? 200 : 201).send(r.receipt);
 }
 
-export const evidenceRoutes: FastifyPluginAsyncTypebox<EvidenceRouteOptions> = async (app, opts) => {
+export const evidenceRoutes: FastifyPluginAsyncTypebox<EvidenceRouteOptions> = (app, opts) => {
   const { deps } = opts;
   app.addSchema(Receipt);
   app.addSchema(EvidenceView);
@@ -227,7 +226,7 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<EvidenceRouteOptions> = a
         );
       }
       const project = await getProject({
-        ctx: { db: deps.db, now: deps.now, actor: `app:${caller.appId}` },
+        ctx: { db: deps.db, now: () => deps.now(), actor: `app:${caller.appId}` },
         ref: caller.projectId,
       });
       return sendPush(
@@ -236,7 +235,7 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<EvidenceRouteOptions> = a
           deps,
           caller,
           file: { content: file.data, name: file.filename, contentType: file.contentType },
-          meta: meta as FileMetaBody,
+          meta,
           storage: project.fileStorage,
           idempotencyKey: idempotencyKeyOf(request),
         }),
@@ -327,4 +326,5 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox<EvidenceRouteOptions> = a
     },
     () => service.receiptKey(deps),
   );
+  return Promise.resolve();
 };

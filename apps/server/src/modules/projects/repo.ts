@@ -62,6 +62,11 @@ export async function setProjectsStatus(
  */
 export async function deleteProjectCascade(db: Kysely<Database>, id: string): Promise<number> {
   const apps = db.selectFrom('applications').select('id').where('project_id', '=', id);
+  // Evidence records and their payloads (files stay in the content-addressed store, which other projects may
+  // share; the Merkle log keeps its leaves: it is append-only and a leaf reveals nothing but a hash).
+  const records = db.selectFrom('evidence').select('id').where('project_id', '=', id);
+  await db.deleteFrom('evidence_payloads').where('evidence_id', 'in', records).execute();
+  await db.deleteFrom('evidence').where('project_id', '=', id).execute();
   await db.deleteFrom('used_nonces').where('app_id', 'in', apps).execute();
   await db.deleteFrom('application_keys').where('app_id', 'in', apps).execute();
   await db.deleteFrom('applications').where('project_id', '=', id).execute();
