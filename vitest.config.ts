@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@yizheng\/gm$/, replacement: src('./packages/gm/src/index.ts') },
       { find: /^@yizheng\/gm\/browser$/, replacement: src('./packages/gm/src/browser.ts') },
       { find: /^@yizheng\/pki$/, replacement: src('./packages/pki/src/index.ts') },
+      { find: /^@yizheng\/pki\/testing$/, replacement: src('./packages/pki/src/testing/index.ts') },
       { find: /^@yizheng\/server$/, replacement: src('./apps/server/src/index.ts') },
       { find: /^@yizheng\/ledger$/, replacement: src('./packages/ledger/src/index.ts') },
       { find: /^@yizheng\/ledger\/node$/, replacement: src('./packages/ledger/src/node.ts') },

@@ -296,7 +296,8 @@ function revocationCheck(
 /**
  * A {@link RevocationSource} over CRLs (RFC 5280 §6.3, without delta CRLs or distribution-point scoping): a CRL
  * counts for a certificate when its issuer name is the certificate's issuer, its signature verifies under the
- * issuer's key (which must allow cRLSign) and `at` lies within [thisUpdate, nextUpdate]. Listed with a
+ * issuer's key (which must allow cRLSign) and `at` is not after its nextUpdate — a CRL issued after `at` is
+ * used too: its revocation dates say whether the certificate was revoked at `at`. Listed with a
  * revocation date at or before `at` → revoked (removeFromCRL entries excepted); otherwise good. CRLs of the
  * issuer that fail those checks make the answer 'unknown', with the reasons.
  */
@@ -315,7 +316,10 @@ export function crlRevocationSource(
         const window = `thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? '(none)'}`;
         const name = `CRL${crl.crlNumber === undefined ? '' : ` #${crl.crlNumber}`} of ${crl.issuer} (${window})`;
         try {
-          verifyCrl(crl, issuer, { at, ...(options.policy ? { policy: options.policy } : {}) });
+          verifyCrl(crl, issuer, options.policy ? { policy: options.policy } : {});
+          // A CRL issued after `at` still tells the status at `at` (revocation dates); a stale one does not.
+          if (crl.nextUpdate !== undefined && at.getTime() > crl.nextUpdate.getTime())
+            throw new PkiError('PKI_CRL_EXPIRED', `the CRL's nextUpdate is before ${at.toISOString()}`);
         } catch (e) {
           const f = failureOf(e);
           rejected.push(`${name} not used: ${f.code} ${f.message}`);
