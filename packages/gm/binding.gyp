@@ -17,7 +17,6 @@
         "native/sm3.c"
       ],
       "include_dirs": ["<(node_root_dir)/include/node"],
-      "cflags!": ["-O2", "-O3", "-Os"],
       "cflags": ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
       "xcode_settings": { "OTHER_CFLAGS": ["-std=c11", "-O3"] }
