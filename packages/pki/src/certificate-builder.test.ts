@@ -408,6 +408,56 @@ describe('openssl-made certificates with every extension, read by ours', () => {
   });
 });
 
+describe('SM2 across tools: an openssl CA chain read by ours, our CA issuing from an openssl request', () => {
+  it('openssl req/x509 -sm3 -sigopt distid SM2 CA → leaf verifies in our chain validation', () => {
+    writeFileSync(
+      p('sm2ca.cnf'),
+      '[req]\ndistinguished_name=dn\nstring_mask=utf8only\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n[ee]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nauthorityKeyIdentifier=keyid\n',
+    );
+    const sig = ['-sm3', '-sigopt', 'distid:1234567812345678'];
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', p('osm2ca.key'));
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', p('osm2ee.key'));
+    openssl('req', '-x509', '-key', p('osm2ca.key'), ...sig, '-subj', '/C=CN/CN=国密根CA', '-utf8', '-days', '30',
+      '-config', p('sm2ca.cnf'), '-extensions', 'ca', '-out', p('osm2ca.pem')); // prettier-ignore
+    openssl('req', '-new', '-key', p('osm2ee.key'), ...sig, '-subj', '/C=CN/CN=国密用户', '-utf8',
+      '-config', p('sm2ca.cnf'), '-out', p('osm2ee.csr')); // prettier-ignore
+    // openssl x509 -req checks the request's SM2 self-signature with an empty ID unless -vfyopt says otherwise.
+    openssl('x509', '-req', '-in', p('osm2ee.csr'), '-vfyopt', 'distid:1234567812345678', '-CA', p('osm2ca.pem'), '-CAkey', p('osm2ca.key'), ...sig,
+      '-set_serial', '4660', '-days', '10', '-extfile', p('sm2ca.cnf'), '-extensions', 'ee', '-out', p('osm2ee.pem')); // prettier-ignore
+    const ca = parseCertificate(readFileSync(p('osm2ca.pem'), 'utf8'));
+    const ee = parseCertificate(readFileSync(p('osm2ee.pem'), 'utf8'));
+    expect(ee.signatureAlgorithm).toBe(OID.sm3WithSm2);
+    expect(ee.serialHex).toBe('1234');
+    expect(verifyChain(ee, { trustAnchors: [ca], at: new Date(), policy }).failures).toEqual([]);
+    // Our SM2 CA issues a certificate for the openssl key; openssl verifies it (with the GM/T 0009 ID).
+    const ourCa = newSigner('sm2');
+    const ourRoot = parseCertificate(
+      buildCertificate({ subject: { C: 'CN', CN: '我们的国密CA' }, serial: 7n, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + YEAR), extensions: CA_EXT, signer: ourCa }),
+    ); // prettier-ignore
+    const issued = buildCertificate({
+      subject: { C: 'CN', CN: '国密用户' },
+      issuer: ourRoot,
+      subjectPublicKeyInfo: ee.spki,
+      serial: 8n,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + YEAR),
+      extensions: { keyUsage: { usages: ['digitalSignature'] } },
+      signer: ourCa,
+    });
+    writeFileSync(p('our-sm2-ca.pem'), toPem(ourRoot.der, 'CERTIFICATE'));
+    writeFileSync(p('our-sm2-ee.pem'), toPem(issued, 'CERTIFICATE'));
+    const r = run(
+      'verify',
+      '-vfyopt',
+      'distid:1234567812345678',
+      '-CAfile',
+      p('our-sm2-ca.pem'),
+      p('our-sm2-ee.pem'),
+    );
+    expect(r.stdout).toContain(': OK');
+  });
+});
+
 describe('buildCertificate / buildCrl arguments', () => {
   const s = newSigner('p256');
   const root = parseCertificate(
