@@ -90,7 +90,7 @@ describe.skipIf(skipNative)('native SM2 input fuzzing', () => {
       }
     };
     const fns: ((...a: unknown[]) => unknown)[] = [
-      (a, b) => eng.publicKeyFromPrivate(a as Uint8Array),
+      (a) => eng.publicKeyFromPrivate(a as Uint8Array),
       (a, b, c) => eng.sign(a as Uint8Array, b as Uint8Array, c as Uint8Array | undefined),
       (a, b, c) => eng.verify(a as Uint8Array, b as Uint8Array, c as Uint8Array),
       (a, b, c) => eng.verifyBatch(a as Uint8Array, b as Uint8Array, c as Uint8Array),
