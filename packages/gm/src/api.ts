@@ -22,8 +22,4 @@ export {
 } from './sm2/signature.js';
 export type { CiphertextFormat } from './sm2/ciphertext.js';
 export { createJsEngine } from './sm2/js-engine.js';
-export {
-  createSm2BatchVerify,
-  type Sm2BatchVerify,
-  type VerifyBatchItem,
-} from './sm2/batch-verify.js';
+export { createSm2BatchVerify, type Sm2BatchVerify, type VerifyBatchItem } from './sm2/batch-verify.js';
