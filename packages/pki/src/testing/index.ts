@@ -16,3 +16,4 @@ export {
   type TestCertificate,
   type TestPkiOptions,
 } from './test-pki.js';
+export { ocspResponse, type TestOcspResponseOptions } from './ocsp-response.js';
