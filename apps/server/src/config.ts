@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { StartupError } from './startup-error.js';
+import { parseTrustConfig, type TrustConfig } from './ca/trust-config.js';
 
 export type DatabaseConfig =
   | { dialect: 'sqlite'; file: string }
@@ -37,6 +38,8 @@ export interface ServerConfig {
   log?: LogConfig | undefined;
   /** The evidence API (defaults: {@link EVIDENCE_DEFAULTS}). */
   evidence?: EvidenceConfig | undefined;
+  /** Reports, TSA, time source, download links (absent: defaults, see ca/trust-config.ts). */
+  trust?: TrustConfig | undefined;
 }
 
 export interface EvidenceConfig {
@@ -85,6 +88,8 @@ export interface ConfigFile {
   logHash?: LogHashName;
   logOrigin?: string;
   logCheckpointIntervalMs?: number;
+  /** ca/trust-config.ts: unitName, unitLogo, publicUrl, tsaKeys, tsaPolicy, ntpServer, downloadTtlMs, … */
+  trust?: Record<string, unknown>;
   trustStore?: string;
   fileSizeLimit?: number;
 }
@@ -258,6 +263,7 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     auth: { maxSkewMs: DEFAULTS.maxSkewMs, nonceTtlMs: 2 * DEFAULTS.maxSkewMs + 60_000 },
     migrateOnStart: true,
     apiLog,
+    trust: parseTrustConfig({ env, file, host, port, cwd }),
     log: {
       hash: logHash,
       origin: logOrigin,

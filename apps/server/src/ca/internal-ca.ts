@@ -19,9 +19,9 @@ import {
   privateKeyFromPem,
   publicKeyInfo,
   storeKey,
-  type KeyAlgorithm,
   type PrivateKey,
 } from './sealed-key.js';
+import type { TsaAlgorithm } from './algorithms.js';
 import { trustDb, type CaCertificatesTable } from './tables.js';
 
 /**
@@ -37,8 +37,8 @@ import { trustDb, type CaCertificatesTable } from './tables.js';
  * A TSA key and certificate from another CA can replace the generated ones (`importTsaIdentity`); the root and
  * platform certificates are what offline verifiers anchor on (`yizheng verify --root ROOT.pem`).
  */
-export type TsaAlgorithm = KeyAlgorithm;
-export const TSA_ALGORITHMS: readonly TsaAlgorithm[] = ['sm2', 'rsa', 'p256'];
+export { TSA_ALGORITHMS } from './algorithms.js';
+export type { TsaAlgorithm };
 
 export interface CaConfig {
   /** The unit's name (config), written into the certificates' O and CN. */

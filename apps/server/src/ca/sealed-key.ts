@@ -5,12 +5,13 @@ import { isoTime } from '../context.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { StartupError } from '../startup-error.js';
+import type { TsaAlgorithm } from './algorithms.js';
 
 /**
  * Private keys of the internal CA and the TSA, kept exactly as crypto/platform-key.ts keeps the platform key:
  * PKCS#8 PEM sealed with SM4-GCM under the KEK (aad = the key's name) in `key_store`, never in clear.
  */
-export type KeyAlgorithm = 'sm2' | 'rsa' | 'p256';
+export type KeyAlgorithm = TsaAlgorithm;
 
 export type PrivateKey =
   { algorithm: 'sm2'; key: Sm2PrivateKey } | { algorithm: 'rsa' | 'p256'; key: KeyObject };

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
 /** Tables of migration 0006-trust, kept beside the code that owns them (added to the Database type here). */
-export interface CaCertificatesTable {
+export type CaCertificatesTable = {
   name: string;
   role: 'root' | 'platform' | 'tsa';
   algorithm: 'sm2' | 'rsa' | 'p256';
@@ -11,25 +11,25 @@ export interface CaCertificatesTable {
   /** `generated` by the internal CA, or `imported`. */
   origin: 'generated' | 'imported';
   created_at: string;
-}
+};
 
-export interface TsaSerialsTable {
+export type TsaSerialsTable = {
   name: string;
   /** bigint: a string from PostgreSQL/MySQL, a number from SQLite. */
   next: number | string | bigint;
-}
+};
 
-export interface DownloadTokensTable {
+export type DownloadTokensTable = {
   token_id: string;
   used_at: string;
   expires_at: string;
-}
+};
 
-export interface TrustTables {
+export type TrustTables = {
   ca_certificates: CaCertificatesTable;
   tsa_serials: TsaSerialsTable;
   download_tokens: DownloadTokensTable;
-}
+};
 
 export type TrustDb = Kysely<Database & TrustTables>;
 

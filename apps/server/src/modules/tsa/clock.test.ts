@@ -28,7 +28,7 @@ async function fakeNtp(options: {
     socket.send(out, rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  return { port: (socket.address()).port, socket };
+  return { port: socket.address().port, socket };
 }
 
 const sockets: Socket[] = [];
