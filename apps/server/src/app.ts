@@ -22,6 +22,8 @@ import { DEFAULT_LOG_CONFIG } from './config.js';
 import { logRoutes } from './modules/log/routes.js';
 import { applicationRoutes } from './modules/applications/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { serveConsole } from './modules/admin/console-static.js';
+import { registerAdminApi } from './modules/admin/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { evidenceRoutes } from './modules/evidence/routes.js';
 import { createEvidenceDeps, evidenceConfigOf } from './evidence/deps.js';
@@ -168,6 +170,9 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     });
 
     await app.register(healthRoutes);
+    // The console's admin API (session cookie + CSRF + permissions), outside the signed /api/v1 scope.
+    await registerAdminApi(app, { now, config });
+    await serveConsole(app);
     await app.register(
       async (scope) => {
         if (config.apiLog) registerApiLog(scope, { now });

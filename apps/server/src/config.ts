@@ -34,6 +34,10 @@ export interface ServerConfig {
   migrateOnStart: boolean;
   /** 第三方日志开关: write an API log entry for every signed application call. */
   apiLog: boolean;
+  /** Console certificate login: PEM bundle of trusted CA certificates (absent: the bound certificate is pinned). */
+  consoleTrustFile?: string | undefined;
+  /** Console certificate login: PEM bundle of CRLs checked at each login (absent: no revocation check). */
+  consoleCrlFile?: string | undefined;
   /** The Merkle log (absent: {@link DEFAULT_LOG_CONFIG}). */
   log?: LogConfig | undefined;
   /** The evidence API (defaults: {@link EVIDENCE_DEFAULTS}). */
@@ -85,6 +89,8 @@ export interface ConfigFile {
   bodyLimit?: number;
   rateLimitPerMinute?: number;
   apiLog?: boolean;
+  consoleTrustFile?: string;
+  consoleCrlFile?: string;
   logHash?: LogHashName;
   logOrigin?: string;
   logCheckpointIntervalMs?: number;
@@ -263,6 +269,7 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     auth: { maxSkewMs: DEFAULTS.maxSkewMs, nonceTtlMs: 2 * DEFAULTS.maxSkewMs + 60_000 },
     migrateOnStart: true,
     apiLog,
+    ...consoleFiles(env, file, cwd),
     trust: parseTrustConfig({ env, file, host, port, cwd }),
     log: {
       hash: logHash,
@@ -275,6 +282,20 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
       fileSizeLimit,
       fileDir: join(dataDir, 'files'),
     },
+  };
+}
+
+/** The console's trust store files (YIZHENG_CONSOLE_TRUST_FILE, YIZHENG_CONSOLE_CRL_FILE), resolved against cwd. */
+function consoleFiles(
+  env: Env,
+  file: ConfigFile,
+  cwd: string,
+): { consoleTrustFile?: string; consoleCrlFile?: string } {
+  const trust = env.YIZHENG_CONSOLE_TRUST_FILE || file.consoleTrustFile;
+  const crl = env.YIZHENG_CONSOLE_CRL_FILE || file.consoleCrlFile;
+  return {
+    ...(trust ? { consoleTrustFile: resolve(cwd, trust) } : {}),
+    ...(crl ? { consoleCrlFile: resolve(cwd, crl) } : {}),
   };
 }
 

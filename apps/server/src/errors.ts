@@ -213,6 +213,125 @@ export const ERRORS = {
     'zh-CN': '时间戳与签名值不对应',
     'en-US': 'The timestamp token does not cover this signature',
   },
+  // Console (admin API): login, sessions, users, roles, configuration
+  LOGIN_CHALLENGE_UNKNOWN: {
+    status: 401,
+    'zh-CN': '登录挑战不存在，请重新获取',
+    'en-US': 'Unknown login challenge: request a new one',
+  },
+  LOGIN_CHALLENGE_EXPIRED: {
+    status: 401,
+    'zh-CN': '登录挑战已过期，请重新获取',
+    'en-US': 'The login challenge has expired: request a new one',
+  },
+  LOGIN_CHALLENGE_USED: {
+    status: 401,
+    'zh-CN': '登录挑战已使用（重放）',
+    'en-US': 'The login challenge was already used (replay)',
+  },
+  LOGIN_CREDENTIALS_INVALID: {
+    status: 401,
+    'zh-CN': '用户名或口令错误',
+    'en-US': 'Wrong user name or password',
+  },
+  LOGIN_SIGNATURE_INVALID: {
+    status: 401,
+    'zh-CN': '证书登录签名验证失败',
+    'en-US': 'The login signature does not verify',
+  },
+  LOGIN_CERT_NOT_BOUND: {
+    status: 401,
+    'zh-CN': '证书未绑定到该用户',
+    'en-US': 'The certificate is not bound to this user',
+  },
+  LOGIN_CERT_INVALID: {
+    status: 401,
+    'zh-CN': '登录证书无效（证书链、有效期或吊销检查未通过）',
+    'en-US': 'The login certificate is not valid (chain, validity or revocation)',
+  },
+  LOGIN_USER_FROZEN: { status: 403, 'zh-CN': '用户已冻结', 'en-US': 'The user is frozen' },
+  LOGIN_USER_LOCKED: {
+    status: 403,
+    'zh-CN': '登录失败次数过多，用户已锁定，请稍后再试',
+    'en-US': 'Too many failed logins: the user is locked, retry later',
+  },
+  LOGIN_USER_NO_ROLE: {
+    status: 403,
+    'zh-CN': '用户未分配角色，无法登录',
+    'en-US': 'The user has no role and cannot log in',
+  },
+  LOGIN_PASSWORD_DISABLED: {
+    status: 403,
+    'zh-CN': '系统未启用口令登录',
+    'en-US': 'Password login is disabled',
+  },
+  ADMIN_SESSION_REQUIRED: { status: 401, 'zh-CN': '请先登录', 'en-US': 'Log in first' },
+  ADMIN_SESSION_EXPIRED: {
+    status: 401,
+    'zh-CN': '会话已超时，请重新登录',
+    'en-US': 'The session has timed out: log in again',
+  },
+  ADMIN_CSRF_INVALID: {
+    status: 403,
+    'zh-CN': 'CSRF 令牌缺失或错误',
+    'en-US': 'Missing or wrong CSRF token',
+  },
+  ADMIN_PERMISSION_DENIED: { status: 403, 'zh-CN': '没有该操作的权限', 'en-US': 'Permission denied' },
+  ADMIN_PROJECT_SCOPE: {
+    status: 403,
+    'zh-CN': '该项目未分配给当前用户',
+    'en-US': 'The project is not assigned to you',
+  },
+  ADMIN_PASSWORD_CHANGE_REQUIRED: {
+    status: 403,
+    'zh-CN': '请先修改一次性口令',
+    'en-US': 'Change the one-time password first',
+  },
+  USER_NOT_FOUND: { status: 404, 'zh-CN': '用户不存在', 'en-US': 'User not found' },
+  USER_USERNAME_TAKEN: { status: 409, 'zh-CN': '用户名已存在', 'en-US': 'The user name is already in use' },
+  USER_PASSWORD_WEAK: {
+    status: 400,
+    'zh-CN': '口令不满足复杂度要求',
+    'en-US': 'The password does not meet the complexity rules',
+  },
+  USER_PASSWORD_WRONG: { status: 400, 'zh-CN': '原口令错误', 'en-US': 'The current password is wrong' },
+  USER_CERT_INVALID: {
+    status: 400,
+    'zh-CN': '证书不是合法的 X.509 证书',
+    'en-US': 'The certificate is not a valid X.509 certificate',
+  },
+  USER_CERT_TAKEN: {
+    status: 409,
+    'zh-CN': '该证书已绑定到其他用户',
+    'en-US': 'The certificate is bound to another user',
+  },
+  USER_CERT_NONE: { status: 404, 'zh-CN': '用户未绑定证书', 'en-US': 'The user has no certificate' },
+  USER_SELF_FORBIDDEN: {
+    status: 409,
+    'zh-CN': '不能对自己执行该操作',
+    'en-US': 'You cannot do this to your own account',
+  },
+  ROLE_NOT_FOUND: { status: 404, 'zh-CN': '角色不存在', 'en-US': 'Role not found' },
+  ROLE_NAME_TAKEN: { status: 409, 'zh-CN': '角色名称已存在', 'en-US': 'The role name is already in use' },
+  ROLE_BUILTIN: {
+    status: 409,
+    'zh-CN': '内置角色不可修改或删除',
+    'en-US': 'Built-in roles cannot be modified or deleted',
+  },
+  ROLE_PERMISSION_UNKNOWN: { status: 400, 'zh-CN': '未知的权限标识', 'en-US': 'Unknown permission' },
+  ROLE_DUTY_CONFLICT: {
+    status: 409,
+    'zh-CN': '违反三权分立：管理、业务与审计权限不能合并到同一角色或同一用户',
+    'en-US': 'Separation of duties: administration, operation and audit cannot be combined',
+  },
+  ROLE_IN_USE: {
+    status: 409,
+    'zh-CN': '角色仍分配给用户，无法删除',
+    'en-US': 'The role is still assigned to users',
+  },
+  SETTING_UNKNOWN: { status: 400, 'zh-CN': '未知的配置项', 'en-US': 'Unknown setting' },
+  SETTING_INVALID: { status: 400, 'zh-CN': '配置值不合法', 'en-US': 'Invalid setting value' },
+  AUDIT_ENTRY_NOT_FOUND: { status: 404, 'zh-CN': '日志条目不存在', 'en-US': 'Log entry not found' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,3 +1,4 @@
+import { defineComponent } from 'vue';
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
 import type { MessageKey } from './i18n.js';
 import ApiLog from './pages/ApiLog.vue';
@@ -30,6 +31,8 @@ export const router = createRouter({
   history: createWebHistory('/console/'),
   routes: [
     { path: '/login', component: Login, meta: { public: true } },
+    // The home route only redirects (guard below) to the first page the user may see.
+    { path: '/', component: defineComponent({ render: () => null }) },
     ...PAGES.map((p) => ({ path: p.path, component: p.component! })),
     { path: '/:rest(.*)*', redirect: '/' },
   ],

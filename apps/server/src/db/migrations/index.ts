@@ -5,6 +5,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { init } from './0001-init.js';
 import { fileStore } from './0002-file-store.js';
+import { consoleTables } from './0005-console.js';
 import { log } from './0003-log.js';
 import { evidence } from './0004-evidence.js';
 import { trust } from './0006-trust.js';
@@ -12,6 +13,7 @@ import { trust } from './0006-trust.js';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
   '0002-file-store': fileStore,
+  '0005-console': consoleTables,
   '0003-log': log,
   '0004-evidence': evidence,
   '0006-trust': trust,

@@ -1,0 +1,198 @@
+/**
+ * The console in a real browser: playwright-core drives Debian's chromium (/usr/bin/chromium, installed by
+ * .ci/run) against the server listening on loopback and serving the built console. Certificate login with a
+ * software token (a PKCS#8 PEM loaded into memory, signed with the TypeScript SM2 engine), a wrong key, a
+ * replayed challenge; an administrator creating a project, an application and an operator; the auditor
+ * reading the operation log of those actions. Screenshots go to apps/web/e2e/screenshots/ (not committed).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { build } from '../../server/src/app.js';
+import { migrateToLatest, openDatabase, type Db } from '../../server/src/db/connect.js';
+import { testConfig, tempDir } from '../../server/src/testing/app.js';
+import {
+  clockWithin,
+  makeCa,
+  makeUserCert,
+  seedUser,
+  type TestIdentity,
+} from '../../server/src/modules/admin/testing.js';
+
+const WEB = fileURLToPath(new URL('..', import.meta.url));
+const SHOTS = join(WEB, 'e2e', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('console in chromium', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let db: Db;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+  let admin: TestIdentity;
+  let auditor: TestIdentity;
+  let operator: TestIdentity;
+  let stranger: TestIdentity;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} missing: apt-get install -y chromium (see .ci/run)`);
+    if (!existsSync(join(WEB, 'dist', 'index.html'))) {
+      const vite = await import('vite');
+      await vite.build({ root: WEB, logLevel: 'warn' });
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    tmp = tempDir('yz-e2e-');
+    const ca = makeCa(tmp.dir);
+    admin = makeUserCert(tmp.dir, ca, 'admin1', 1);
+    auditor = makeUserCert(tmp.dir, ca, 'auditor1', 2);
+    operator = makeUserCert(tmp.dir, ca, 'operator1', 3);
+    stranger = makeUserCert(tmp.dir, ca, 'stranger', 4);
+    const now = clockWithin(admin.certPem);
+    const config = testConfig({ dialect: 'sqlite', file: join(tmp.dir, 'yizheng.db') }, tmp.dir);
+    db = await openDatabase(config.database);
+    await migrateToLatest(db.kysely);
+    await seedUser(db, now, { username: 'admin1', roles: ['administrator'], certificate: admin.certPem });
+    await seedUser(db, now, { username: 'auditor1', roles: ['auditor'], certificate: auditor.certPem });
+    const trust = join(tmp.dir, 'trust.pem');
+    writeFileSync(trust, ca.certPem);
+    app = await build(
+      { ...config, consoleTrustFile: trust },
+      { logger: false, jobs: false, now: () => now, db },
+    );
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('no address');
+    base = `http://127.0.0.1:${addr.port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await db?.close();
+    tmp?.remove();
+  });
+
+  /** An Element Plus input: the data-test attribute lands on the <input> itself or on its wrapper. */
+  function field(page: Page, name: string) {
+    return page.locator(`input[data-test=${name}], [data-test=${name}] input`).first();
+  }
+
+  async function openLogin(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+    await page.goto(`${base}/`);
+    await page.waitForURL(/\/console\/login$/);
+    return page;
+  }
+
+  async function login(page: Page, username: string, keyFile: string): Promise<void> {
+    await field(page, 'username').fill(username);
+    await page.setInputFiles('[data-test=key-file]', keyFile);
+    await page.locator('[data-test=cert-login]').click();
+  }
+
+  it('refuses a wrong key', async () => {
+    const page = await openLogin();
+    await page.screenshot({ path: join(SHOTS, '01-login.png'), animations: 'disabled' });
+    await login(page, 'admin1', stranger.keyFile);
+    await expect
+      .poll(() => page.locator('[data-test=login-error]').textContent())
+      .toContain('LOGIN_SIGNATURE_INVALID');
+    await page.screenshot({ path: join(SHOTS, '02-wrong-key.png'), animations: 'disabled' });
+    await page.close();
+  });
+
+  it('logs in with the software token; a replayed challenge is refused', async () => {
+    const page = await openLogin();
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/auth/login/certificate')) sent.push(r.postData() ?? '');
+    });
+    await login(page, 'admin1', admin.keyFile);
+    await page.waitForURL(/\/console\/users$/);
+    expect(sent).toHaveLength(1);
+    const replay = await page.evaluate(async (body) => {
+      const r = await fetch('/api/admin/v1/auth/login/certificate', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      return { status: r.status, code: ((await r.json()) as { code: string }).code };
+    }, sent[0]!);
+    expect(replay).toEqual({ status: 401, code: 'LOGIN_CHALLENGE_USED' });
+    await page.close();
+  });
+
+  it('an administrator creates a project, an application and an operator; the auditor reads the log', async () => {
+    const page = await openLogin();
+    await login(page, 'admin1', admin.keyFile);
+    await page.waitForURL(/\/console\/users$/);
+    await page.screenshot({ path: join(SHOTS, '03-users.png'), animations: 'disabled' });
+
+    await page.getByRole('menuitem', { name: '项目管理' }).click();
+    await page.waitForURL(/\/console\/projects$/);
+    await page.locator('[data-test=new-project]').click();
+    await field(page, 'project-number').fill('P-100');
+    await field(page, 'project-name').fill('电子病历存证');
+    await page.locator('[data-test=project-save]').click();
+    await expect.poll(() => page.locator('.el-table').first().textContent()).toContain('电子病历存证');
+    await page.screenshot({ path: join(SHOTS, '04-projects.png'), animations: 'disabled' });
+
+    await page.getByRole('menuitem', { name: '第三方应用' }).click();
+    await page.waitForURL(/\/console\/applications$/);
+    await page.locator('[data-test=new-app]').click();
+    await page.locator('[data-test=app-project]').click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: 'P-100' }).click();
+    await field(page, 'app-name').fill('HIS 住院系统');
+    await page.locator('[data-test=app-save]').click();
+    await expect
+      .poll(() => page.locator('[data-test=private-key]').textContent())
+      .toContain('BEGIN PRIVATE KEY');
+    await page.screenshot({ path: join(SHOTS, '05-private-key-once.png'), animations: 'disabled' });
+    await page.getByRole('button', { name: '确定' }).click();
+    await expect.poll(() => page.locator('.el-table').first().textContent()).toContain('HIS 住院系统');
+
+    await page.getByRole('menuitem', { name: '用户管理' }).click();
+    await page.waitForURL(/\/console\/users$/);
+    await page.locator('[data-test=new-user]').click();
+    await field(page, 'user-username').fill('operator1');
+    await field(page, 'user-name').fill('张医生');
+    await page.locator('[data-test=user-role]').click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: /^operator$/ }).click();
+    await page.locator('[data-test=user-projects]').click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: 'P-100' }).click();
+    await page.keyboard.press('Escape');
+    await page.setInputFiles('[data-test=user-cert]', operator.certFile);
+    await page.locator('[data-test=user-save]').click();
+    await expect.poll(() => page.locator('[data-test=otp]').textContent()).toMatch(/\S{10,}/);
+    await page.getByRole('button', { name: '确定' }).click();
+    await expect.poll(() => page.locator('.el-table').first().textContent()).toContain('张医生');
+    await page.screenshot({ path: join(SHOTS, '06-operator-created.png'), animations: 'disabled' });
+    await page.locator('[data-test=logout]').click();
+    await page.waitForURL(/\/console\/login$/);
+
+    await login(page, 'auditor1', auditor.keyFile);
+    await page.waitForURL(/\/console\/operation-log$/);
+    const table = page.locator('[data-test=oplog]');
+    await expect.poll(() => table.textContent()).toContain('user.create');
+    const text = (await table.textContent()) ?? '';
+    for (const action of ['project.create', 'application.create', 'user.create', 'login.certificate'])
+      expect(text).toContain(action);
+    expect(text).toContain('console:admin1@127.0.0.1');
+    await page.locator('[data-test=integrity]').click();
+    await expect.poll(() => page.locator('[data-test=integrity-result]').textContent()).toContain('完整');
+    await page.screenshot({
+      path: join(SHOTS, '07-auditor-operation-log.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
+    // The auditor's menu holds the logs only (三权分立).
+    const menu = (await page.locator('.el-menu').textContent()) ?? '';
+    expect(menu).not.toContain('用户管理');
+    expect(menu).not.toContain('项目管理');
+    await page.close();
+  });
+});
