@@ -314,23 +314,23 @@ function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
           trust,
         );
 
-  // The signing time the certificates are checked at.
-  const pre = verifySignedData(sd, {
+  // One verification pass. With a trust store the path is validated at the timestamp's genTime, else (left to
+  // the library) at the CMS signingTime, else at the declared time or the time of receipt.
+  const hasCmsTime = first.attributes.has(CMS_OID.signingTime);
+  const fallback = input.declaredSigningTime ?? input.receivedAt;
+  const result = verifySignedData(sd, {
     content: content ?? new Uint8Array(0),
     certificates: extra,
     policy: POLICY,
+    ...(trust.anchors
+      ? {
+          trustAnchors: trust.anchors,
+          ...(ts ? { at: ts.genTime } : hasCmsTime ? {} : { at: fallback }),
+        }
+      : {}),
   });
-  const cmsTime = pre.signers[0]?.signingTime;
+  const cmsTime = result.signers[0]?.signingTime;
   const { at, source } = signingTimeOf(ts, cmsTime, input);
-  const result = trust.anchors
-    ? verifySignedData(sd, {
-        content: content ?? new Uint8Array(0),
-        certificates: extra,
-        policy: POLICY,
-        trustAnchors: trust.anchors,
-        at,
-      })
-    : pre;
   // In digest-only mode the messageDigest was compared with the pushed digest above.
   const failures = result.failures.filter(
     (f) => !(digestOnly && f.code === 'PKI_CMS_DIGEST_MISMATCH' && f.check === 'messageDigest'),

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommitWriter } from './group-commit.js';
+
+/** A writer over an in-memory "table" with a unique column, to watch batching and the per-item fallback. */
+function table(maxItems: number) {
+  const rows = new Set<string>();
+  const transactions: string[][] = [];
+  const writer = new GroupCommitWriter<string, string>({
+    maxItems,
+    writeMany: (items) => {
+      transactions.push([...items]);
+      const seen = new Set(rows);
+      for (const i of items) {
+        if (seen.has(i)) return Promise.reject(new Error(`duplicate ${i}`)); // the whole batch rolls back
+        seen.add(i);
+      }
+      for (const i of items) rows.add(i);
+      return Promise.resolve(items.map((i) => `ok:${i}`));
+    },
+    writeOne: (item) => {
+      transactions.push([item]);
+      if (rows.has(item)) return Promise.reject(new Error(`duplicate ${item}`));
+      rows.add(item);
+      return Promise.resolve(`ok:${item}`);
+    },
+  });
+  return { rows, transactions, writer };
+}
+
+describe('GroupCommitWriter', () => {
+  it('coalesces items submitted together into one transaction, each caller getting its own result', async () => {
+    const t = table(100);
+    const results = await Promise.all(['a', 'b', 'c'].map((x) => t.writer.submit(x)));
+    expect(results).toEqual(['ok:a', 'ok:b', 'ok:c']);
+    expect(t.transactions).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('never puts more than maxItems in one transaction; later items wait for the next flush', async () => {
+    const t = table(2);
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x) => t.writer.submit(x)));
+    expect(t.transactions.map((x) => x.length)).toEqual([2, 2, 1]);
+  });
+
+  it('a failing item does not sink the others: the batch falls back to per-item writes', async () => {
+    const t = table(100);
+    await t.writer.submit('x');
+    const results = await Promise.allSettled(['a', 'x', 'b'].map((v) => t.writer.submit(v)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect([...t.rows].sort()).toEqual(['a', 'b', 'x']);
+    expect(t.transactions.slice(1)).toEqual([['a', 'x', 'b'], ['a'], ['x'], ['b']]);
+  });
+
+  it('close() waits for queued items and then refuses new ones', async () => {
+    const t = table(10);
+    const p = t.writer.submit('a');
+    await t.writer.close();
+    await expect(p).resolves.toBe('ok:a');
+    await expect(t.writer.submit('b')).rejects.toThrow(/closed/);
+  });
+});
