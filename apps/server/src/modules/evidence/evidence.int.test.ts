@@ -15,7 +15,7 @@ import { EVIDENCE_DEFAULTS } from '../../config.js';
 import { verifyReceipt, type Receipt } from '../../evidence/receipt.js';
 import { integrateAll, publishCheckpoint } from '../../log/index.js';
 import { createApplication } from '../applications/service.js';
-import { createProject, deleteProject, setProjectStatus } from '../projects/service.js';
+import { createProject, deleteProject, setProjectStatus, updateProject } from '../projects/service.js';
 import { signWithGm, tempDir, testApp, testConfig } from '../../testing/app.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
 import { makePki, type Pki } from './fixtures.test-support.js';
@@ -815,6 +815,54 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
       expect((await verify('files', f.id)).intact).toBe(true);
       expect(statSync(path).size).toBe(bytes.length);
       expect(readdirSync(join(tmp.dir, 'files')).length).toBeGreaterThan(0);
+    });
+
+    it('a stored file byte (database store, per-project choice) → file tampered', async () => {
+      await updateProject({ ctx: ctx(), ref: 'P-B', fileStorage: 'database' });
+      const boundary = 'db-boundary';
+      const content = Buffer.from('检验报告 LIS-42');
+      const body = Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n` +
+            JSON.stringify({ serialNumber: 'F-DB-1' }) +
+            `\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="r.txt"\r\n\r\n`,
+        ),
+        content,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const url = '/api/v1/files';
+      const h = signWithGm(b.key, {
+        method: 'POST',
+        url,
+        appId: b.appId,
+        timestamp: NOW,
+        body: new Uint8Array(body),
+      });
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { ...h, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload: body,
+      });
+      expect(res.statusCode).toBe(201);
+      const id = (res.json() as Receipt).id;
+      const sm3hex = toHex(sm3(content));
+      const blob = await app.db
+        .selectFrom('file_blobs')
+        .select('content')
+        .where('sm3', '=', sm3hex)
+        .executeTakeFirstOrThrow();
+      const changed = Buffer.from(blob.content);
+      changed[0]! ^= 0x01;
+      await app.db.updateTable('file_blobs').set({ content: changed }).where('sm3', '=', sm3hex).execute();
+      const v = (await call(b, 'POST', `/api/v1/files/${id}/verify`)).json();
+      expect(v.tampered).toEqual(['file']);
+      await app.db
+        .updateTable('file_blobs')
+        .set({ content: Buffer.from(blob.content) })
+        .where('sm3', '=', sm3hex)
+        .execute();
+      expect((await call(b, 'POST', `/api/v1/files/${id}/verify`)).json().intact).toBe(true);
     });
 
     it('a log node row → that record’s log check fails, the others stay intact', async () => {
