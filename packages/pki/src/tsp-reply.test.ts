@@ -306,6 +306,25 @@ describe.each(['rsa', 'p256', 'sm2'] as const)('replyTimeStamp (%s)', (key) => {
     ).toEqual([]);
   });
 
+  it('a token in GM/T 0010 form (signedData 1.2.156.10197.6.1.4.2.2, sm2sign) verifies', () => {
+    const tst = buildTstInfo({
+      policy: '1.2.156.3000.1',
+      hash,
+      hashedMessage: buildTimeStampReq({ data, hash, algorithmPolicy: policy }).hashedMessage,
+      serialNumber: 3n,
+      genTime: new Date(),
+      tsaName: pki.tsa.subjectDer,
+    });
+    const gm = buildSignedData({
+      content: tst,
+      eContentType: TSP_OID.tstInfo,
+      oids: 'gmt0010',
+      signers: [{ signer: pki.signer, certificate: pki.tsa }],
+    });
+    expect(parseTimeStampToken(gm).signedData.contentType).toBe('1.2.156.10197.6.1.4.2.2');
+    expect(verifyTimeStampToken({ token: gm, data, trustAnchors: [pki.ca], policy }).failures).toEqual([]);
+  });
+
   it('imprint and nonce mismatches are reported on our tokens', () => {
     const req = buildTimeStampReq({ data, hash, nonce: 99n, algorithmPolicy: policy });
     const resp = reply(req.der);

@@ -181,6 +181,23 @@ describe('TSTInfo and INTEGER helpers', () => {
     expect(openssl_asn1parse(der)).toContain('GENERALIZEDTIME   :20261201080000.25Z');
   });
 
+  it('refuses an out-of-range accuracy (PKI_INVALID_ARGUMENT)', () => {
+    const base = {
+      policy: '1.2.3',
+      hash: 'sha256' as const,
+      hashedMessage: sha256(data),
+      serialNumber: 1n,
+      genTime: new Date(),
+    };
+    expect(codeOf(() => buildTstInfo({ ...base, accuracy: { millis: 1000 } }))).toBe('PKI_INVALID_ARGUMENT');
+    expect(codeOf(() => buildTstInfo({ ...base, accuracy: { seconds: -1 } }))).toBe('PKI_INVALID_ARGUMENT');
+    expect(parseTstInfo(buildTstInfo({ ...base, accuracy: { micros: 999 } })).accuracy).toEqual({
+      seconds: 0,
+      millis: 0,
+      micros: 999,
+    });
+  });
+
   it('rejects a non-DER TSTInfo with a typed error', () => {
     const der = buildTstInfo({
       policy: '1.2.3',

@@ -176,6 +176,17 @@ export function digestAlgorithmIdentifier(hash: DigestName): AlgorithmIdentifier
 /** Encodes a TSTInfo as DER. */
 export function buildTstInfo(f: TstInfoFields): Uint8Array {
   if (f.serialNumber < 0n) throw new PkiError('PKI_INVALID_ARGUMENT', 'serialNumber must not be negative');
+  const acc = f.accuracy;
+  if (
+    acc &&
+    ((acc.seconds ?? 0) < 0 ||
+      !Number.isInteger(acc.seconds ?? 0) ||
+      [acc.millis, acc.micros].some((v) => v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 999)))
+  )
+    throw new PkiError(
+      'PKI_INVALID_ARGUMENT',
+      'accuracy: seconds ≥ 0, millis and micros 1..999 (0 = absent)',
+    );
   const t = new TSTInfo({
     version: TSTInfoVersion.v1,
     policy: f.policy,
