@@ -845,7 +845,7 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
         payload: body,
       });
       expect(res.statusCode).toBe(201);
-      const id = (res.json() as Receipt).id;
+      const id = res.json<Receipt>().id;
       const sm3hex = toHex(sm3(content));
       const blob = await app.db
         .selectFrom('file_blobs')
