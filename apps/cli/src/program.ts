@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { GmError } from '@yizheng/gm';
 import { EXIT, UsageError, type Io } from './cli-error.js';
+import { registerAdmin } from './commands/admin.js';
 import { registerApp } from './commands/app.js';
 import { registerEngines } from './commands/engines.js';
 import { registerProject } from './commands/project.js';
@@ -25,6 +26,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerServer(program, io);
   registerProject(program, io);
   registerApp(program, io);
+  registerAdmin(program, io, setExit);
   registerEngines(program, io);
   registerSm3(program, io);
   registerSm2(program, io, setExit);

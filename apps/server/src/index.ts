@@ -16,5 +16,7 @@ export { migrateToLatest, openDatabase, pendingMigrations, type Db } from './db/
 export type { ServiceContext } from './context.js';
 export * as projects from './modules/projects/service.js';
 export * as applications from './modules/applications/service.js';
+export * as adminUsers from './modules/admin/users/service.js';
+export { ensureBuiltinRoles } from './modules/admin/roles/service.js';
 export { verifyChain, type ChainVerdict } from './audit/hash-chain.js';
 export { stringToSign, canonicalQuery, SIGNATURE_USER_ID } from './auth/signing.js';
