@@ -25,6 +25,9 @@ import { healthRoutes } from './modules/health/routes.js';
 import { serveConsole } from './modules/admin/console-static.js';
 import { registerAdminApi } from './modules/admin/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
+import { defaultTrustConfig } from './ca/trust-config.js';
+import { registerTrust } from './modules/tsa/plugin.js';
+import { timestampRoutes } from './modules/tsa/verify-routes.js';
 import { evidenceRoutes } from './modules/evidence/routes.js';
 import { createEvidenceDeps, evidenceConfigOf } from './evidence/deps.js';
 import { Problem } from './modules/shared-schema.js';
@@ -160,6 +163,12 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
       );
     app.decorate('fieldCrypto', await loadFieldCrypto({ db: app.db, kek, now: now() }));
     app.decorate('platformKey', await loadPlatformKey({ db: app.db, kek, now: now() }));
+    // Internal CA, TSA (POST /tsa) and its clock watch (src/ca, modules/tsa).
+    const trust = await registerTrust(app, {
+      kek,
+      now,
+      trust: config.trust ?? defaultTrustConfig(config.host, config.port),
+    });
     const logConfig = config.log ?? DEFAULT_LOG_CONFIG;
     await initLog(app.db, logConfig);
     kek.fill(0);
@@ -191,6 +200,7 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
         scope.addHook('onClose', () => evidence.close());
         await scope.register(evidenceRoutes, { deps: evidence.deps, fileSizeLimit: evidenceConfig.fileSizeLimit });
         await scope.register(logRoutes);
+        await scope.register(timestampRoutes, { anchors: () => [app.ca.root] });
         if (options.extraSignedRoutes) await options.extraSignedRoutes(scope);
       },
       { prefix: '/api/v1' },
@@ -202,6 +212,7 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
         jobs = startJobs(
           [
             noncePurgeJob({ db: app.db, now }),
+            ...trust.jobs,
             integratorJob({ db: app.db, now, everyMs: logConfig.integrateIntervalMs }),
             checkpointJob({
               db: app.db,
