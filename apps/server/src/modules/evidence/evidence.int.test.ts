@@ -524,6 +524,22 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
     expect(EVIDENCE_DEFAULTS.fileSizeLimit).toBeGreaterThan(64 * 1024);
   });
 
+  it('the OpenAPI document lists the evidence API', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/v1/signatures',
+        '/api/v1/signatures:batch',
+        '/api/v1/digests',
+        '/api/v1/files',
+        '/api/v1/files/{id}/content',
+        '/api/v1/signatures/{id}/verify',
+      ]),
+    );
+  });
+
   describe('rejections: 422 names the failed check, nothing is stored', () => {
     const count = async () =>
       Number(
