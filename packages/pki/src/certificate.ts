@@ -15,7 +15,7 @@ import {
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
   id_ce_keyUsage,
-  type Name,
+  Name,
 } from '@peculiar/asn1-x509';
 import { fitsKey, isKnownSignatureAlgorithm, verifySignature, type AlgorithmPolicy } from './algorithms.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits } from './der.js';
@@ -138,7 +138,13 @@ export function parseCertificate(input: Uint8Array | string, limits: DerLimits =
   }));
   if (new Set(extensions.map((e) => e.oid)).size !== extensions.length)
     throw new PkiError('PKI_ASN1_INVALID', 'an extension appears twice (RFC 5280 §4.2)');
-  const decoded = decodeExtensions(extensions, nameToString);
+  let decoded: DecodedExtensions;
+  try {
+    decoded = decodeExtensions(extensions, (d) => nameToString(AsnConvert.parse(d, Name)));
+  } catch (e) {
+    if (e instanceof PkiError) throw e;
+    throw new PkiError('PKI_ASN1_INVALID', 'malformed certificate extension', { cause: e });
+  }
   let serial = Buffer.from(tbs.serialNumber).toString('hex');
   while (serial.startsWith('00') && serial.length > 2) serial = serial.slice(2);
   try {

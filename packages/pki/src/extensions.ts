@@ -27,18 +27,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AuthorityInfoAccessSyntax,
-  AuthorityKeyIdentifier,
-  CRLDistributionPoints,
-  CertificatePolicies,
-  GeneralNames,
-  SubjectKeyIdentifier,
-  UserNotice,
-  type GeneralName,
-} from '@peculiar/asn1-x509';
-import { childrenOf, scanDer } from './der.js';
+import { childrenOf, scanDer, type Tlv } from './der.js';
 import {
   TAG,
   boolean,
@@ -325,29 +314,138 @@ export function encodeExtensions(
 }
 
 // ---- decoding --------------------------------------------------------------------------------------------
+// A direct walk over the DER (childrenOf), not @peculiar/asn1-schema: it is an order of magnitude faster and
+// every certificate parsed goes through it.
 
-function parseAs<T>(value: Uint8Array, type: new () => T, name: string): T {
+function malformed(name: string): PkiError {
+  return new PkiError('PKI_ASN1_INVALID', `malformed ${name} extension`);
+}
+
+/** The top TLV of an extension value, which must fill it exactly. */
+function topOf(value: Uint8Array, name: string): Tlv {
   try {
-    scanDer(value);
-    return AsnConvert.parse(value, type);
+    return scanDer(value, { maxDepth: 16 });
   } catch (e) {
     throw new PkiError('PKI_ASN1_INVALID', `malformed ${name} extension`, { cause: e });
   }
 }
 
-const textDecoder = new TextDecoder('utf-8', { fatal: false });
+function kids(bytes: Uint8Array, t: Tlv, name: string): Tlv[] {
+  if (!t.constructed) throw malformed(name);
+  return childrenOf(bytes, t, 'der');
+}
 
-export function generalNameValue(
-  g: GeneralName,
-  nameToString: (n: NonNullable<GeneralName['directoryName']>) => string,
+const contents = (bytes: Uint8Array, t: Tlv): Uint8Array => bytes.subarray(t.valueStart, t.end);
+
+/** OBJECT IDENTIFIER contents (X.690 §8.19) to dotted form. */
+export function decodeOidContents(c: Uint8Array): string {
+  if (c.length === 0 || (c[c.length - 1] ?? 0) & 0x80)
+    throw new PkiError('PKI_ASN1_INVALID', 'malformed OBJECT IDENTIFIER');
+  const arcs: bigint[] = [];
+  let v = 0n;
+  let start = true;
+  for (const b of c) {
+    if (start && b === 0x80) throw new PkiError('PKI_ASN1_INVALID', 'non-minimal OBJECT IDENTIFIER arc');
+    v = (v << 7n) | BigInt(b & 0x7f);
+    start = (b & 0x80) === 0;
+    if (start) {
+      arcs.push(v);
+      v = 0n;
+    }
+  }
+  const first = arcs[0] ?? 0n;
+  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
+  return [...head, ...arcs.slice(1)].join('.');
+}
+
+function oidAt(bytes: Uint8Array, t: Tlv | undefined, name: string): string {
+  if (!t || t.tagByte !== TAG.OID) throw malformed(name);
+  return decodeOidContents(contents(bytes, t));
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const latin1 = new TextDecoder('latin1');
+
+function text(bytes: Uint8Array, t: Tlv, name: string): string {
+  const c = contents(bytes, t);
+  try {
+    // IA5String / VisibleString are ASCII; UTF8String is UTF-8; BMPString is UTF-16BE.
+    if (t.tagByte === 0x1e) {
+      if (c.length % 2 !== 0) throw malformed(name);
+      return String.fromCharCode(
+        ...Array.from({ length: c.length / 2 }, (_, i) => ((c[2 * i] ?? 0) << 8) | (c[2 * i + 1] ?? 0)),
+      );
+    }
+    return t.tagByte === TAG.UTF8_STRING ? utf8.decode(c) : latin1.decode(c);
+  } catch (e) {
+    if (e instanceof PkiError) throw e;
+    throw new PkiError('PKI_ASN1_INVALID', `malformed string in ${name}`, { cause: e });
+  }
+}
+
+function ipText(c: Uint8Array): string {
+  if (c.length === 4) return Array.from(c).join('.');
+  if (c.length === 16) {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push((((c[i] ?? 0) << 8) | (c[i + 1] ?? 0)).toString(16));
+    // The RFC 5952 form: the longest run of two or more zero groups becomes '::'.
+    let best = -1;
+    let bestLen = 1;
+    for (let i = 0; i < 8;) {
+      let j = i;
+      while (j < 8 && groups[j] === '0') j++;
+      if (j - i > bestLen) {
+        best = i;
+        bestLen = j - i;
+      }
+      i = j === i ? i + 1 : j;
+    }
+    if (best < 0) return groups.join(':');
+    return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  }
+  // An address with a mask (name constraints) or something else: hex.
+  return Buffer.from(c).toString('hex');
+}
+
+/** One GeneralName (RFC 5280 §4.2.1.6); `nameOf` turns a directoryName's Name DER into a string. */
+function generalName(
+  bytes: Uint8Array,
+  t: Tlv,
+  nameOf: (der: Uint8Array) => string,
+  name: string,
 ): GeneralNameValue {
-  if (g.dNSName !== undefined) return { type: 'dns', value: g.dNSName };
-  if (g.rfc822Name !== undefined) return { type: 'email', value: g.rfc822Name };
-  if (g.uniformResourceIdentifier !== undefined) return { type: 'uri', value: g.uniformResourceIdentifier };
-  if (g.iPAddress !== undefined) return { type: 'ip', value: g.iPAddress };
-  if (g.directoryName !== undefined) return { type: 'directoryName', value: nameToString(g.directoryName) };
-  if (g.registeredID !== undefined) return { type: 'registeredID', value: g.registeredID };
-  return { type: 'other', value: Buffer.from(AsnConvert.serialize(g)).toString('hex') };
+  switch (t.tagByte) {
+    case 0x81:
+      return { type: 'email', value: text(bytes, t, name) };
+    case 0x82:
+      return { type: 'dns', value: text(bytes, t, name) };
+    case 0x86:
+      return { type: 'uri', value: text(bytes, t, name) };
+    case 0x87:
+      return { type: 'ip', value: ipText(contents(bytes, t)) };
+    case 0x88:
+      return { type: 'registeredID', value: decodeOidContents(contents(bytes, t)) };
+    case 0xa4: {
+      const [inner, ...rest] = kids(bytes, t, name);
+      if (!inner || rest.length > 0 || inner.tagByte !== TAG.SEQUENCE) throw malformed(name);
+      return { type: 'directoryName', value: nameOf(bytes.subarray(inner.start, inner.end)) };
+    }
+    case 0xa0:
+    case 0xa3:
+    case 0xa5:
+      return { type: 'other', value: Buffer.from(bytes.subarray(t.start, t.end)).toString('hex') };
+    default:
+      throw malformed(name);
+  }
+}
+
+function generalNames(
+  bytes: Uint8Array,
+  t: Tlv,
+  nameOf: (der: Uint8Array) => string,
+  name: string,
+): GeneralNameValue[] {
+  return kids(bytes, t, name).map((g) => generalName(bytes, g, nameOf, name));
 }
 
 /** The decoded extensions of a certificate (undefined when absent). */
@@ -369,73 +467,142 @@ export interface DecodedExtensions {
   readonly ocspNoCheck: boolean;
 }
 
-function userNoticeText(q: ArrayBuffer): string | undefined {
-  try {
-    const n = AsnConvert.parse(q, UserNotice);
-    return n.explicitText?.toString();
-  } catch {
-    return undefined;
-  }
+function decodeSki(v: Uint8Array): Uint8Array {
+  const t = topOf(v, 'subjectKeyIdentifier');
+  if (t.tagByte !== TAG.OCTET_STRING) throw malformed('subjectKeyIdentifier');
+  return v.slice(t.valueStart, t.end);
 }
 
-/** Decodes the extensions this package knows beyond basicConstraints / keyUsage / extKeyUsage. */
+function decodeAki(
+  v: Uint8Array,
+  nameOf: (der: Uint8Array) => string,
+): NonNullable<DecodedExtensions['authorityKeyIdentifier']> {
+  const n = 'authorityKeyIdentifier';
+  const t = topOf(v, n);
+  if (t.tagByte !== TAG.SEQUENCE) throw malformed(n);
+  let keyIdentifier: Uint8Array | undefined;
+  let issuer: GeneralNameValue[] | undefined;
+  let serialHex: string | undefined;
+  for (const f of kids(v, t, n)) {
+    if (f.tagByte === 0x80 && keyIdentifier === undefined) keyIdentifier = v.slice(f.valueStart, f.end);
+    else if (f.tagByte === 0xa1 && issuer === undefined) issuer = generalNames(v, f, nameOf, n);
+    else if (f.tagByte === 0x82 && serialHex === undefined && f.end > f.valueStart)
+      serialHex = Buffer.from(contents(v, f))
+        .toString('hex')
+        .replace(/^(00)+(?=.)/, '');
+    else throw malformed(n);
+  }
+  return { keyIdentifier, issuer, serialHex };
+}
+
+function decodeCdp(v: Uint8Array, nameOf: (der: Uint8Array) => string): GeneralNameValue[] {
+  const n = 'cRLDistributionPoints';
+  const t = topOf(v, n);
+  if (t.tagByte !== TAG.SEQUENCE) throw malformed(n);
+  const out: GeneralNameValue[] = [];
+  for (const dp of kids(v, t, n)) {
+    if (dp.tagByte !== TAG.SEQUENCE) throw malformed(n);
+    for (const f of kids(v, dp, n)) {
+      if (f.tagByte === 0xa0) {
+        const [dpn, ...rest] = kids(v, f, n);
+        if (!dpn || rest.length > 0) throw malformed(n);
+        // fullName [0] IMPLICIT GeneralNames; nameRelativeToCRLIssuer [1] is not a location: skipped.
+        if (dpn.tagByte === 0xa0) out.push(...generalNames(v, dpn, nameOf, n));
+        else if (dpn.tagByte !== 0xa1) throw malformed(n);
+      } else if (f.tagByte !== 0x81 && f.tagByte !== 0xa2) throw malformed(n);
+    }
+  }
+  return out;
+}
+
+function decodeAia(
+  v: Uint8Array,
+  nameOf: (der: Uint8Array) => string,
+): NonNullable<DecodedExtensions['authorityInfoAccess']> {
+  const n = 'authorityInfoAccess';
+  const t = topOf(v, n);
+  if (t.tagByte !== TAG.SEQUENCE) throw malformed(n);
+  const ocsp: string[] = [];
+  const caIssuers: string[] = [];
+  for (const ad of kids(v, t, n)) {
+    const [m, loc, ...rest] = kids(v, ad, n);
+    if (!loc || rest.length > 0) throw malformed(n);
+    const method = oidAt(v, m, n);
+    const g = generalName(v, loc, nameOf, n);
+    if (g.type !== 'uri') continue;
+    if (method === ACCESS_METHOD.ocsp) ocsp.push(g.value);
+    else if (method === ACCESS_METHOD.caIssuers) caIssuers.push(g.value);
+  }
+  return { ocsp, caIssuers };
+}
+
+function decodePolicies(v: Uint8Array): PolicyValue[] {
+  const n = 'certificatePolicies';
+  const t = topOf(v, n);
+  if (t.tagByte !== TAG.SEQUENCE) throw malformed(n);
+  return kids(v, t, n).map((pi) => {
+    const [idTlv, qualifiersTlv, ...rest] = kids(v, pi, n);
+    if (rest.length > 0) throw malformed(n);
+    const policyOid = oidAt(v, idTlv, n);
+    let cps: string | undefined;
+    let userNotice: string | undefined;
+    for (const q of qualifiersTlv ? kids(v, qualifiersTlv, n) : []) {
+      const [qid, qualifier] = kids(v, q, n);
+      const id = oidAt(v, qid, n);
+      if (!qualifier) throw malformed(n);
+      if (id === QUALIFIER.cps) {
+        if (qualifier.tagByte !== TAG.IA5_STRING) throw malformed(n);
+        cps = text(v, qualifier, n);
+      } else if (id === QUALIFIER.userNotice) {
+        if (qualifier.tagByte !== TAG.SEQUENCE) throw malformed(n);
+        // UserNotice ::= SEQUENCE { noticeRef NoticeReference OPTIONAL, explicitText DisplayText OPTIONAL }
+        const explicitText = kids(v, qualifier, n).find((x) => x.tagByte !== TAG.SEQUENCE);
+        if (explicitText) {
+          if (![TAG.IA5_STRING, 0x1a, 0x1e, TAG.UTF8_STRING].includes(explicitText.tagByte))
+            throw malformed(n);
+          userNotice = text(v, explicitText, n);
+        }
+      }
+    }
+    return {
+      oid: policyOid,
+      ...(cps === undefined ? {} : { cps }),
+      ...(userNotice === undefined ? {} : { userNotice }),
+    };
+  });
+}
+
+/**
+ * Decodes the extensions this package knows beyond basicConstraints / keyUsage / extKeyUsage. `nameOf` prints
+ * a directoryName (DER Name). Throws PKI_ASN1_INVALID for a malformed value.
+ */
 export function decodeExtensions(
   extensions: readonly RawExtension[],
-  nameToString: (n: NonNullable<GeneralName['directoryName']>) => string,
+  nameOf: (der: Uint8Array) => string,
 ): DecodedExtensions {
   const get = (o: string): Uint8Array | undefined => extensions.find((e) => e.oid === o)?.value;
-  const gn = (g: GeneralName): GeneralNameValue => generalNameValue(g, nameToString);
-  const skiRaw = get(EXT_OID.subjectKeyIdentifier);
-  const akiRaw = get(EXT_OID.authorityKeyIdentifier);
-  const sanRaw = get(EXT_OID.subjectAltName);
-  const cdpRaw = get(EXT_OID.crlDistributionPoints);
-  const aiaRaw = get(EXT_OID.authorityInfoAccess);
-  const cpRaw = get(EXT_OID.certificatePolicies);
-  const aki = akiRaw && parseAs(akiRaw, AuthorityKeyIdentifier, 'authorityKeyIdentifier');
-  const aia = aiaRaw && parseAs(aiaRaw, AuthorityInfoAccessSyntax, 'authorityInfoAccess');
-  const uris = (method: string): string[] =>
-    (aia ? [...aia] : [])
-      .filter((d) => d.accessMethod === method)
-      .map((d) => d.accessLocation.uniformResourceIdentifier)
-      .filter((u): u is string => u !== undefined);
+  const ski = get(EXT_OID.subjectKeyIdentifier);
+  const aki = get(EXT_OID.authorityKeyIdentifier);
+  const san = get(EXT_OID.subjectAltName);
+  const cdp = get(EXT_OID.crlDistributionPoints);
+  const aia = get(EXT_OID.authorityInfoAccess);
+  const cp = get(EXT_OID.certificatePolicies);
+  const nc = get(EXT_OID.ocspNoCheck);
+  if (nc !== undefined && !(nc.length === 2 && nc[0] === 0x05 && nc[1] === 0)) throw malformed('ocspNoCheck');
   return {
-    subjectKeyIdentifier:
-      skiRaw && new Uint8Array(parseAs(skiRaw, SubjectKeyIdentifier, 'subjectKeyIdentifier').buffer),
-    authorityKeyIdentifier: aki && {
-      keyIdentifier: aki.keyIdentifier ? new Uint8Array(aki.keyIdentifier.buffer) : undefined,
-      issuer: aki.authorityCertIssuer?.map(gn),
-      serialHex: aki.authorityCertSerialNumber
-        ? Buffer.from(aki.authorityCertSerialNumber)
-            .toString('hex')
-            .replace(/^(00)+(?=.)/, '')
-        : undefined,
-    },
-    subjectAltName: sanRaw && [...parseAs(sanRaw, GeneralNames, 'subjectAltName')].map(gn),
-    crlDistributionPoints:
-      cdpRaw &&
-      [...parseAs(cdpRaw, CRLDistributionPoints, 'cRLDistributionPoints')].flatMap((dp) =>
-        (dp.distributionPoint?.fullName ?? []).map(gn),
-      ),
-    authorityInfoAccess: aia && { ocsp: uris(ACCESS_METHOD.ocsp), caIssuers: uris(ACCESS_METHOD.caIssuers) },
-    certificatePolicies:
-      cpRaw &&
-      [...parseAs(cpRaw, CertificatePolicies, 'certificatePolicies')].map((pi) => {
-        let cps: string | undefined;
-        let userNotice: string | undefined;
-        for (const q of pi.policyQualifiers ?? []) {
-          if (q.policyQualifierId === QUALIFIER.cps) {
-            const t = new Uint8Array(q.qualifier);
-            const h = scanDer(t);
-            cps = textDecoder.decode(t.subarray(h.valueStart, h.end));
-          } else if (q.policyQualifierId === QUALIFIER.userNotice) userNotice = userNoticeText(q.qualifier);
-        }
-        return {
-          oid: pi.policyIdentifier,
-          ...(cps === undefined ? {} : { cps }),
-          ...(userNotice === undefined ? {} : { userNotice }),
-        };
-      }),
-    ocspNoCheck: get(EXT_OID.ocspNoCheck) !== undefined,
+    subjectKeyIdentifier: ski && decodeSki(ski),
+    authorityKeyIdentifier: aki && decodeAki(aki, nameOf),
+    subjectAltName:
+      san &&
+      (() => {
+        const t = topOf(san, 'subjectAltName');
+        if (t.tagByte !== TAG.SEQUENCE) throw malformed('subjectAltName');
+        return generalNames(san, t, nameOf, 'subjectAltName');
+      })(),
+    crlDistributionPoints: cdp && decodeCdp(cdp, nameOf),
+    authorityInfoAccess: aia && decodeAia(aia, nameOf),
+    certificatePolicies: cp && decodePolicies(cp),
+    ocspNoCheck: nc !== undefined,
   };
 }
 
