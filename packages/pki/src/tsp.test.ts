@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate } from './certificate.js';
-import { isPkiError, type PkiErrorCode } from './errors.js';
+import { PkiError, isPkiError, type PkiErrorCode } from './errors.js';
+import { parseOcspRequest } from './ocsp-request.js';
+import { parseOcspResponse } from './ocsp-response.js';
+import { verifyOcspResponse } from './ocsp-verify.js';
 import { buildTimeStampReq, parseTimeStampReq } from './time-stamp-req.js';
 import { buildTimeStampResp, parseTimeStampResp, parseTimeStampToken } from './time-stamp-resp.js';
 import { verifyTimeStampToken } from './tsp-verify.js';
@@ -496,5 +499,36 @@ describe('hostile input: single-byte mutations of openssl TSP artefacts only eve
         }
       }
     }
+  });
+});
+
+describe('hostile sizes reach the TSP and OCSP parsers as typed errors, quickly', () => {
+  const deep = new Uint8Array(20_000);
+  for (let i = 0; i < 10_000; i++) deep.set([0x30, 0x80], 2 * i);
+  const huge = new Uint8Array([0x30, 0x84, 0x04, 0x00, 0x00, 0x00, 0x02, 0x01, 0x01]);
+  const viaResult = (r: { valid: boolean; failures: readonly { code: PkiErrorCode }[] }): void => {
+    if (!r.valid) throw new PkiError(r.failures[0]?.code ?? 'PKI_INVALID_ARGUMENT', 'invalid');
+  };
+  it.each([
+    ['TimeStampReq', (b: Uint8Array) => parseTimeStampReq(b)],
+    ['TimeStampResp', (b: Uint8Array) => parseTimeStampResp(b)],
+    ['TimeStampToken', (b: Uint8Array) => parseTimeStampToken(b)],
+    ['TSTInfo', (b: Uint8Array) => parseTstInfo(b)],
+    ['verifyTimeStampToken', (b: Uint8Array) => viaResult(verifyTimeStampToken({ token: b, data }))],
+    ['OCSPRequest', (b: Uint8Array) => parseOcspRequest(b)],
+    ['OCSPResponse', (b: Uint8Array) => parseOcspResponse(b)],
+    [
+      'verifyOcspResponse',
+      (b: Uint8Array) => {
+        const c = opensslTsaOnce();
+        viaResult(verifyOcspResponse({ response: b, certificate: c.tsa, issuer: c.ca, at: new Date() }));
+      },
+    ],
+  ])('%s: 10,000-deep nesting and a 64 MiB length field', (_name, parse) => {
+    opensslTsaOnce();
+    const t0 = performance.now();
+    expect(['PKI_DEPTH_LIMIT', 'PKI_ASN1_INVALID']).toContain(codeOf(() => parse(deep)));
+    expect(codeOf(() => parse(huge))).toBe('PKI_ASN1_INVALID');
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
