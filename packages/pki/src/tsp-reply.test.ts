@@ -254,6 +254,15 @@ describe.each(['rsa', 'p256', 'sm2'] as const)('replyTimeStamp (%s)', (key) => {
       const r = verifyTimeStampToken({ token: resp, data, trustAnchors: [pki.ca], policy });
       expect(codes(r)).toEqual(['PKI_EKU']);
       expect(r.failures[0]?.check).toBe('extKeyUsage');
+      // 'lenient' only asks for timeStamping to be listed.
+      const lenient = verifyTimeStampToken({
+        token: resp,
+        data,
+        trustAnchors: [pki.ca],
+        policy,
+        tsaExtKeyUsage: 'lenient',
+      });
+      expect(codes(lenient)).toEqual(cert === pki.noeku ? ['PKI_EKU'] : []);
     }
   });
 

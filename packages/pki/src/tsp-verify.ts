@@ -51,6 +51,11 @@ export interface VerifyTimeStampOptions {
   readonly nonce?: bigint;
   /** The policy asked for in the request: the token's policy must be it. */
   readonly requestPolicy?: string;
+  /**
+   * 'strict' (default, RFC 3161 §2.3): the TSA certificate's extendedKeyUsage is critical with timeStamping as
+   * its sole purpose. 'lenient': timeStamping listed is enough (for TSAs whose certificates deviate).
+   */
+  readonly tsaExtKeyUsage?: 'strict' | 'lenient';
 }
 
 export interface TimeStampVerification extends VerificationResult {
@@ -175,13 +180,14 @@ export function checkSigningCertificate(
 }
 
 /** RFC 3161 §2.3: a critical extendedKeyUsage whose only purpose is id-kp-timeStamping; throws PKI_EKU. */
-export function checkTsaExtKeyUsage(cert: ParsedCertificate): void {
+export function checkTsaExtKeyUsage(cert: ParsedCertificate, mode: 'strict' | 'lenient' = 'strict'): void {
   const context = { certificate: cert.subject, chainIndex: 0, check: 'extKeyUsage' };
   const ext = cert.asn.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_extKeyUsage);
   const eku = cert.extKeyUsage ?? [];
   if (!ext || !eku.includes(EKU.timeStamping)) {
     throw new PkiError('PKI_EKU', `${cert.subject} lacks the timeStamping extended key usage`, { context });
   }
+  if (mode === 'lenient') return;
   if (eku.length !== 1) {
     throw new PkiError('PKI_EKU', `${cert.subject}: timeStamping must be the sole extended key usage`, {
       context,
@@ -332,7 +338,7 @@ export function verifyTimeStampToken(options: VerifyTimeStampOptions): TimeStamp
       });
     }
     try {
-      checkTsaExtKeyUsage(cert);
+      checkTsaExtKeyUsage(cert, options.tsaExtKeyUsage);
     } catch (e) {
       push(e, 'extKeyUsage');
     }
