@@ -1,0 +1,328 @@
+/**
+ * Ingest benchmark: concurrent HTTP clients push signed SM2 CMS evidence (GM/T 0010 SignedData, attached, with
+ * signed attributes and the signer certificate) to the server, a child process on PostgreSQL (SQLite with
+ * `--dialect sqlite`), one item per request (`POST /api/v1/signatures`) and in batches
+ * (`POST /api/v1/signatures:batch`). Every request is built and signed (CMS and X-Yz-Signature) before the
+ * clock starts, so the clients spend no CPU on SM2 while the server works.
+ *
+ * Reported: records/s, p50/p99 request latency, and as the reference the single-core SM2 verify rate of
+ * `@yizheng/gm` measured in the same run (the server verifies at least two SM2 signatures per record: the request
+ * signature and the CMS signature). Targets on 2 cores: ≥ 2,000 records/s single-item, ≥ 5,000/s batch, p99 ≤
+ * 200 ms at 64 clients.
+ *
+ *     npm run build && npm run bench:ingest -- [--seconds 10] [--clients 64] [--batch 100] [--dialect postgres]
+ *       [--profile]   (the server runs with --cpu-prof; the top functions by self time are printed to stderr)
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sm2 } from '@yizheng/gm';
+import { buildSignedData, parseCertificate, signerFromPrivateKey } from '@yizheng/pki';
+import { SIGNATURE_USER_ID, stringToSign } from '@yizheng/server';
+import {
+  createWorkspace,
+  freePort,
+  percentile,
+  provision,
+  startServer,
+  type HarnessDialect,
+  type TestApplication,
+} from '../scripts/harness.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '100' },
+    dialect: { type: 'string', default: 'postgres' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const SECONDS = Number(values.seconds);
+const CLIENTS = Number(values.clients);
+const BATCH = Number(values.batch);
+const DIALECT = values.dialect as HarnessDialect;
+if (DIALECT !== 'postgres' && DIALECT !== 'sqlite') throw new Error('--dialect postgres|sqlite');
+
+function sm2Certificate(): { key: string; cert: Uint8Array } {
+  const dir = mkdtempSync(join(tmpdir(), 'yz-bench-'));
+  const f = (n: string): string => join(dir, n);
+  const openssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  };
+  try {
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', f('k.pem'));
+    openssl(
+      ...['req', '-x509', '-new', '-key', f('k.pem'), '-sm3', '-sigopt', 'distid:1234567812345678'],
+      ...[
+        '-subj',
+        '/C=CN/O=某某医院/CN=医生张三',
+        '-utf8',
+        '-days',
+        '30',
+        '-outform',
+        'DER',
+        '-out',
+        f('c.der'),
+      ],
+    );
+    return { key: readFileSync(f('k.pem'), 'utf8'), cert: new Uint8Array(readFileSync(f('c.der'))) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Single-core SM2 verifications per second (key imported once), over ~1.5 s. */
+function sm2VerifyRate(): number {
+  const { privateKey, publicKey } = sm2.generateKeyPair();
+  const msg = new TextEncoder().encode('reference message for the SM2 verify rate');
+  const sig = sm2.sign(privateKey, msg);
+  for (let i = 0; i < 200; i++) sm2.verify(publicKey, msg, sig);
+  let n = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < 1.5) {
+    for (let i = 0; i < 100; i++) if (!sm2.verify(publicKey, msg, sig)) throw new Error('verify failed');
+    n += 100;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  }
+  return n / elapsed;
+}
+
+interface Prepared {
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  records: number;
+}
+
+function signRequest(app: TestApplication, path: string, body: string): Prepared['headers'] {
+  const timestamp = String(Date.now());
+  const nonce = randomBytes(18).toString('base64url');
+  const bytes = new TextEncoder().encode(body);
+  const message = stringToSign({ method: 'POST', url: path, timestamp, nonce, body: bytes });
+  return {
+    'content-type': 'application/json',
+    'x-yz-app': app.appId,
+    'x-yz-timestamp': timestamp,
+    'x-yz-nonce': nonce,
+    'x-yz-signature': Buffer.from(sm2.sign(app.key, message, { id: SIGNATURE_USER_ID })).toString('base64'),
+  };
+}
+
+function makeItems(count: number, start: number, key: string, cert: Uint8Array): object[] {
+  const signer = signerFromPrivateKey(key);
+  const certificate = parseCertificate(cert);
+  const items: object[] = [];
+  for (let i = start; i < start + count; i++) {
+    const content = new TextEncoder().encode(`门诊病历 #${i} ${'主诉：头痛三天。'.repeat(8)}`);
+    const cms = buildSignedData({ content, signers: [{ signer, certificate }], oids: 'gmt0010' });
+    items.push({
+      serialNumber: `bench-${i}`,
+      businessType: '门诊病历',
+      signer: '医生张三',
+      signature: { format: 'cms', value: Buffer.from(cms).toString('base64') },
+    });
+  }
+  return items;
+}
+
+interface PhaseResult {
+  records: number;
+  requests: number;
+  failures: number;
+  seconds: number;
+  recordsPerSecond: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+}
+
+async function runPhase(base: string, prepared: readonly Prepared[], seconds: number): Promise<PhaseResult> {
+  const url = new URL(base);
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  let records = 0;
+  let failures = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const send = (p: Prepared): Promise<{ status: number; body: string }> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: p.path,
+          headers: { ...p.headers, 'content-length': String(p.body.length) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(p.body);
+    });
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline && next < prepared.length) {
+      const p = prepared[next++]!;
+      const t0 = performance.now();
+      const r = await send(p);
+      latencies.push(performance.now() - t0);
+      statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      if (r.status === 201) {
+        records += p.records;
+      } else if (r.status === 200 && p.records > 1) {
+        const body = JSON.parse(r.body) as { results: { status: number }[] };
+        for (const x of body.results) {
+          if (x.status === 201) records++;
+          else failures++;
+        }
+      } else {
+        failures += p.records;
+        if (failures <= 3) process.stderr.write(`unexpected ${r.status}: ${r.body.slice(0, 300)}\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, () => worker()));
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  if (next >= prepared.length)
+    process.stderr.write('note: ran out of prepared requests before the time was up\n');
+  return {
+    records,
+    requests: latencies.length,
+    failures,
+    seconds: Math.round(elapsed * 100) / 100,
+    recordsPerSecond: Math.round(records / elapsed),
+    p50: Math.round(percentile(latencies, 50) * 10) / 10,
+    p99: Math.round(percentile(latencies, 99) * 10) / 10,
+    statuses,
+  };
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per function (and per file) of the server's CPU profile, top entries to stderr. */
+function summariseProfiles(dir: string): void {
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
+    const prof = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+    const byId = new Map(prof.nodes.map((n) => [n.id, n.callFrame]));
+    const self = new Map<string, number>();
+    const files = new Map<string, number>();
+    let total = 0;
+    prof.samples.forEach((id, i) => {
+      const dt = prof.timeDeltas[i] ?? 0;
+      const cf = byId.get(id);
+      if (cf === undefined) return;
+      total += dt;
+      const file = cf.url.replace(/^.*\/(node_modules|apps|packages)\//, '$1/') || '(native/vm)';
+      const fn = `${cf.functionName || '(anonymous)'} ${file}:${cf.lineNumber + 1}`;
+      self.set(fn, (self.get(fn) ?? 0) + dt);
+      const pkg = file.replace(
+        /^(node_modules\/(@[^/]+\/)?[^/]+|apps\/[^/]+\/[^/]+\/[^/]+|packages\/[^/]+).*$/,
+        '$1',
+      );
+      files.set(pkg, (files.get(pkg) ?? 0) + dt);
+    });
+    const top = (m: Map<string, number>, n: number): string =>
+      [...m.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([k, v]) => `  ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`)
+        .join('\n');
+    log(
+      `server CPU profile ${f}: ${(total / 1e6).toFixed(1)} s sampled\nby module:\n${top(files, 20)}\nby function (self):\n${top(self, 30)}`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const log = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
+
+const ws = await createWorkspace(DIALECT);
+let server: Awaited<ReturnType<typeof startServer>> | undefined;
+try {
+  const app = await provision(ws, 'P-BENCH');
+  const { key, cert } = sm2Certificate();
+  // Enough requests for the targets with headroom (2,500/s single, 7,500/s batch).
+  const singleCount = Math.ceil(SECONDS * 2_500);
+  const batchRequests = Math.ceil((SECONDS * 7_500) / BATCH);
+  log(`preparing ${singleCount} single and ${batchRequests}×${BATCH} batch requests (SM2 CMS, signed)…`);
+  const single: Prepared[] = makeItems(singleCount, 0, key, cert).map((item) => {
+    const body = JSON.stringify(item);
+    return {
+      path: '/api/v1/signatures',
+      headers: signRequest(app, '/api/v1/signatures', body),
+      body: Buffer.from(body),
+      records: 1,
+    };
+  });
+  const batch: Prepared[] = [];
+  for (let r = 0; r < batchRequests; r++) {
+    const body = JSON.stringify({ items: makeItems(BATCH, singleCount + r * BATCH, key, cert) });
+    batch.push({
+      path: '/api/v1/signatures:batch',
+      headers: signRequest(app, '/api/v1/signatures:batch', body),
+      body: Buffer.from(body),
+      records: BATCH,
+    });
+  }
+  const reference = sm2VerifyRate();
+  log(`single-core SM2 verify (reference): ${Math.round(reference)}/s`);
+  const profileDir = values.profile ? mkdtempSync(join(tmpdir(), 'yz-prof-')) : undefined;
+  server = await startServer(
+    ws,
+    await freePort(),
+    profileDir === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` },
+  );
+  // Warm-up: a few requests outside the measurement (JIT, connection pool, key caches).
+  await runPhase(server.base, single.splice(0, 200), 5);
+  const s = await runPhase(server.base, single, SECONDS);
+  log(`single-item: ${JSON.stringify(s)}`);
+  const b = await runPhase(server.base, batch, SECONDS);
+  log(`batch ${BATCH}: ${JSON.stringify(b)}`);
+  const meta = { dialect: DIALECT, clients: CLIENTS, cpus: (await import('node:os')).cpus().length };
+  const line = (bench: string, r: PhaseResult, target: number): string =>
+    JSON.stringify({
+      bench,
+      ours: r.recordsPerSecond,
+      reference: Math.round(reference),
+      ratio: Math.round((r.recordsPerSecond / reference) * 1000) / 1000,
+      unit: 'records/s (reference: single-core SM2 verifications/s)',
+      target,
+      p50Ms: r.p50,
+      p99Ms: r.p99,
+      failures: r.failures,
+      ...meta,
+    });
+  if (profileDir !== undefined) {
+    await server.stop();
+    server = undefined;
+    summariseProfiles(profileDir);
+  }
+  process.stdout.write(`${line('ingest.single', s, 2_000)}\n`);
+  process.stdout.write(`${line('ingest.batch', b, 5_000)}\n`);
+} finally {
+  await server?.stop();
+  await ws.remove();
+}
