@@ -17,6 +17,39 @@ export function opsPerSecond(op: () => void, seconds = 2): number {
   return (n * 1000) / (now - start);
 }
 
+/**
+ * Like {@link opsPerSecond} but divides by the process's CPU time (user + system), as `openssl speed` does by
+ * default: on a machine shared with other work, wall time would count the time the benchmark was not running.
+ */
+export function cpuOpsPerSecond(op: () => void, seconds = 2): number {
+  const warmEnd = performance.now() + 200;
+  while (performance.now() < warmEnd) op();
+  let n = 0;
+  const start = process.cpuUsage();
+  const cpu = (): number => {
+    const u = process.cpuUsage(start);
+    return (u.user + u.system) / 1e6;
+  };
+  let used = 0;
+  while (used < seconds) {
+    for (let i = 0; i < 16; i++) op();
+    n += 16;
+    used = cpu();
+  }
+  return n / used;
+}
+
+/** `openssl speed -seconds S ecdsap256` → { sign, verify } per second (one core). */
+export function opensslEcdsaP256Speed(seconds = 3): { sign: number; verify: number } {
+  const out = execFileSync('openssl', ['speed', '-seconds', String(seconds), 'ecdsap256'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const m = /256 bits ecdsa \(nistp256\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)/.exec(out);
+  if (!m) throw new Error(`cannot parse openssl speed output:\n${out}`);
+  return { sign: Number(m[1]), verify: Number(m[2]) };
+}
+
 /** `openssl speed -seconds S sm2` → { sign, verify } per second (one core). */
 export function opensslSm2Speed(seconds = 3): { sign: number; verify: number } {
   const out = execFileSync('openssl', ['speed', '-seconds', String(seconds), 'sm2'], {

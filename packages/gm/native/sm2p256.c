@@ -247,9 +247,116 @@ static inline __attribute__((always_inline)) void mont_mul(uint64_t r[4], const 
 
 /* ---------------------------------------------------------------------------------------------------------
  * F_p in Montgomery form (CT).
+ *
+ * Multiplication: the 512-bit product t (schoolbook, 16 word products; squaring 10), then four Montgomery
+ * rounds that use the shape of p instead of multiplying by it. With m = t_i (since -p^-1 ≡ 1 mod 2^64),
+ *   t + m·p = t + m·2^256 − m·2^224 − m·2^96 + m·2^64 − m,
+ * the low word cancels and, from word i+1 on, the round adds the 4-word value
+ *   A = m·(2^192 + 1) − m·2^32·(2^128 + 1) = [m, 0, 0, m] − [m<<32, m>>32, m<<32, m>>32]   (A ≥ 0),
+ * i.e. shifts, one subtraction chain and one addition chain per round, no multiplications.
  */
-static void fe_mul(fe r, const fe a, const fe b) { mont_mul(r, a, b, P, 1); }
-static void fe_sqr(fe r, const fe a) { mont_mul(r, a, a, P, 1); }
+#define P_ROUND(m, w1, w2, w3, w4, cont)                     \
+  do {                                                       \
+    uint64_t _a0, _a1, _a2, _a3;                             \
+    carry_t _b = 0, _c = 0;                                  \
+    SUBB(_b, (m), (m) << 32, _a0);                           \
+    SUBB(_b, 0, (m) >> 32, _a1);                             \
+    SUBB(_b, 0, (m) << 32, _a2);                             \
+    SUBB(_b, (m), (m) >> 32, _a3);                           \
+    (void)_b;                                                \
+    ADDC(_c, w1, _a0, w1);                                   \
+    ADDC(_c, w2, _a1, w2);                                   \
+    ADDC(_c, w3, _a2, w3);                                   \
+    ADDC(_c, w4, _a3, w4);                                   \
+    cont                                                     \
+  } while (0)
+
+/* Montgomery-reduces the 512-bit t0..t7 (< p·2^256) into r. */
+static inline __attribute__((always_inline)) void p_reduce(fe r, uint64_t t0, uint64_t t1, uint64_t t2,
+                                                            uint64_t t3, uint64_t t4, uint64_t t5,
+                                                            uint64_t t6, uint64_t t7) {
+  uint64_t t8 = 0;
+  P_ROUND(t0, t1, t2, t3, t4, {
+    ADDC(_c, t5, 0, t5);
+    ADDC(_c, t6, 0, t6);
+    ADDC(_c, t7, 0, t7);
+    t8 += _c;
+  });
+  P_ROUND(t1, t2, t3, t4, t5, {
+    ADDC(_c, t6, 0, t6);
+    ADDC(_c, t7, 0, t7);
+    t8 += _c;
+  });
+  P_ROUND(t2, t3, t4, t5, t6, {
+    ADDC(_c, t7, 0, t7);
+    t8 += _c;
+  });
+  P_ROUND(t3, t4, t5, t6, t7, { t8 += _c; });
+  final_sub4(r, t4, t5, t6, t7, t8, P);
+}
+
+static void fe_mul(fe r, const fe a, const fe b) {
+  const uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  uint64_t t0, t1, t2, t3, t4, t5, t6, t7, c;
+  uint64_t bi = b[0];
+  MULADD(c, t0, a0, bi, 0, 0);
+  MULADD(c, t1, a1, bi, 0, c);
+  MULADD(c, t2, a2, bi, 0, c);
+  MULADD(t4, t3, a3, bi, 0, c);
+  bi = b[1];
+  MULADD(c, t1, a0, bi, t1, 0);
+  MULADD(c, t2, a1, bi, t2, c);
+  MULADD(c, t3, a2, bi, t3, c);
+  MULADD(t5, t4, a3, bi, t4, c);
+  bi = b[2];
+  MULADD(c, t2, a0, bi, t2, 0);
+  MULADD(c, t3, a1, bi, t3, c);
+  MULADD(c, t4, a2, bi, t4, c);
+  MULADD(t6, t5, a3, bi, t5, c);
+  bi = b[3];
+  MULADD(c, t3, a0, bi, t3, 0);
+  MULADD(c, t4, a1, bi, t4, c);
+  MULADD(c, t5, a2, bi, t5, c);
+  MULADD(t7, t6, a3, bi, t6, c);
+  p_reduce(r, t0, t1, t2, t3, t4, t5, t6, t7);
+}
+
+static void fe_sqr(fe r, const fe a) {
+  const uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  uint64_t t1, t2, t3, t4, t5, t6, t7, c;
+  /* off-diagonal a_i·a_j, i < j */
+  MULADD(c, t1, a0, a1, 0, 0);
+  MULADD(c, t2, a0, a2, 0, c);
+  MULADD(t4, t3, a0, a3, 0, c);
+  MULADD(c, t3, a1, a2, t3, 0);
+  MULADD(t5, t4, a1, a3, t4, c);
+  MULADD(t6, t5, a2, a3, t5, 0);
+  /* ×2 */
+  t7 = t6 >> 63;
+  t6 = (t6 << 1) | (t5 >> 63);
+  t5 = (t5 << 1) | (t4 >> 63);
+  t4 = (t4 << 1) | (t3 >> 63);
+  t3 = (t3 << 1) | (t2 >> 63);
+  t2 = (t2 << 1) | (t1 >> 63);
+  t1 <<= 1;
+  /* + the squares a_i^2 on the diagonal */
+  uint64_t s0, s1, s2, s3, s4, s5, s6, s7;
+  MULADD(s1, s0, a0, a0, 0, 0);
+  MULADD(s3, s2, a1, a1, 0, 0);
+  MULADD(s5, s4, a2, a2, 0, 0);
+  MULADD(s7, s6, a3, a3, 0, 0);
+  carry_t k = 0;
+  ADDC(k, t1, s1, t1);
+  ADDC(k, t2, s2, t2);
+  ADDC(k, t3, s3, t3);
+  ADDC(k, t4, s4, t4);
+  ADDC(k, t5, s5, t5);
+  ADDC(k, t6, s6, t6);
+  ADDC(k, t7, s7, t7);
+  (void)k;
+  p_reduce(r, s0, t1, t2, t3, t4, t5, t6, t7);
+}
+
 static void fe_add(fe r, const fe a, const fe b) { mod_add(r, a, b, P); }
 static void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, P); }
 static void fe_neg(fe r, const fe a) {
@@ -685,9 +792,10 @@ static void booth_digit(const uint64_t k[4], int w, int i, uint64_t *mag, uint64
 #define COMB_ENTRIES 64 /* |d| ∈ [1, 64] */
 #define G_WNAF_W 8
 #define G_WNAF_SIZE (1 << (G_WNAF_W - 2))
+/* g_odd[j][i] = (2i+1)·2^(64 j)·G: the G side of the split verification (j = 0 is also the 256-bit one). */
 
 static sm2_affine *comb; /* comb[i·64 + j] = (j+1)·2^(7i)·G */
-static sm2_affine g_odd[G_WNAF_SIZE]; /* (2j+1)·G */
+static sm2_affine g_odd[SM2_SPLIT][G_WNAF_SIZE];
 static sm2_affine g_affine;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_ok;
@@ -717,10 +825,14 @@ static void build_tables(void) {
 
   jac g, g2;
   jac_set_affine(&g, &g_affine);
-  jac_dbl(&g2, &g);
-  odd[0] = g;
-  for (int j = 1; j < G_WNAF_SIZE; j++) jac_add_vt(&odd[j], &odd[j - 1], &g2);
-  if (!jac_to_affine_batch(g_odd, odd, G_WNAF_SIZE)) goto fail;
+  for (int s = 0; s < SM2_SPLIT; s++) {
+    if (s > 0)
+      for (int i = 0; i < 64; i++) jac_dbl(&g, &g); /* 2^(64 s)·G */
+    jac_dbl(&g2, &g);
+    odd[0] = g;
+    for (int j = 1; j < G_WNAF_SIZE; j++) jac_add_vt(&odd[j], &odd[j - 1], &g2);
+    if (!jac_to_affine_batch(g_odd[s], odd, G_WNAF_SIZE)) goto fail;
+  }
   free(pts);
   free(odd);
   comb = table;
@@ -959,32 +1071,38 @@ int sm2_pubkey_parse(sm2_pubkey *pk, const uint8_t in[65]) {
 }
 
 void sm2_pubkey_precompute(sm2_pubkey *pk) {
-  jac odd[SM2_KEY_TABLE_SIZE], p2;
-  jac_set_affine(&odd[0], &pk->p);
-  jac_dbl(&p2, &odd[0]);
-  for (int j = 1; j < SM2_KEY_TABLE_SIZE; j++) jac_add_vt(&odd[j], &odd[j - 1], &p2);
-  /* Odd multiples of a point of prime order n > 2^(W-1) are never at infinity. */
-  pk->has_table = jac_to_affine_batch(pk->table, odd, SM2_KEY_TABLE_SIZE);
+  jac odd[SM2_SPLIT * SM2_KEY_TABLE_SIZE], base, twice;
+  jac_set_affine(&base, &pk->p);
+  for (int s = 0; s < SM2_SPLIT; s++) {
+    if (s > 0)
+      for (int i = 0; i < 64; i++) jac_dbl(&base, &base); /* 2^(64 s)·P */
+    jac *row = odd + s * SM2_KEY_TABLE_SIZE;
+    jac_dbl(&twice, &base);
+    row[0] = base;
+    for (int j = 1; j < SM2_KEY_TABLE_SIZE; j++) jac_add_vt(&row[j], &row[j - 1], &twice);
+  }
+  /* Odd multiples below 2^(W-1) of points of prime order n are never at infinity. */
+  pk->has_table = jac_to_affine_batch(&pk->table[0][0], odd, SM2_SPLIT * SM2_KEY_TABLE_SIZE);
 }
 
-/* Width-w NAF of a 256-bit k (VT). Returns the number of digits (≤ 257). */
-static int wnaf(int8_t out[257], const uint64_t k_in[4], int w) {
-  uint64_t k[5] = {k_in[0], k_in[1], k_in[2], k_in[3], 0};
+/* Width-w NAF of the nlimbs-word k (VT). Returns the number of digits (≤ 64·nlimbs + 1). */
+static int wnaf(int8_t *out, const uint64_t *k_in, int nlimbs, int w) {
+  uint64_t k[5] = {0, 0, 0, 0, 0};
+  memcpy(k, k_in, (size_t)nlimbs * sizeof(uint64_t));
   int len = 0;
   const int64_t full = (int64_t)1 << w, half = full >> 1;
-  memset(out, 0, 257);
+  memset(out, 0, (size_t)(64 * nlimbs + 1));
   while ((k[0] | k[1] | k[2] | k[3] | k[4]) != 0) {
     int8_t d = 0;
     if (k[0] & 1) {
       int64_t v = (int64_t)(k[0] & (uint64_t)(full - 1));
       if (v >= half) v -= full;
       d = (int8_t)v;
-      /* k -= v */
-      if (v > 0) {
+      if (v > 0) { /* k -= v */
         uint64_t br = 0;
         k[0] = subb(k[0], (uint64_t)v, &br);
         for (int i = 1; i < 5; i++) k[i] = subb(k[i], 0, &br);
-      } else {
+      } else { /* k += -v */
         uint64_t c = 0;
         k[0] = addc(k[0], (uint64_t)(-v), &c);
         for (int i = 1; i < 5; i++) k[i] = addc(k[i], 0, &c);
@@ -995,6 +1113,64 @@ static int wnaf(int8_t out[257], const uint64_t k_in[4], int w) {
     k[4] >>= 1;
   }
   return len;
+}
+
+/* acc += d·T[|d|/2] for an affine odd-multiple table (VT). */
+static inline void add_digit(jac *acc, int d, const sm2_affine *table) {
+  if (d > 0) {
+    jac_add_affine_vt(acc, acc, table[d >> 1].x, table[d >> 1].y);
+  } else if (d < 0) {
+    fe ny;
+    fe_neg(ny, table[(-d) >> 1].y);
+    jac_add_affine_vt(acc, acc, table[(-d) >> 1].x, ny);
+  }
+}
+
+/*
+ * [s]G + [t]P for a key with split tables: eight interleaved 64-bit wNAF expansions (s_j over 2^(64 j)G,
+ * t_j over 2^(64 j)P), 64 shared doublings.
+ */
+static void double_mul_split(jac *acc, const uint64_t s[4], const uint64_t t[4], const sm2_pubkey *pk) {
+  int8_t ns[SM2_SPLIT][65], nt[SM2_SPLIT][65];
+  int top = 0;
+  for (int j = 0; j < SM2_SPLIT; j++) {
+    int a = wnaf(ns[j], &s[j], 1, G_WNAF_W), b = wnaf(nt[j], &t[j], 1, SM2_KEY_TABLE_W);
+    if (a > top) top = a;
+    if (b > top) top = b;
+  }
+  memset(acc, 0, sizeof *acc);
+  for (int i = top - 1; i >= 0; i--) {
+    if (!fe_is_zero_vt(acc->z)) jac_dbl(acc, acc);
+    for (int j = 0; j < SM2_SPLIT; j++) {
+      add_digit(acc, ns[j][i], g_odd[j]);
+      add_digit(acc, nt[j][i], pk->table[j]);
+    }
+  }
+}
+
+/* [s]G + [t]P for a key without tables: 256-bit interleaved wNAF, P's odd multiples in Jacobian form. */
+static void double_mul_plain(jac *acc, const uint64_t s[4], const uint64_t t[4], const sm2_pubkey *pk) {
+  int8_t ns[257], nt[257];
+  int ls = wnaf(ns, s, 4, G_WNAF_W);
+  int lt = wnaf(nt, t, 4, 5);
+  jac ptab[8], p2;
+  jac_set_affine(&ptab[0], &pk->p);
+  jac_dbl(&p2, &ptab[0]);
+  for (int j = 1; j < 8; j++) jac_add_vt(&ptab[j], &ptab[j - 1], &p2);
+  memset(acc, 0, sizeof *acc);
+  int top = ls > lt ? ls : lt;
+  for (int i = top - 1; i >= 0; i--) {
+    if (!fe_is_zero_vt(acc->z)) jac_dbl(acc, acc);
+    add_digit(acc, ns[i], g_odd[0]);
+    int d = nt[i];
+    if (d > 0) {
+      jac_add_vt(acc, acc, &ptab[d >> 1]);
+    } else if (d < 0) {
+      jac q = ptab[(-d) >> 1];
+      fe_neg(q.y, q.y);
+      jac_add_vt(acc, acc, &q);
+    }
+  }
 }
 
 int sm2_verify(const uint8_t e_bytes[32], const uint8_t rs[64], const sm2_pubkey *pk) {
@@ -1008,52 +1184,10 @@ int sm2_verify(const uint8_t e_bytes[32], const uint8_t rs[64], const sm2_pubkey
   mod_add(t, r, s, N);
   if (fe_is_zero_vt(t)) return 0;
 
-  /* B6: (x1, y1) = [s]G + [t]P, interleaved wNAF */
-  int8_t ns[257], nt[257];
-  int ls = wnaf(ns, s, G_WNAF_W);
-  int wt = pk->has_table ? SM2_KEY_TABLE_W : 5;
-  int lt = wnaf(nt, t, wt);
-  jac ptab[8];
-  if (!pk->has_table) {
-    jac p2;
-    jac_set_affine(&ptab[0], &pk->p);
-    jac_dbl(&p2, &ptab[0]);
-    for (int j = 1; j < 8; j++) jac_add_vt(&ptab[j], &ptab[j - 1], &p2);
-  }
+  /* B6: (x1, y1) = [s]G + [t]P (Straus: interleaved wNAF, shared doublings) */
   jac acc;
-  memset(&acc, 0, sizeof acc);
-  int top = ls > lt ? ls : lt;
-  fe ny;
-  for (int i = top - 1; i >= 0; i--) {
-    if (!fe_is_zero_vt(acc.z)) jac_dbl(&acc, &acc);
-    int d = ns[i];
-    if (d > 0) {
-      jac_add_affine_vt(&acc, &acc, g_odd[d >> 1].x, g_odd[d >> 1].y);
-    } else if (d < 0) {
-      fe_neg(ny, g_odd[(-d) >> 1].y);
-      jac_add_affine_vt(&acc, &acc, g_odd[(-d) >> 1].x, ny);
-    }
-    d = nt[i];
-    if (d != 0) {
-      int idx = (d > 0 ? d : -d) >> 1;
-      if (pk->has_table) {
-        if (d > 0) {
-          jac_add_affine_vt(&acc, &acc, pk->table[idx].x, pk->table[idx].y);
-        } else {
-          fe_neg(ny, pk->table[idx].y);
-          jac_add_affine_vt(&acc, &acc, pk->table[idx].x, ny);
-        }
-      } else {
-        if (d > 0) {
-          jac_add_vt(&acc, &acc, &ptab[idx]);
-        } else {
-          jac q = ptab[idx];
-          fe_neg(q.y, q.y);
-          jac_add_vt(&acc, &acc, &q);
-        }
-      }
-    }
-  }
+  if (pk->has_table) double_mul_split(&acc, s, t, pk);
+  else double_mul_plain(&acc, s, t, pk);
   if (fe_is_zero_vt(acc.z)) return 0;
 
   /* B7: R = (e + x1) mod n = r  ⇔  x1 ≡ r - e (mod n); x1 < p < 2n, so x1 = c or x1 = c + n (if < p).

@@ -18,19 +18,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Width of the wNAF table kept per cached public key: 2^(W-2) affine odd multiples. */
-#define SM2_KEY_TABLE_W 7
+/*
+ * Per-key precomputation for frequent signers: the scalar t of [t]P is split into its four 64-bit words,
+ * t = Σ t_j 2^(64 j), and [t]P = Σ [t_j](2^(64 j) P), so one interleaved pass needs 64 doublings instead of
+ * 256. For each of the four points P_j = 2^(64 j)·P the table holds the 2^(W-2) affine odd multiples
+ * P_j, 3P_j, …, (2^(W-1)-1)P_j for wNAF digits of width W.
+ */
+#define SM2_KEY_TABLE_W 6
 #define SM2_KEY_TABLE_SIZE (1 << (SM2_KEY_TABLE_W - 2))
+#define SM2_SPLIT 4
 
 typedef struct {
   uint64_t x[4], y[4]; /* Montgomery form */
 } sm2_affine;
 
-/* A validated public key, optionally with its precomputed odd multiples P, 3P, …, (2^(W-1)-1)P. */
+/* A validated public key, optionally with its precomputed split tables. */
 typedef struct {
   sm2_affine p;
   int has_table;
-  sm2_affine table[SM2_KEY_TABLE_SIZE];
+  sm2_affine table[SM2_SPLIT][SM2_KEY_TABLE_SIZE];
 } sm2_pubkey;
 
 /* Builds the base-point tables once (thread-safe, idempotent). Returns 1, or 0 on allocation failure. */
