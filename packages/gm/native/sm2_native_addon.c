@@ -49,7 +49,7 @@
 #define POINT_BYTES 65
 #define SIG_BYTES 64
 #define DEFAULT_CACHE_SIZE 1024
-#define MAX_CACHE_SIZE (1 << 20)
+#define MAX_CACHE_SIZE (1 << 16) /* entries are ~4.2 KB (split tables): at most ~280 MB */
 #define MAX_BATCH (1 << 20)
 
 #define E_ARG "GM_INVALID_ARGUMENT"
@@ -501,7 +501,7 @@ static napi_value js_create_context(napi_env env, napi_callback_info info) {
     if (t != napi_undefined) {
       if (t != napi_number || napi_get_value_double(env, argv[0], &size) != napi_ok || !(size >= 0) ||
           size > MAX_CACHE_SIZE || size != (double)(size_t)size) {
-        return throw_code(env, E_ARG, "public key cache size must be an integer in [0, 1048576]");
+        return throw_code(env, E_ARG, "public key cache size must be an integer in [0, 65536]");
       }
     }
   }
