@@ -3,9 +3,10 @@
  *
  * Mutation fuzzing of every parser for N seconds each (default 20), seeds made by openssl at start. Prints one
  * JSON line per target; a finding (an error other than PkiError, or an input slower than 1 s) is written to
- * `fuzz-findings/` (base64 input + stack) and makes the exit code 1.
+ * `--out` (default $TMPDIR/yizheng-fuzz-findings; base64 input + stack) and makes the exit code 1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeCorpus } from '../src/fuzz/corpus.js';
@@ -17,7 +18,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     seed: { type: 'string' },
     target: { type: 'string', multiple: true },
-    out: { type: 'string', default: 'fuzz-findings' },
+    out: { type: 'string', default: join(tmpdir(), 'yizheng-fuzz-findings') },
   },
 });
 const seconds = Number(values.seconds);

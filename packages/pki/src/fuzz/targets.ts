@@ -3,6 +3,7 @@
  * it (which also reads attacker-controlled fields: keys, algorithms, attributes). The contract under test:
  * every input either parses/verifies or fails with a {@link PkiError}; nothing else escapes, nothing hangs.
  */
+import { cachedSm2Provider, createCmsVerifier } from '../cms-verifier.js';
 import { checkValidity, isSignedBy, parseCertificate, type ParsedCertificate } from '../certificate.js';
 import { verifyChain } from '../chain.js';
 import { parseCrl, verifyCrl } from '../crl.js';
@@ -18,7 +19,7 @@ import { mutate, type Prng } from './mutate.js';
 
 const POLICY = { sm2: gmSm2Provider } as const;
 
-export type TargetName = 'certificate' | 'cms' | 'tsp' | 'crl' | 'ocsp';
+export type TargetName = 'certificate' | 'cms' | 'cms-cached' | 'tsp' | 'crl' | 'ocsp';
 
 export interface Target {
   readonly name: TargetName;
@@ -32,6 +33,11 @@ export function targets(corpus: Corpus): Target[] {
   const certificates: ParsedCertificate[] = corpus.certificate.map((c) => parseCertificate(c));
   const [firstIssuer] = issuers;
   if (firstIssuer === undefined) throw new Error('the corpus has no issuer certificates');
+  const cached = createCmsVerifier({
+    trustAnchors: issuers,
+    certificates,
+    policy: { sm2: cachedSm2Provider() },
+  });
   const ocspPairs = corpus.ocspSubjects.map((x) => ({
     certificate: parseCertificate(x.certificate),
     issuer: parseCertificate(x.issuer),
@@ -62,6 +68,14 @@ export function targets(corpus: Corpus): Target[] {
         const signatures = verifySignedData(input, { content: corpus.content, policy: POLICY });
         verifySignedData(input, { trustAnchors: issuers, certificates, at: AT, policy: POLICY });
         return signatures.valid;
+      },
+    },
+    {
+      // The cached verifier's own parser, on the same seeds.
+      name: 'cms-cached',
+      seeds: corpus.cms,
+      run(input) {
+        return cached.verify(input, { content: corpus.content, at: AT }).valid;
       },
     },
     {
