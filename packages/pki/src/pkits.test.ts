@@ -162,8 +162,6 @@ const KNOWN_FAILURES: ReadonlyMap<string, string> = new Map<string, string>([
   ['4.13.35 Invalid URI nameConstraints Test35', 'name constraints not implemented'],
   ['4.13.37 Invalid URI nameConstraints Test37', 'name constraints not implemented'],
   ['4.13.38 Invalid DNS nameConstraints Test38', 'name constraints not implemented'],
-  // Unknown critical extensions are not rejected by chain.ts yet.
-  ['4.16.2 Invalid Unknown Critical Certificate Extension Test2', 'unknown critical extensions not rejected'],
 ]);
 
 const AT = new Date('2024-06-01T00:00:00Z'); // inside the 2010–2030 validity of the PKITS certificates
