@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^@yizheng\/server$/, replacement: src('./apps/server/src/index.ts') },
       { find: /^@yizheng\/ledger$/, replacement: src('./packages/ledger/src/index.ts') },
       { find: /^@yizheng\/ledger\/node$/, replacement: src('./packages/ledger/src/node.ts') },
+      { find: /^@yizheng\/evidence$/, replacement: src('./packages/evidence/src/index.ts') },
     ],
   },
   test: {

@@ -1,0 +1,17 @@
+/** `@yizheng/evidence`: the evidence package format, its builder, and the offline verifier. */
+export * from './errors.js';
+export {
+  FILES,
+  PACKAGE_FORMAT,
+  PACKAGE_VERSION,
+  type InclusionProofFile,
+  type PackageManifest,
+} from './format.js';
+export { buildEvidencePackage, type BuildPackageOptions } from './build.js';
+export {
+  verifyEvidencePackage,
+  type PackageCheck,
+  type PackageVerification,
+  type VerifyPackageOptions,
+} from './verify.js';
+export { canonicalJson, type CanonicalValue } from './canonical-json.js';
