@@ -142,6 +142,31 @@ describe('SM2 CMS', () => {
     });
   }
 
+  it('openssl cms -verify accepts our SM2 CMS structure when signed with the ID OpenSSL 3.0 uses (empty)', () => {
+    // OpenSSL 3.0's cms has no way to set the SM2 ID and verifies with an empty one, so a GM/T 0009 signature
+    // (ID 1234567812345678) cannot pass it. Signed with the empty ID, the same structure does: the SignedData,
+    // signed attributes and SM2Signature encoding interoperate; ours verifies both with the matching ID.
+    const emptyId = signerFromPrivateKey(readFileSync(p('sm2.key'), 'utf8'), { sm2Id: new Uint8Array(0) });
+    const cms = buildSignedData({ content, signers: [{ signer: emptyId, certificate: certDer('sm2') }] });
+    writeFileSync(p('sm2-empty-id.der'), cms);
+    const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', p('sm2-empty-id.der'), '-noverify', '-out', p('sm2-empty-id.out')], { encoding: 'utf8' }); // prettier-ignore
+    expect(r.stderr).toContain('Verification successful');
+    expect(Buffer.from(readFileSync(p('sm2-empty-id.out'))).equals(Buffer.from(content))).toBe(true);
+    expect(verifySignedData(cms, { policy: { ...policy, sm2Id: new Uint8Array(0) } }).failures).toEqual([]);
+    expect(verifySignedData(cms, { policy }).failures.map((f) => f.code)).toEqual([
+      'PKI_CMS_SIGNATURE_INVALID',
+    ]);
+    // The GM/T 0009 signature: ours accepts it, openssl 3.0 cannot (wrong ID).
+    const gm = buildSignedData({
+      content,
+      signers: [{ signer: signerOf('sm2'), certificate: certDer('sm2') }],
+    });
+    writeFileSync(p('sm2-gm-id.der'), gm);
+    expect(verifySignedData(gm, { policy }).failures).toEqual([]);
+    const o = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', p('sm2-gm-id.der'), '-noverify'], { encoding: 'utf8' }); // prettier-ignore
+    expect(o.status).not.toBe(0);
+  });
+
   it('GM/T 0010 structure, field by field as openssl asn1parse sees it', () => {
     const cms = buildSignedData({
       content,
