@@ -104,6 +104,22 @@ describe('verifyChain with revocation', () => {
     expect(r.revocation[0]?.explanation).toContain('PKI_CRL_SIGNATURE_INVALID');
   });
 
+  it('a CRL with an unprocessed critical extension (delta CRL, issuingDistributionPoint) is not used', () => {
+    writeFileSync(
+      join(dir, 'idp.cnf'),
+      `${readFileSync(join(dir, 'ca.cnf'), 'utf8')}[idp]\nauthorityKeyIdentifier=keyid\nissuingDistributionPoint=critical,@idpsect\n[idpsect]\nfullname=URI:http://ca.test/part1.crl\n`,
+    );
+    openssl('ca', '-batch', '-config', 'idp.cnf', '-gencrl', '-crlexts', 'idp', '-out', 'idp.crl');
+    const idp = readFileSync(join(dir, 'idp.crl'), 'utf8');
+    expect(parseCrl(idp).criticalExtensions).toEqual(['2.5.29.28']);
+    const r = verifyChain(a, {
+      ...base,
+      revocation: { sources: [crlRevocationSource([idp])], mode: 'require' },
+    });
+    expect(r.failures.map((f) => f.code)).toEqual(['PKI_REVOCATION_UNKNOWN']);
+    expect(r.revocation[0]?.explanation).toContain('PKI_UNKNOWN_CRITICAL_EXTENSION');
+  });
+
   it('a revoked answer wins over a good one; a throwing source counts as unknown', () => {
     const good: RevocationSource = {
       kind: 'ocsp',

@@ -13,6 +13,7 @@ import {
 } from './certificate.js';
 import { parseCrl, verifyCrl, type ParsedCrl } from './crl.js';
 import { EXT_OID } from './extensions.js';
+import { checkNameConstraints } from './name-constraints.js';
 import {
   PkiError,
   failureOf,
@@ -245,6 +246,7 @@ export function verifyChain(leaf: ParsedCertificate, options: ChainOptions): Cha
       message: `${leaf.subject} lacks EKU ${options.extKeyUsage}`,
     });
   }
+  failures.push(...checkNameConstraints(chain)); // RFC 5280 §6.1.3 (b)–(c), §6.1.4 (g)
   const revocation: RevocationCheck[] = [];
   if (options.revocation) {
     for (let i = 0; i < chain.length - 1; i++) {
@@ -293,6 +295,9 @@ function revocationCheck(
   return { chainIndex: i, certificate: cert.subject, status, answers, explanation };
 }
 
+/** Critical CRL extensions {@link crlRevocationSource} understands (cRLNumber, authorityKeyIdentifier). */
+const CRL_EXTENSIONS_PROCESSED: readonly string[] = ['2.5.29.20', '2.5.29.35'];
+
 /**
  * A {@link RevocationSource} over CRLs (RFC 5280 §6.3, without delta CRLs or distribution-point scoping): a CRL
  * counts for a certificate when its issuer name is the certificate's issuer, its signature verifies under the
@@ -316,6 +321,14 @@ export function crlRevocationSource(
         const window = `thisUpdate ${crl.thisUpdate.toISOString()}, nextUpdate ${crl.nextUpdate?.toISOString() ?? '(none)'}`;
         const name = `CRL${crl.crlNumber === undefined ? '' : ` #${crl.crlNumber}`} of ${crl.issuer} (${window})`;
         try {
+          // Delta CRLs, issuingDistributionPoint scoping and other critical CRL extensions are not processed:
+          // such a CRL is not used (RFC 5280 §5.2).
+          const unprocessed = crl.criticalExtensions.find((o) => !CRL_EXTENSIONS_PROCESSED.includes(o));
+          if (unprocessed !== undefined)
+            throw new PkiError(
+              'PKI_UNKNOWN_CRITICAL_EXTENSION',
+              `critical CRL extension ${unprocessed} not processed`,
+            );
           verifyCrl(crl, issuer, options.policy ? { policy: options.policy } : {});
           // A CRL issued after `at` still tells the status at `at` (revocation dates); a stale one does not.
           if (crl.nextUpdate !== undefined && at.getTime() > crl.nextUpdate.getTime())
