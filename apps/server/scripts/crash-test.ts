@@ -4,7 +4,7 @@
  * PostgreSQL. After every restart:
  *
  *  - every record that got a 2xx is present with the same fields, evidence hash and log index, and its log leaf
- *    holds exactly its evidence hash;
+ *    holds exactly its evidence hash; the records of the last round re-verify intact (`POST …/{id}/verify`);
  *  - requests in flight at the kill are pushed again: each gets its first receipt (200) or is stored now (201);
  *  - the log's leaves are contiguous (0 … next_index − 1, one per record);
  *  - every checkpoint seen before is still stored unchanged, every checkpoint verifies with the platform key,
@@ -163,8 +163,10 @@ async function checkRecords(
   server: ServerProcess,
   app: TestApplication,
   acked: readonly Acked[],
+  verifyFrom: number,
 ): Promise<void> {
   const queue = [...acked];
+  const verify = new Set(acked.slice(verifyFrom));
   const check = async (): Promise<void> => {
     for (let a = queue.pop(); a !== undefined; a = queue.pop()) {
       const r = await signedFetch(server.base, app, 'GET', `/api/v1/digests/${a.receipt.id}`);
@@ -191,6 +193,14 @@ async function checkRecords(
         d.evidenceHash === a.receipt.evidenceHash &&
         d.logIndex === a.receipt.logIndex;
       if (!same) fail(`record ${a.receipt.id} differs from what was acknowledged: ${r.text}`);
+      if (verify.has(a)) {
+        // The server's own re-verification: stored bytes ↔ evidence hash ↔ log leaf ↔ inclusion proof.
+        const v = await signedFetch(server.base, app, 'POST', `/api/v1/digests/${a.receipt.id}/verify`);
+        const report = JSON.parse(v.text) as { intact?: boolean; tampered?: string[] };
+        if (v.status !== 200 || report.intact !== true) {
+          fail(`verify of acknowledged record ${a.receipt.id} → ${v.status} ${v.text.slice(0, 500)}`);
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: 8 }, () => check()));
@@ -365,13 +375,13 @@ async function runDialect(
         repushed++;
       }
       inFlight = [];
-      await checkRecords(server, app, acked);
       const log = await checkLog(ws, acked);
       leaves = log.leaves;
       if (leaves !== acked.length) fail(`${leaves} leaves for ${acked.length} acknowledged records`);
       if (leaves > 0) {
         // The restarted integrator and publisher catch up: a checkpoint covers every record.
         const latest = await waitForCheckpoint(server, app, leaves);
+        await checkRecords(server, app, acked, checkedUpTo);
         const c = await checkCheckpoints(ws, server, app, state, latest, acked.slice(checkedUpTo));
         checkedUpTo = acked.length;
         proofs += c.consistencyProofs;
