@@ -527,7 +527,7 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
   it('the OpenAPI document lists the evidence API', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/docs/json' });
     expect(res.statusCode).toBe(200);
-    const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
+    const paths = Object.keys(res.json<{ paths: Record<string, unknown> }>().paths);
     expect(paths).toEqual(
       expect.arrayContaining([
         '/api/v1/signatures',
@@ -771,6 +771,37 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
       await app.db
         .updateTable('evidence')
         .set({ serial_number: row.serial_number })
+        .where('id', '=', x)
+        .execute();
+      expect((await verify('signatures', x)).intact).toBe(true);
+    });
+
+    it('the stored evidence hash itself, or a digest column made non-hex → record tampered, never a 500', async () => {
+      const x = (await call(a, 'GET', '/api/v1/signatures?serialNumber=SN-RSA-2')).json().items[0]
+        .id as string;
+      const row = await app.db
+        .selectFrom('evidence')
+        .select(['evidence_hash', 'digest_value'])
+        .where('id', '=', x)
+        .executeTakeFirstOrThrow();
+      await app.db
+        .updateTable('evidence')
+        .set({ evidence_hash: 'z'.repeat(64) })
+        .where('id', '=', x)
+        .execute();
+      const v = await verify('signatures', x);
+      expect(v.tampered).toEqual(['record']);
+      await app.db
+        .updateTable('evidence')
+        .set({ evidence_hash: row.evidence_hash, digest_value: 'not-hex' })
+        .where('id', '=', x)
+        .execute();
+      const w = await verify('signatures', x);
+      expect(w.intact).toBe(false);
+      expect(w.tampered).toContain('record');
+      await app.db
+        .updateTable('evidence')
+        .set({ digest_value: row.digest_value })
         .where('id', '=', x)
         .execute();
       expect((await verify('signatures', x)).intact).toBe(true);
