@@ -181,3 +181,10 @@ export {
   type OcspSingleResponseSpec,
 } from './ocsp-builder.js';
 export { ocspRevocationSource, type OcspSourceOptions } from './ocsp-source.js';
+export {
+  cachedSm2Provider,
+  createCmsVerifier,
+  type CmsVerifier,
+  type CmsVerifierOptions,
+} from './cms-verifier.js';
+export { checkNameConstraints, nameConstraintsOf } from './name-constraints.js';
