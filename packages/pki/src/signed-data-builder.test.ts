@@ -11,6 +11,7 @@ import { addUnsignedAttribute, buildSignedData } from './signed-data-builder.js'
 import { CMS_OID, parseSignedData, verifySignedData } from './signed-data.js';
 import { signerFromPrivateKey } from './signer.js';
 import { gmSm2Provider } from './sm2.js';
+import { TestPki } from './testing/test-pki.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pki-cms-build-'));
 const p = (f: string): string => join(dir, f);
@@ -58,6 +59,9 @@ function opensslVerifies(cms: Uint8Array, name: string, detached: boolean): bool
   return Buffer.from(readFileSync(`${f}.out`)).equals(Buffer.from(content));
 }
 
+const extraCa = new TestPki({ seed: 'cms-extra', kind: 'p256' }).root({ subject: { CN: 'CRL额外CA' } });
+const extraCrl = extraCa.crl();
+
 describe.each(['rsa', 'p256'])('buildSignedData (%s) accepted by openssl cms -verify', (name) => {
   for (const detached of [false, true]) {
     for (const signedAttributes of [true, false]) {
@@ -88,25 +92,32 @@ describe.each(['rsa', 'p256'])('buildSignedData (%s) accepted by openssl cms -ve
     }
   }
 
-  it('subjectKeyIdentifier sid, two signers, extra certificate and CRL slots', () => {
+  it('subjectKeyIdentifier sid, two signers, extra certificates and a CRL', () => {
     const other = name === 'rsa' ? 'p256' : 'rsa';
-    const cms = buildSignedData({
+    const spec = {
       content,
       signers: [
-        { signer: signerOf(name), certificate: certDer(name), sid: 'subjectKeyIdentifier' },
+        { signer: signerOf(name), certificate: certDer(name), sid: 'subjectKeyIdentifier' as const },
         { signer: signerOf(other), certificate: certDer(other) },
       ],
-    });
+      certificates: [extraCa.der, certDer(name)],
+    };
+    const cms = buildSignedData(spec);
     const parsed = parseSignedData(cms);
     expect(parsed.signers.map((s) => 'ski' in s.sid)).toEqual([true, false]);
-    expect(parsed.certificates).toHaveLength(2);
+    expect(parsed.certificates).toHaveLength(3); // the duplicate signer certificate is written once
     expect(verifySignedData(cms).failures).toEqual([]);
-    // openssl checks every signer: give it both roots.
+    // With a CRL: openssl prints it and verifies every signer (given both roots). parseSignedData cannot read
+    // SignedData with crls yet (@peculiar/asn1-cms RevocationInfoChoice), so this one is openssl's alone.
+    const withCrl = buildSignedData({ ...spec, crls: [extraCrl] });
+    writeFileSync(p('two.der'), withCrl);
+    const printed = openssl('cms', '-cmsout', '-print', '-inform', 'DER', '-in', p('two.der'));
+    expect(printed).toMatch(/crls:\s+d.crl:\s+crl:\s+version: 1/);
+    expect(printed).toMatch(/issuer: CN=CRL\\xE9\\xA2\\x9D\\xE5\\xA4\\x96CA|issuer: CN=CRL额外CA/);
     writeFileSync(
       p('both.pem'),
       readFileSync(p(`${name}.pem`), 'utf8') + readFileSync(p(`${other}.pem`), 'utf8'),
     );
-    writeFileSync(p('two.der'), cms);
     const r = spawnSync('openssl', [
       'cms', '-verify', '-binary', '-inform', 'DER', '-in', p('two.der'), '-CAfile', p('both.pem'),
       '-purpose', 'any', '-out', p('two.out'),
