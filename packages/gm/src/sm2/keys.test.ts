@@ -57,6 +57,22 @@ describe('SM2 key formats', () => {
   });
 });
 
+describe('keys from Node Buffers (pooled views)', () => {
+  it("imports raw and PKCS#8 keys held in Buffer views, signs, and leaves the caller's bytes untouched", () => {
+    const pair = sm2.generateKeyPair();
+    for (const input of [
+      Buffer.from(pair.privateKey.toHex(), 'hex'),
+      Buffer.from(pair.privateKey.toPkcs8()),
+    ]) {
+      const before = Buffer.from(input);
+      const key = sm2.importPrivateKey(input);
+      expect(input.equals(before)).toBe(true);
+      const sig = sm2.sign(key, '病历');
+      expect(sm2.verify(pair.publicKey, '病历', sig)).toBe(true);
+    }
+  });
+});
+
 describe('error codes', () => {
   it('GM_INVALID_KEY: off-curve points, bad scalars, mismatched embedded public keys', () => {
     const off = publicKey.toRaw();

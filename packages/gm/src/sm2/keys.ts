@@ -135,7 +135,8 @@ export class Sm2PrivateKey {
   /** @internal Used by the SM2 protocol code; `derivePublic` is d·G from the engine. */
   static create(d: Uint8Array, derivePublic: (d: Uint8Array) => Uint8Array): Sm2PrivateKey {
     checkScalar(d);
-    return new Sm2PrivateKey(d.slice(), Sm2PublicKey.fromPoint(derivePublic(d)));
+    // A fresh copy: `Buffer#slice` would share (pooled) memory with the caller, who may wipe it.
+    return new Sm2PrivateKey(new Uint8Array(d), Sm2PublicKey.fromPoint(derivePublic(d)));
   }
 
   /** PKCS#8 PrivateKeyInfo DER (unencrypted) with id-ecPublicKey + sm2, the SEC1 key inside. */
@@ -242,7 +243,8 @@ function parseSec1(der: Uint8Array, outerCurveChecked: boolean): PrivateKeyMater
     if (!publicPoint)
       throw new GmError('GM_UNSUPPORTED_KEY', 'SEC1 key names no curve and carries no public key');
   }
-  return publicPoint ? { d: d.slice(), publicPoint } : { d: d.slice() };
+  // Copies, never views: the caller's bytes may be a pooled Buffer, and the scalar is wiped after use.
+  return publicPoint ? { d: new Uint8Array(d), publicPoint } : { d: new Uint8Array(d) };
 }
 
 function parsePkcs8(der: Uint8Array): PrivateKeyMaterial {
@@ -282,7 +284,7 @@ export function parsePrivateKey(input: KeyInput): PrivateKeyMaterial {
     if (/^[0-9a-fA-F]{64}$/.test(text)) return { d: fromHex(text) };
     invalidKey('a private key is PEM, DER, 32 raw bytes or 64 hex digits');
   }
-  if (input.length === 32) return { d: input.slice() };
+  if (input.length === 32) return { d: new Uint8Array(input) };
   if (input.length > 0 && input[0] === TAG.SEQUENCE) return parsePrivateDer(input);
   invalidKey('a private key is PEM, DER, 32 raw bytes or 64 hex digits');
 }
