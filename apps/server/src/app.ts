@@ -28,6 +28,7 @@ import { projectRoutes } from './modules/projects/routes.js';
 import { defaultTrustConfig } from './ca/trust-config.js';
 import { registerTrust } from './modules/tsa/plugin.js';
 import { timestampRoutes } from './modules/tsa/verify-routes.js';
+import { reportRoutes } from './modules/reports/routes.js';
 import { evidenceRoutes } from './modules/evidence/routes.js';
 import { createEvidenceDeps, evidenceConfigOf } from './evidence/deps.js';
 import { Problem } from './modules/shared-schema.js';
@@ -199,6 +200,7 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
         });
         scope.addHook('onClose', () => evidence.close());
         await scope.register(evidenceRoutes, { deps: evidence.deps, fileSizeLimit: evidenceConfig.fileSizeLimit });
+        await scope.register(reportRoutes, { evidence: evidence.deps });
         await scope.register(logRoutes);
         await scope.register(timestampRoutes, { anchors: () => [app.ca.root] });
         if (options.extraSignedRoutes) await options.extraSignedRoutes(scope);

@@ -149,6 +149,11 @@ const zh: ReportLabels = {
     checkpoint: '检查点签名',
     'digest-format': '摘要格式',
     file: '文件完整',
+    record: '存证记录与存证哈希一致',
+    patient: '患者信息与盲索引一致',
+    original: '原文与记录一致',
+    certificates: '证书与记录一致',
+    log: '默克尔日志包含证明',
   },
   hashNames: {
     original: '原文 SM3',
@@ -249,6 +254,11 @@ const en: ReportLabels = {
     checkpoint: 'Checkpoint signature',
     'digest-format': 'Digest format',
     file: 'File intact',
+    record: 'Record matches its evidence hash',
+    patient: 'Patient fields match their index',
+    original: 'Original matches the record',
+    certificates: 'Certificates match the record',
+    log: 'Merkle log inclusion',
   },
   hashNames: {
     original: 'Original SM3',

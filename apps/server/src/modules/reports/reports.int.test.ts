@@ -1,0 +1,155 @@
+/**
+ * Reports and packages end to end: a real SM2 CMS record pushed through the signed API, integrated into the log
+ * under a signed checkpoint; its PDF read back with pdftotext; its package verified offline with nothing but the
+ * internal root; any altered file named; and a package made before a database tamper still verifies offline
+ * while the live re-verification reports the tamper.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sm2, type Sm2PrivateKey } from '@yizheng/gm';
+import { verifyEvidencePackage } from '@yizheng/evidence';
+import { unzipSync, zipSync } from 'fflate';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { integrateAll, publishCheckpoint } from '../../log/index.js';
+import { signWithGm, T0, tempDir, testApp, testConfig } from '../../testing/app.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
+import { createApplication } from '../applications/service.js';
+import { makePki, type Pki } from '../evidence/fixtures.test-support.js';
+import { createProject } from '../projects/service.js';
+
+const ORIGINAL = new TextEncoder().encode('入院记录：患者主诉胸痛 3 小时。');
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+let pki: Pki;
+beforeAll(() => {
+  pki = makePki();
+});
+
+describe.each(testDialects())('reports and packages on %s', (dialect) => {
+  const tmp = tempDir('yz-rep-');
+  let tdb: TestDatabase;
+  let app: FastifyInstance;
+  const clients: { appId: string; key: Sm2PrivateKey }[] = [];
+  let id = '';
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase(dialect);
+    app = await testApp(testConfig(tdb.config, tmp.dir, { bodyLimit: 4 * 1024 * 1024 }));
+    const ctx = { db: app.db, now: () => T0, actor: 'test' };
+    await createProject({ ctx, number: 'P-R', name: '心血管内科存证' });
+    await createProject({ ctx, number: 'P-O', name: '其他' });
+    for (const project of ['P-R', 'P-O']) {
+      const c = await createApplication({ ctx, project, name: `EMR-${project}`, vendor: '厂商' });
+      clients.push({ appId: c.application.id, key: sm2.importPrivateKey(c.privateKeyPem!) });
+    }
+    const body = JSON.stringify({
+      serialNumber: 'ZY-0001',
+      businessType: '入院记录',
+      department: { code: '0301', name: '心血管内科' },
+      patient: { id: '110101199003074518', name: '张三', visitNumber: 'V-1' },
+      signer: '李医生',
+      signature: { format: 'cms', value: b64(pki.sm2Cms(ORIGINAL, { detached: true })) },
+      original: b64(ORIGINAL),
+    });
+    const r = await call(0, 'POST', '/api/v1/signatures', body);
+    expect(r.statusCode).toBe(201);
+    id = r.json<{ id: string }>().id;
+    await integrateAll({ db: app.db, now: () => T0 });
+    await publishCheckpoint({ db: app.db, key: app.platformKey, now: T0, minIntervalMs: 0 });
+  });
+  afterAll(async () => {
+    await app.close();
+    await tdb.drop();
+    tmp.remove();
+  });
+
+  const call = (who: number, method: 'GET' | 'POST', url: string, body?: string) => {
+    const c = clients[who]!;
+    return app.inject({
+      method,
+      url,
+      headers: {
+        ...signWithGm(c.key, { method, url, appId: c.appId, ...(body ? { body } : {}) }),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { payload: body } : {}),
+    });
+  };
+
+  it('GET …/report: a Chinese PDF with the record id, hashes and the masked patient', async () => {
+    const r = await call(0, 'GET', `/api/v1/signatures/${id}/report`);
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('application/pdf');
+    const file = join(tmp.dir, `${dialect}.pdf`);
+    writeFileSync(file, r.rawPayload);
+    const text = execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+    expect(text).toContain(id);
+    expect(text).toContain('电子签名数据存证凭证');
+    expect(text).toContain('心血管内科存证');
+    expect(text).toContain('110***********4518');
+    expect(text).not.toContain('110101199003074518');
+    expect(text).not.toContain('张三');
+    const detail = (await call(0, 'GET', `/api/v1/signatures/${id}`)).json<{ evidenceHash: string }>();
+    expect(text).toContain(detail.evidenceHash);
+    const en = await call(0, 'GET', `/api/v1/signatures/${id}/report?lang=en-US`);
+    writeFileSync(file, en.rawPayload);
+    expect(execFileSync('pdftotext', [file, '-'], { encoding: 'utf8' })).toContain(
+      'Signature Evidence Certificate',
+    );
+  });
+
+  it('EVIDENCE_NOT_FOUND for another project, REQUEST_INVALID for an unknown language', async () => {
+    const other = await call(1, 'GET', `/api/v1/signatures/${id}/package`);
+    expect(other.statusCode).toBe(404);
+    expect(other.json<{ code: string }>().code).toBe('EVIDENCE_NOT_FOUND');
+    const lang = await call(0, 'GET', `/api/v1/signatures/${id}/report?lang=fr`);
+    expect(lang.statusCode).toBe(400);
+  });
+
+  it('GET …/package verifies offline with only the root; any altered file is named; a later DB tamper does not affect it', async () => {
+    const r = await call(0, 'GET', `/api/v1/signatures/${id}/package`);
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toBe('application/zip');
+    const zip = new Uint8Array(r.rawPayload);
+    const ok = verifyEvidencePackage(zip, { root: app.ca.root.der });
+    expect(ok.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(ok.valid).toBe(true);
+    expect(ok.rootPinned).toBe(true);
+    const names = Object.keys(unzipSync(zip)).sort();
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'manifest.json',
+        'manifest.sig',
+        'record.json',
+        'original.bin',
+        'signature.bin',
+        'log/inclusion-proof.json',
+        'log/checkpoint.txt',
+        'platform-chain.pem',
+        'report/content.json',
+        'report/report.pdf',
+        'verification.json',
+      ]),
+    );
+    expect(ok.checks.find((c) => c.check === 'inclusion')?.status).toBe('pass');
+    expect(ok.checks.find((c) => c.check === 'cms')?.status).toBe('pass');
+    for (const name of names) {
+      const files = unzipSync(zip);
+      const b = files[name]!.slice();
+      b[Math.floor(b.length / 2)] = b[Math.floor(b.length / 2)]! ^ 0x20;
+      files[name] = b;
+      const v = verifyEvidencePackage(zipSync(files), { root: app.ca.root.der });
+      expect(v.valid, name).toBe(false);
+      expect(v.failedParts, name).toContain(name);
+    }
+
+    await app.db.updateTable('evidence').set({ serial_number: 'ZY-9999' }).where('id', '=', id).execute();
+    const live = await call(0, 'POST', `/api/v1/signatures/${id}/verify`);
+    expect(live.json<{ intact: boolean; tampered: string[] }>()).toMatchObject({
+      intact: false,
+      tampered: ['record'],
+    });
+    expect(verifyEvidencePackage(zip, { root: app.ca.root.der }).valid).toBe(true);
+  });
+});
