@@ -15,7 +15,9 @@ import { loadOrCreateKek } from './crypto/kek.js';
 import { loadFieldCrypto, type FieldCrypto } from './crypto/field-crypto.js';
 import { loadPlatformKey, type PlatformKey } from './crypto/platform-key.js';
 import type { Db } from './db/connect.js';
-import { startJobs } from './jobs/job.js';
+import type { Job } from './jobs/job.js';
+import { JobManager } from './jobs/manager.js';
+import { getSettings } from './modules/admin/settings/service.js';
 import { noncePurgeJob } from './jobs/nonce-purge.js';
 import { checkpointJob, initLog, integratorJob } from './log/index.js';
 import { DEFAULT_LOG_CONFIG } from './config.js';
@@ -23,7 +25,7 @@ import { logRoutes } from './modules/log/routes.js';
 import { applicationRoutes } from './modules/applications/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { serveConsole } from './modules/admin/console-static.js';
-import { registerAdminApi } from './modules/admin/routes.js';
+import { adminDefaults, registerAdminApi } from './modules/admin/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { defaultTrustConfig } from './ca/trust-config.js';
 import { registerTrust } from './modules/tsa/plugin.js';
@@ -58,6 +60,8 @@ export interface BuildOptions {
   db?: Db;
   /** Start background jobs (default true). */
   jobs?: boolean;
+  /** Extra jobs for the job manager (tests). */
+  extraJobs?: readonly Job[];
   /** Extra routes under the signed `/api/v1` scope (tests). */
   extraSignedRoutes?: (scope: FastifyInstance) => void | Promise<void>;
 }
@@ -180,6 +184,14 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     });
 
     await app.register(healthRoutes);
+    // The job manager (src/jobs/manager.ts): declared jobs; state, leases and the run log in the database.
+    const jobManager = new JobManager({
+      db: app.db,
+      now,
+      log: app.log,
+      jobLog: async () => (await getSettings({ db: app.db, defaults: adminDefaults(config) })).jobLog,
+    });
+    app.decorate('jobs', jobManager);
     // The console's admin API (session cookie + CSRF + permissions), outside the signed /api/v1 scope.
     await registerAdminApi(app, { now, config });
     await serveConsole(app);
@@ -208,28 +220,23 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
       { prefix: '/api/v1' },
     );
 
-    if (options.jobs !== false) {
-      let jobs: { stop(): Promise<void> } | undefined;
-      app.addHook('onReady', () => {
-        jobs = startJobs(
-          [
-            noncePurgeJob({ db: app.db, now }),
-            ...trust.jobs,
-            integratorJob({ db: app.db, now, everyMs: logConfig.integrateIntervalMs }),
-            checkpointJob({
-              db: app.db,
-              key: app.platformKey,
-              now,
-              minIntervalMs: logConfig.checkpointIntervalMs,
-              everyMs: Math.max(100, Math.min(1_000, logConfig.checkpointIntervalMs)),
-            }),
-          ],
-          { log: app.log },
-        );
-        return Promise.resolve();
-      });
-      app.addHook('onClose', async () => jobs?.stop());
-    }
+    for (const job of [
+      noncePurgeJob({ db: app.db, now }),
+      ...trust.jobs,
+      integratorJob({ db: app.db, now, everyMs: logConfig.integrateIntervalMs }),
+      checkpointJob({
+        db: app.db,
+        key: app.platformKey,
+        now,
+        minIntervalMs: logConfig.checkpointIntervalMs,
+        everyMs: Math.max(100, Math.min(1_000, logConfig.checkpointIntervalMs)),
+      }),
+      ...(options.extraJobs ?? []),
+    ])
+      jobManager.register(job);
+    // With `jobs: false` the jobs are registered but only run on request (admin API, CLI).
+    app.addHook('onReady', () => jobManager.start({ schedule: options.jobs !== false }));
+    app.addHook('onClose', () => jobManager.close());
   };
   try {
     await assemble();

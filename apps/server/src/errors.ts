@@ -332,6 +332,50 @@ export const ERRORS = {
   SETTING_UNKNOWN: { status: 400, 'zh-CN': '未知的配置项', 'en-US': 'Unknown setting' },
   SETTING_INVALID: { status: 400, 'zh-CN': '配置值不合法', 'en-US': 'Invalid setting value' },
   AUDIT_ENTRY_NOT_FOUND: { status: 404, 'zh-CN': '日志条目不存在', 'en-US': 'Log entry not found' },
+  // Jobs (任务管理), history migration (历史数据迁移), hot→cold archiving
+  JOB_NOT_FOUND: { status: 404, 'zh-CN': '任务不存在', 'en-US': 'No such job' },
+  JOB_SCHEDULE_INVALID: {
+    status: 400,
+    'zh-CN': '任务执行计划（cron 表达式）无效',
+    'en-US': 'The job schedule (cron pattern) is invalid',
+  },
+  JOB_BUSY: {
+    status: 409,
+    'zh-CN': '任务正在运行（本服务器或其他服务器）',
+    'en-US': 'The job is already running (here or on another server)',
+  },
+  HISTORY_SOURCE_NOT_FOUND: { status: 404, 'zh-CN': '历史数据源不存在', 'en-US': 'No such history data source' },
+  HISTORY_SOURCE_INVALID: {
+    status: 400,
+    'zh-CN': '数据源配置无效（类型、连接地址或中间表名）',
+    'en-US': 'The data source is invalid (kind, connection URL or intermediate table name)',
+  },
+  HISTORY_SOURCE_UNREACHABLE: {
+    status: 422,
+    'zh-CN': '无法连接数据源或读取中间表',
+    'en-US': 'The data source cannot be reached or its intermediate table read',
+  },
+  HISTORY_MAPPING_INVALID: {
+    status: 400,
+    'zh-CN': '中间表字段映射无效',
+    'en-US': 'The column mapping of the intermediate table is invalid',
+  },
+  HISTORY_TASK_NOT_FOUND: { status: 404, 'zh-CN': '迁移任务不存在', 'en-US': 'No such migration task' },
+  HISTORY_TASK_INVALID: {
+    status: 400,
+    'zh-CN': '迁移任务参数无效（应用、校验级别、时间窗口或限速）',
+    'en-US': 'The migration task is invalid (application, validation level, time window or throttle)',
+  },
+  HISTORY_TASK_STATE: {
+    status: 409,
+    'zh-CN': '迁移任务当前状态不允许该操作',
+    'en-US': 'The migration task is not in a state that allows this',
+  },
+  HISTORY_ROW_INVALID: {
+    status: 422,
+    'zh-CN': '中间表记录格式错误',
+    'en-US': 'The intermediate-table row is malformed',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -9,6 +9,7 @@ import { consoleTables } from './0005-console.js';
 import { log } from './0003-log.js';
 import { evidence } from './0004-evidence.js';
 import { trust } from './0006-trust.js';
+import { lifecycle } from './0007-lifecycle.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003-log': log,
   '0004-evidence': evidence,
   '0006-trust': trust,
+  '0007-lifecycle': lifecycle,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -37,6 +37,18 @@ export const PERMISSIONS = {
   'application:key': { duty: 'admin', 'zh-CN': '生成/更换认证密钥', 'en-US': 'Generate/rotate keys' },
   'config:read': { duty: 'admin', 'zh-CN': '查看系统配置', 'en-US': 'View configuration' },
   'config:update': { duty: 'admin', 'zh-CN': '修改/重置系统配置', 'en-US': 'Modify/reset configuration' },
+  'job:read': { duty: 'admin', 'zh-CN': '查看任务与运行记录', 'en-US': 'View jobs and their runs' },
+  'job:manage': {
+    duty: 'admin',
+    'zh-CN': '启动/停止/立即执行任务、修改执行计划',
+    'en-US': 'Start, stop, run jobs and change their schedules',
+  },
+  'history:read': { duty: 'admin', 'zh-CN': '查看历史数据迁移', 'en-US': 'View history migration' },
+  'history:manage': {
+    duty: 'admin',
+    'zh-CN': '管理历史数据源与迁移任务',
+    'en-US': 'Manage history data sources and migration tasks',
+  },
   'scope:all-projects': {
     duty: 'admin',
     'zh-CN': '管理全部项目',

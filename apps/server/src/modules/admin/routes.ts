@@ -15,6 +15,7 @@ import { roleRoutes } from './roles/routes.js';
 import { defaultSettings, getSettings } from './settings/service.js';
 import { settingsRoutes } from './settings/routes.js';
 import { userRoutes } from './users/routes.js';
+import { jobRoutes } from '../jobs/routes.js';
 
 export const ADMIN_PREFIX = '/api/admin/v1';
 
@@ -56,4 +57,5 @@ async function adminApi(
   await scope.register(catalogRoutes, opts);
   await scope.register(settingsRoutes, opts);
   await scope.register(auditRoutes, opts);
+  await scope.register(jobRoutes, opts);
 }
