@@ -319,6 +319,25 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
     expect(big.json().code).toBe('EVIDENCE_BATCH_TOO_LARGE');
   });
 
+  it('batch with an Idempotency-Key: a replay returns the same receipts; items stored before answer 200', async () => {
+    const items = [sm2CmsItem('SN-BK-1'), sm2CmsItem('SN-BK-2'), sm2CmsItem('SN-0001')];
+    const h = { 'idempotency-key': 'batch-0001' };
+    const first = (await call(a, 'POST', '/api/v1/signatures:batch', { items }, h)).json().results as {
+      status: number;
+      receipt: Receipt;
+    }[];
+    expect(first.map((r) => r.status)).toEqual([201, 201, 200]);
+    expect(first[2]!.receipt.id).toBe(receipts[0]!.id);
+    const replay = (await call(a, 'POST', '/api/v1/signatures:batch', { items }, h)).json().results as {
+      status: number;
+      receipt: Receipt;
+    }[];
+    expect(replay.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(replay.map((r) => r.receipt.id)).toEqual(first.map((r) => r.receipt.id));
+    const other = await call(a, 'POST', '/api/v1/signatures:batch', { items: [sm2CmsItem('SN-BK-3')] }, h);
+    expect(other.json().results[0].error.code).toBe('EVIDENCE_IDEMPOTENCY_CONFLICT');
+  });
+
   it('concurrent pushes share transactions (group commit) and every one gets its own contiguous log index', async () => {
     const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => push(a2, sm2CmsItem(`SN-C-${i}`))));
     expect(rs.every((r) => r.status === 201)).toBe(true);

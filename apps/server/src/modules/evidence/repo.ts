@@ -64,6 +64,46 @@ export function findByIdempotencyKey(
     .executeTakeFirst();
 }
 
+/** Records of these dedupe keys (chunked IN lists), by key. */
+export async function findByDedupeKeys(
+  db: Kysely<Database>,
+  appId: string,
+  keys: readonly string[],
+): Promise<Map<string, EvidenceRow>> {
+  const out = new Map<string, EvidenceRow>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    const rows = await db
+      .selectFrom('evidence')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('dedupe_key', 'in', chunk)
+      .execute();
+    for (const r of rows) out.set(r.dedupe_key, r);
+  }
+  return out;
+}
+
+/** Records of these Idempotency-Keys (chunked IN lists), by key. */
+export async function findByIdempotencyKeys(
+  db: Kysely<Database>,
+  appId: string,
+  keys: readonly string[],
+): Promise<Map<string, EvidenceRow>> {
+  const out = new Map<string, EvidenceRow>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    const rows = await db
+      .selectFrom('evidence')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('idempotency_key', 'in', chunk)
+      .execute();
+    for (const r of rows) if (r.idempotency_key !== null) out.set(r.idempotency_key, r);
+  }
+  return out;
+}
+
 export function findEvidence(
   db: Kysely<Database>,
   where: { id: string; kind: EvidenceKind; projectId: string },
