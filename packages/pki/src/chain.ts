@@ -14,6 +14,7 @@ import {
 import { parseCrl, verifyCrl, type ParsedCrl } from './crl.js';
 import { EXT_OID } from './extensions.js';
 import { checkNameConstraints } from './name-constraints.js';
+import { processPolicies, type PolicySettings } from './policies.js';
 import {
   PkiError,
   failureOf,
@@ -94,6 +95,8 @@ export interface ChainOptions {
    * of {@link PROCESSED_EXTENSIONS}. Any other critical extension fails with PKI_UNKNOWN_CRITICAL_EXTENSION.
    */
   readonly processedExtensions?: readonly string[];
+  /** RFC 5280 §6.1.1 initial policy inputs (default: any policy, nothing inhibited, no explicit policy required). */
+  readonly certificatePolicies?: PolicySettings;
 }
 
 /**
@@ -247,6 +250,11 @@ export function verifyChain(leaf: ParsedCertificate, options: ChainOptions): Cha
     });
   }
   failures.push(...checkNameConstraints(chain)); // RFC 5280 §6.1.3 (b)–(c), §6.1.4 (g)
+  try {
+    failures.push(...processPolicies(chain, options.certificatePolicies).failures); // RFC 5280 §6.1.3 (d)–(f)
+  } catch (e) {
+    failures.push(failureOf(e, { check: 'policy' }));
+  }
   const revocation: RevocationCheck[] = [];
   if (options.revocation) {
     for (let i = 0; i < chain.length - 1; i++) {
