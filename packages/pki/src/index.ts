@@ -188,3 +188,9 @@ export {
   type CmsVerifierOptions,
 } from './cms-verifier.js';
 export { checkNameConstraints, nameConstraintsOf } from './name-constraints.js';
+export {
+  ANY_POLICY,
+  processPolicies,
+  type PolicyResult,
+  type PolicySettings,
+} from './policies.js';
