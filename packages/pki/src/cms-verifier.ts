@@ -23,7 +23,7 @@ import { sm2, type Sm2PublicKey } from '@yizheng/gm';
 import * as asn1js from 'asn1js';
 import type { Sm2Provider } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
-import { parseCrl } from './crl.js';
+import { parseCrl, type ParsedCrl } from './crl.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
 import { PkiError, failureOf, resultOf } from './errors.js';
 import {
@@ -242,10 +242,12 @@ export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier
       i++;
     }
     const crlSet = parts[i];
+    const crls: ParsedCrl[] = [];
     if (crlSet?.tagByte === 0xa1) {
-      // CRLs are not used for verification here, but must be well-formed CertificateLists.
+      // Well-formed CertificateLists only (OtherRevocationInfoFormat is refused), exposed as `crls` for a
+      // revocation source (`revocation.embeddedCrls`), as parseSignedData does.
       for (const c of childrenOf(der, crlSet))
-        parseCrl(tlvBytes(der, expectTag(c, 0x30, 'RevocationInfoChoice')));
+        crls.push(parseCrl(Uint8Array.from(tlvBytes(der, expectTag(c, 0x30, 'RevocationInfoChoice')))));
       i++;
     }
     const signerInfos = expectTag(parts[i], 0x31, 'signerInfos');
@@ -293,7 +295,7 @@ export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier
         sid,
       };
     });
-    return { der, contentType, eContentType, content, certificates, signers };
+    return { der, contentType, eContentType, content, certificates, crls, otherRevocationInfo: [], signers };
   }
 
   return {

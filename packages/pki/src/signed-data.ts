@@ -9,6 +9,14 @@
  *   SignerInfo ::= SEQUENCE { version, sid SignerIdentifier, digestAlgorithm, signedAttrs [0] IMPLICIT OPTIONAL,
  *     signatureAlgorithm, signature OCTET STRING, unsignedAttrs [1] IMPLICIT OPTIONAL }
  *
+ * The crls field is walked with the hardened TLV reader, not the schema (whose RevocationInfoChoice fails on
+ * every CertificateList): each CertificateList is parsed with {@link parseCrl} and exposed as `crls`, so a
+ * verifier can use them as a revocation source (`revocation.embeddedCrls`); an OtherRevocationInfoFormat is
+ * kept, undecoded, in `otherRevocationInfo`.
+ *
+ *   RevocationInfoChoice ::= CHOICE { crl CertificateList, other [1] IMPLICIT OtherRevocationInfoFormat }
+ *   OtherRevocationInfoFormat ::= SEQUENCE { otherRevInfoFormat OBJECT IDENTIFIER, otherRevInfo ANY }
+ *
  * CAdES-T (ETSI EN 319 122-1 §5.3; RFC 3161 Appendix A): each signer's unsigned attribute id-aa-timeStampToken
  * (1.2.840.113549.1.9.16.2.14) holds RFC 3161 tokens whose messageImprint is over that signer's signature
  * value; each is verified ({@link verifyTimeStampToken}) and reported in the signer's result, and a valid one
@@ -23,7 +31,9 @@ import * as asn1js from 'asn1js';
 import { digest, digestName, verifySignature, type AlgorithmPolicy } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { KEY_USAGE, verifyChain } from './chain.js';
+import { parseCrl, type ParsedCrl } from './crl.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
+import { tlv } from './der-writer.js';
 import { verifyTimeStampToken, type TimeStampVerification } from './tsp-verify.js';
 import {
   PkiError,
@@ -66,7 +76,17 @@ export interface ParsedSignedData {
   /** The encapsulated content, undefined when detached. */
   readonly content: Uint8Array | undefined;
   readonly certificates: readonly ParsedCertificate[];
+  /** The CRLs carried in `crls` (RevocationInfoChoice crl), in order, each parsed by {@link parseCrl}. */
+  readonly crls: readonly ParsedCrl[];
+  /** The OtherRevocationInfoFormat entries of `crls` (e.g. RFC 5940 OCSP responses), not decoded. */
+  readonly otherRevocationInfo: readonly OtherRevocationInfo[];
   readonly signers: readonly ParsedSignerInfo[];
+}
+
+export interface OtherRevocationInfo {
+  readonly format: string;
+  /** The otherRevInfo value, as received (TLV). */
+  readonly value: Uint8Array;
 }
 
 function bad(message: string): PkiError {
@@ -104,6 +124,29 @@ function attributesOf(bytes: Uint8Array, t: Tlv | undefined): Map<string, Uint8A
   return out;
 }
 
+/**
+ * Reads `crls [1] IMPLICIT RevocationInfoChoices` with the TLV walk: each CertificateList is parsed (a copy of
+ * its bytes) with {@link parseCrl}; an OtherRevocationInfoFormat must be SEQUENCE { OID, ANY }. Anything else is
+ * PKI_ASN1_INVALID.
+ */
+export function revocationInfoOf(
+  der: Uint8Array,
+  crlsTlv: Tlv | undefined,
+): { crls: ParsedCrl[]; otherRevocationInfo: OtherRevocationInfo[] } {
+  const crls: ParsedCrl[] = [];
+  const otherRevocationInfo: OtherRevocationInfo[] = [];
+  if (crlsTlv?.tagByte !== 0xa1) return { crls, otherRevocationInfo };
+  for (const c of childrenOf(der, crlsTlv)) {
+    if (c.tagByte === 0x30) crls.push(parseCrl(Uint8Array.from(tlvBytes(der, c))));
+    else if (c.tagByte === 0xa1) {
+      const f = childrenOf(der, c);
+      if (f.length !== 2 || !f[1]) throw bad('malformed OtherRevocationInfoFormat');
+      otherRevocationInfo.push({ format: oidOf(der, f[0]), value: Uint8Array.from(tlvBytes(der, f[1])) });
+    } else throw bad('unknown RevocationInfoChoice');
+  }
+  return { crls, otherRevocationInfo };
+}
+
 /** Parses a ContentInfo holding SignedData (DER or BER, or PEM "CMS"/"PKCS7"). */
 export function parseSignedData(input: Uint8Array | string, limits: DerLimits = {}): ParsedSignedData {
   const der = fromPem(input);
@@ -129,15 +172,23 @@ export function parseSignedData(input: Uint8Array | string, limits: DerLimits = 
     if (!oct) throw bad('empty eContent');
     content = octets(der, oct);
   }
-  // Parse with the schema too: it validates the structure the raw walk does not look into.
+  // crls sits between encapContentInfo (and certificates) and signerInfos.
+  const middle = parts.slice(3, -1);
+  const certsTlv = middle[0]?.tagByte === 0xa0 ? middle[0] : undefined;
+  const crlsTlv = middle[certsTlv ? 1 : 0];
+  if (middle.length > (certsTlv ? 1 : 0) + (crlsTlv?.tagByte === 0xa1 ? 1 : 0))
+    throw bad('malformed SignedData');
+  const { crls, otherRevocationInfo } = revocationInfoOf(der, crlsTlv);
+  // Parse with the schema too: it validates the structure the raw walk does not look into. Not over crls: the
+  // schema's RevocationInfoChoice rejects every CertificateList; they are read above.
   let sd: SignedData;
   try {
-    sd = AsnConvert.parse(tlvBytes(der, sdTlv), SignedData);
+    const withoutCrls = parts.filter((p) => p !== crlsTlv).map((p) => tlvBytes(der, p));
+    sd = AsnConvert.parse(tlv(0x30, ...withoutCrls), SignedData);
   } catch (e) {
     throw new PkiError('PKI_ASN1_INVALID', 'not a valid SignedData', { cause: e });
   }
   const certificates: ParsedCertificate[] = [];
-  const certsTlv = parts.find((p) => p.tagByte === 0xa0);
   if (certsTlv) {
     for (const c of childrenOf(der, certsTlv))
       if (c.tagByte === 0x30) certificates.push(parseCertificate(tlvBytes(der, c)));
@@ -176,7 +227,7 @@ export function parseSignedData(input: Uint8Array | string, limits: DerLimits = 
       sid,
     };
   });
-  return { der, contentType, eContentType, content, certificates, signers };
+  return { der, contentType, eContentType, content, certificates, crls, otherRevocationInfo, signers };
 }
 
 function skiOf(cert: ParsedCertificate): Uint8Array | undefined {
