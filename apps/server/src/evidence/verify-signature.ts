@@ -31,6 +31,7 @@ import {
   type PkiErrorCode,
   type VerificationFailure,
 } from '@yizheng/pki';
+import { sm3, toHex } from '@yizheng/gm';
 import { YzError, type ErrorCode } from '../errors.js';
 
 export const POLICY: AlgorithmPolicy = { sm2: gmSm2Provider };
@@ -155,9 +156,22 @@ function reject(failures: readonly VerificationFailure[], prefix?: ErrorCode): n
   throw new YzError(code, failures.slice(0, 3).map(describe).join('; '));
 }
 
+/**
+ * Parsed certificates by SM3 of their DER: a hospital's signers are a few thousand doctors, and parsing a
+ * certificate costs far more than hashing it. Bounded (cleared when full); a parsed certificate is immutable.
+ */
+const CERT_CACHE = new Map<string, ParsedCertificate>();
+const CERT_CACHE_MAX = 10_000;
+
 function parseCert(der: Uint8Array, what: string): ParsedCertificate {
+  const key = toHex(sm3(der));
+  const hit = CERT_CACHE.get(key);
+  if (hit !== undefined) return hit;
   try {
-    return parseCertificate(der);
+    const cert = parseCertificate(der);
+    if (CERT_CACHE.size >= CERT_CACHE_MAX) CERT_CACHE.clear();
+    CERT_CACHE.set(key, cert);
+    return cert;
   } catch (e) {
     if (isPkiError(e)) throw new YzError('EVIDENCE_FORMAT_INVALID', `${what}: ${e.code}: ${e.message}`);
     throw e;
