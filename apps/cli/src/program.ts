@@ -12,6 +12,7 @@ import { registerSm4 } from './commands/sm4.js';
 import { registerCert } from './commands/cert.js';
 import { registerCms } from './commands/cms.js';
 import { registerTs } from './commands/ts.js';
+import { registerJobs } from './commands/jobs.js';
 import { registerVerify } from './commands/verify.js';
 
 export const VERSION = '0.1.0';
@@ -35,6 +36,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerCert(program, io, setExit);
   registerCms(program, io, setExit);
   registerTs(program, io, setExit);
+  registerJobs(program, io, setExit);
   registerVerify(program, io, setExit);
   return program;
 }

@@ -22,6 +22,13 @@ import { YzError } from '../errors.js';
 import { lifecycleDb, type JobOutcome, type JobRunsTable, type JobTrigger } from '../lifecycle/tables.js';
 import type { Job, JobResult } from './job.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The job manager, started onReady (app.ts). */
+    jobs: JobManager;
+  }
+}
+
 export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
 
 export interface JobManagerOptions {

@@ -1,17 +1,9 @@
 /** Job management under the admin API (`/api/admin/v1/jobs`): `job:read` to look, `job:manage` to act. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { JobManager } from '../../jobs/manager.js';
 import { adminCtx } from '../../plugins/session.js';
 import type { AdminRouteOptions } from '../admin/options.js';
 import { JobId, JobRun, JobView, RunQuery, RunStarted, RunsQuery, ScheduleBody } from './schema.js';
 import { getJob, listJobs, listRuns, runJob, setJobEnabled, setJobSchedule } from './service.js';
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The job manager (src/jobs/manager.ts), started onReady. */
-    jobs: JobManager;
-  }
-}
 
 export const jobRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = (app, opts) => {
   const tags = ['console'];
