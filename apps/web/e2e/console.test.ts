@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { build } from '../../server/src/app.js';
 import { migrateToLatest, openDatabase, type Db } from '../../server/src/db/connect.js';
-import { testConfig, tempDir } from '../../server/src/testing/app.js';
+import { signWithGm, testConfig, tempDir } from '../../server/src/testing/app.js';
+import { sm2 } from '../../../packages/gm/src/index.js';
 import {
   clockWithin,
   makeCa,
@@ -36,6 +37,7 @@ describe('console in chromium', () => {
   let auditor: TestIdentity;
   let operator: TestIdentity;
   let stranger: TestIdentity;
+  let now: number;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
@@ -51,7 +53,7 @@ describe('console in chromium', () => {
     auditor = makeUserCert(tmp.dir, ca, 'auditor1', 2);
     operator = makeUserCert(tmp.dir, ca, 'operator1', 3);
     stranger = makeUserCert(tmp.dir, ca, 'stranger', 4);
-    const now = clockWithin(admin.certPem);
+    now = clockWithin(admin.certPem);
     const config = testConfig({ dialect: 'sqlite', file: join(tmp.dir, 'yizheng.db') }, tmp.dir);
     db = await openDatabase(config.database);
     await migrateToLatest(db.kysely);
@@ -151,6 +153,7 @@ describe('console in chromium', () => {
     await expect
       .poll(() => page.locator('[data-test=private-key]').textContent())
       .toContain('BEGIN PRIVATE KEY');
+    const privateKeyPem = (await page.locator('[data-test=private-key]').textContent()) ?? '';
     await page.screenshot({ path: join(SHOTS, '05-private-key-once.png'), animations: 'disabled' });
     await page.getByRole('button', { name: '确定' }).click();
     await expect.poll(() => page.locator('.el-table').first().textContent()).toContain('HIS 住院系统');
@@ -174,12 +177,53 @@ describe('console in chromium', () => {
     await page.locator('[data-test=logout]').click();
     await page.waitForURL(/\/console\/login$/);
 
+    // The application pushes a digest with the key it was just given; the operator finds and re-verifies it.
+    const appId = (await db.kysely.selectFrom('applications').select('id').executeTakeFirstOrThrow()).id;
+    const body = JSON.stringify({ serialNumber: 'ZY-2026-0001', algorithm: 'sm3', value: 'cd'.repeat(32) });
+    const pushed = await fetch(`${base}/api/v1/digests`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...signWithGm(sm2.importPrivateKey(privateKeyPem), {
+          method: 'POST',
+          url: '/api/v1/digests',
+          body,
+          appId,
+          timestamp: now,
+        }),
+      },
+      body,
+    });
+    expect(pushed.status).toBe(201);
+    await login(page, 'operator1', operator.keyFile);
+    await page.waitForURL(/\/console\/projects$/);
+    await page.getByRole('menuitem', { name: '存证数据' }).click();
+    await page.waitForURL(/\/console\/evidence$/);
+    await page.getByRole('tab', { name: '摘要数据' }).click();
+    await field(page, 'evidence-serial').fill('ZY-2026-0001');
+    await page.locator('[data-test=evidence-search]').click();
+    await expect
+      .poll(() => page.locator('[data-test=evidence-table]').textContent())
+      .toContain('ZY-2026-0001');
+    await page.locator('[data-test=evidence-verify]').first().click();
+    await expect.poll(() => page.locator('[data-test=verify-report]').textContent()).toContain('record');
+    await page.screenshot({ path: join(SHOTS, '07a-operator-reverify.png'), animations: 'disabled' });
+    await page.keyboard.press('Escape');
+    await page.locator('[data-test=logout]').click();
+    await page.waitForURL(/\/console\/login$/);
+
     await login(page, 'auditor1', auditor.keyFile);
     await page.waitForURL(/\/console\/operation-log$/);
     const table = page.locator('[data-test=oplog]');
     await expect.poll(() => table.textContent()).toContain('user.create');
     const text = (await table.textContent()) ?? '';
-    for (const action of ['project.create', 'application.create', 'user.create', 'login.certificate'])
+    for (const action of [
+      'project.create',
+      'application.create',
+      'user.create',
+      'login.certificate',
+      'evidence.verify',
+    ])
       expect(text).toContain(action);
     expect(text).toContain('console:admin1@127.0.0.1');
     await page.locator('[data-test=integrity]').click();

@@ -67,6 +67,16 @@ const zh = {
   code: '错误码',
   total: '共',
   yes: '是',
+  evidence: '存证数据',
+  kindSignature: '签名数据',
+  kindDigest: '摘要数据',
+  kindFile: '电子文件',
+  evidenceId: '数据编号',
+  serialNumber: '业务流水号',
+  patientId: '患者 ID',
+  reverify: '重新验证',
+  intact: '验证通过，未发现篡改',
+  tampered: '发现篡改',
   no: '否',
 } as const;
 
@@ -138,6 +148,16 @@ const en: Record<MessageKey, string> = {
   code: 'Code',
   total: 'Total',
   yes: 'Yes',
+  evidence: 'Evidence',
+  kindSignature: 'Signatures',
+  kindDigest: 'Digests',
+  kindFile: 'Files',
+  evidenceId: 'Evidence id',
+  serialNumber: 'Serial number',
+  patientId: 'Patient id',
+  reverify: 'Re-verify',
+  intact: 'Verified: no tampering found',
+  tampered: 'Tampered',
   no: 'No',
 };
 

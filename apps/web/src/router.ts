@@ -3,6 +3,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import type { MessageKey } from './i18n.js';
 import ApiLog from './pages/ApiLog.vue';
 import Applications from './pages/Applications.vue';
+import Evidence from './pages/Evidence.vue';
 import Login from './pages/Login.vue';
 import OperationLog from './pages/OperationLog.vue';
 import Projects from './pages/Projects.vue';
@@ -22,6 +23,7 @@ export const PAGES: {
   { path: '/roles', title: 'roles', permission: 'role:read', component: Roles },
   { path: '/projects', title: 'projects', permission: 'project:read', component: Projects },
   { path: '/applications', title: 'applications', permission: 'application:read', component: Applications },
+  { path: '/evidence', title: 'evidence', permission: 'evidence:read', component: Evidence },
   { path: '/settings', title: 'settings', permission: 'config:read', component: Settings },
   { path: '/operation-log', title: 'operationLog', permission: 'audit:read', component: OperationLog },
   { path: '/api-log', title: 'apiLog', permission: 'audit:read', component: ApiLog },

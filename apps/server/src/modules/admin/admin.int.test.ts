@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase, type Db } from '../../db/connect.js';
-import { testApp, testConfig, tempDir } from '../../testing/app.js';
+import { signWithGm, testApp, testConfig, tempDir } from '../../testing/app.js';
+import { sm2 } from '@yizheng/gm';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
 import { ADMIN_PREFIX } from './routes.js';
 import { BUILTIN_ROLES, type Permission } from './permissions.js';
@@ -79,6 +80,8 @@ describe.each(testDialects())('console admin API on %s', (dialect) => {
   let strangerId: TestIdentity;
   let now: number;
   const clients: Record<string, ConsoleClient> = {};
+  let operator2: ConsoleClient | undefined;
+  let appOf: { application: { id: string }; privateKeyPem: string } | undefined;
 
   beforeAll(async () => {
     tmp = tempDir('yz-console-');
@@ -357,6 +360,47 @@ describe.each(testDialects())('console admin API on %s', (dialect) => {
       expect(found.map((x) => x.username)).toEqual(['operator2']);
       const cert = await admin.request('GET', '/users/operator2/certificate');
       expect(cert.body).toBe(op.certPem.replace(/\r/g, ''));
+      operator2 = c;
+      appOf = a.json<{ application: { id: string }; privateKeyPem: string }>();
+    });
+
+    it('an operator searches, opens and re-verifies evidence of an assigned project only', async () => {
+      const key = sm2.importPrivateKey(appOf!.privateKeyPem);
+      const body = JSON.stringify({ serialNumber: 'D-100', algorithm: 'sm3', value: 'ab'.repeat(32) });
+      const pushed = await app.inject({
+        method: 'POST',
+        url: '/api/v1/digests',
+        payload: body,
+        headers: {
+          'content-type': 'application/json',
+          ...signWithGm(key, {
+            method: 'POST',
+            url: '/api/v1/digests',
+            body,
+            appId: appOf!.application.id,
+            timestamp: now,
+          }),
+        },
+      });
+      expect(pushed.statusCode, pushed.body).toBe(201);
+      const id = pushed.json<{ id: string }>().id;
+      const c = operator2!;
+      const page = await c.request('GET', '/evidence/digest?project=P-001&serialNumber=D-100');
+      expect(page.statusCode, page.body).toBe(200);
+      expect(page.json<{ items: { id: string }[] }>().items.map((i) => i.id)).toEqual([id]);
+      const detail = await c.request('GET', `/evidence/digest/${id}?project=P-001`);
+      expect(detail.json<{ serialNumber: string }>().serialNumber).toBe('D-100');
+      const report = await c.request('POST', `/evidence/digest/${id}/verify?project=P-001`);
+      expect(report.statusCode, report.body).toBe(200);
+      const checks = report.json<{ checks: { part: string; ok: boolean }[] }>().checks;
+      expect(checks.find((x) => x.part === 'record')?.ok).toBe(true);
+      expect(code(await c.request('GET', '/evidence/digest?project=P-002'))).toBe('ADMIN_PROJECT_SCOPE');
+      expect(code(await clients.operator!.request('GET', '/evidence/digest?project=P-001'))).toBe(
+        'ADMIN_PROJECT_SCOPE',
+      );
+      expect(code(await clients.administrator!.request('GET', '/evidence/digest?project=P-001'))).toBe(
+        'ADMIN_PERMISSION_DENIED',
+      );
     });
 
     it('user error codes', async () => {

@@ -9,6 +9,7 @@ import { registerAdminSession, type AdminRouteInfo } from '../../plugins/session
 import { auditRoutes } from './audit/routes.js';
 import { authRoutes } from './auth/routes.js';
 import { catalogRoutes } from './catalog/routes.js';
+import { evidenceAdminRoutes } from './evidence/routes.js';
 import type { AdminRouteOptions } from './options.js';
 import { ensureBuiltinRoles } from './roles/service.js';
 import { roleRoutes } from './roles/routes.js';
@@ -58,4 +59,5 @@ async function adminApi(
   await scope.register(settingsRoutes, opts);
   await scope.register(auditRoutes, opts);
   await scope.register(jobRoutes, opts);
+  await scope.register(evidenceAdminRoutes, opts);
 }
