@@ -130,7 +130,9 @@ describe('createCmsVerifier', () => {
     const huge = cmsWith(`1.2.840.${2n ** 70n}.1`);
     expect(fast.parse(huge).eContentType).toBe(parseSignedData(huge).eContentType);
     const plain = createCmsVerifier({ policy: reference.policy });
-    expect(summary(plain.verify(huge))).toEqual(summary(verifySignedData(huge, { policy: reference.policy })));
+    expect(summary(plain.verify(huge))).toEqual(
+      summary(verifySignedData(huge, { policy: reference.policy })),
+    );
     expect(plain.verify(cms).valid).toBe(true);
   });
 });

@@ -13,14 +13,8 @@
  * RDN by RDN, attribute values case-insensitively with whitespace collapsed (RFC 5280 §7.1, simplified).
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import type {
-  GeneralName,
-  Name} from '@peculiar/asn1-x509';
-import {
-  NameConstraints,
-  SubjectAlternativeName,
-  type GeneralSubtrees,
-} from '@peculiar/asn1-x509';
+import type { GeneralName, Name } from '@peculiar/asn1-x509';
+import { NameConstraints, SubjectAlternativeName, type GeneralSubtrees } from '@peculiar/asn1-x509';
 import { isSelfIssued, type ParsedCertificate } from './certificate.js';
 import { childrenOf, scanDer, type Tlv } from './der.js';
 import { PkiError, type VerificationFailure } from './errors.js';
