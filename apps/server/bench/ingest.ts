@@ -12,6 +12,7 @@
  *
  *     npm run build && npm run bench:ingest -- [--seconds 10] [--clients 64] [--batch 100] [--dialect postgres]
  *       [--profile]   (the server runs with --cpu-prof; the top functions by self time are printed to stderr)
+ *       [--rate 2500] (requests prepared for this rate; lower it on a slow machine to shorten the preparation)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '100' },
     dialect: { type: 'string', default: 'postgres' },
     profile: { type: 'boolean', default: false },
+    /** Requests are prepared for this single-item rate (batch: 3×) over --seconds; the phase ends early if used up. */
+    rate: { type: 'string', default: '2500' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -264,9 +267,10 @@ let server: Awaited<ReturnType<typeof startServer>> | undefined;
 try {
   const app = await provision(ws, 'P-BENCH');
   const { key, cert } = sm2Certificate();
-  // Enough requests for the targets with headroom (2,500/s single, 7,500/s batch).
-  const singleCount = Math.ceil(SECONDS * 2_500);
-  const batchRequests = Math.ceil((SECONDS * 7_500) / BATCH);
+  // Enough requests for the targets with headroom (default 2,500/s single, 7,500/s batch).
+  const rate = Number(values.rate);
+  const singleCount = Math.ceil(SECONDS * rate);
+  const batchRequests = Math.ceil((SECONDS * 3 * rate) / BATCH);
   log(`preparing ${singleCount} single and ${batchRequests}×${BATCH} batch requests (SM2 CMS, signed)…`);
   const single: Prepared[] = makeItems(singleCount, 0, key, cert).map((item) => {
     const body = JSON.stringify(item);
