@@ -271,6 +271,11 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
     });
     expect(again.status).toBe(200);
     expect(again.json().id).toBe(r.json().id);
+    const id = r.json().id as string;
+    const v = (await call(a, 'POST', `/api/v1/digests/${id}/verify`)).json();
+    expect(v).toMatchObject({ intact: true, kind: 'digest', log: { status: 'pending' } });
+    const listed = (await call(a, 'GET', '/api/v1/digests?serialNumber=D-1')).json();
+    expect(listed.items[0]).toMatchObject({ id, category: '病历', digest: { algorithm: 'sm3', value } });
     const bad = await call(a, 'POST', '/api/v1/digests', { serialNumber: 'D-2', algorithm: 'sha512', value });
     expect(bad.status).toBe(400);
     expect(bad.json().code).toBe('EVIDENCE_INPUT_INVALID');
