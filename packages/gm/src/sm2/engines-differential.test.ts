@@ -59,7 +59,7 @@ describe.skipIf(skipNative)('SM2 engines: native ⇄ openssl ⇄ js', () => {
 
   it(
     `agree on ${COUNT.toLocaleString('en')} random (key, message, k) triples`,
-    { timeout: COUNT * 25 },
+    { timeout: COUNT * 60 },
     () => {
       const rnd = seeded(0x5a2);
       const scalar = (max: bigint): Uint8Array => {
