@@ -55,7 +55,7 @@ export {
   type RevocationSource,
   type RevocationStatus,
 } from './chain.js';
-export { verifyRawSignature, type RawSignatureInput } from './raw-signature.js';
+export { verifyRawSignature, type RawSignatureInput, type RawSignatureResult } from './raw-signature.js';
 export {
   checkRevocation,
   parseCrl,
@@ -107,8 +107,10 @@ export {
   findSignerCertificate,
   parseSignedData,
   verifySignedData,
+  type OtherRevocationInfo,
   type ParsedSignedData,
   type ParsedSignerInfo,
+  type SignatureRevocationOptions,
   type SignedDataResult,
   type SignerResult,
   type VerifySignedDataOptions,
@@ -188,4 +190,9 @@ export {
   type CmsVerifierOptions,
 } from './cms-verifier.js';
 export { checkNameConstraints, nameConstraintsOf } from './name-constraints.js';
-export { ANY_POLICY, processPolicies, type PolicyResult, type PolicySettings } from './policies.js';
+export {
+  ANY_POLICY,
+  processPolicies,
+  type PolicyResult,
+  type PolicySettings,
+} from './policies.js';

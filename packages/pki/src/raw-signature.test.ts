@@ -39,7 +39,11 @@ describe.each([
   const b64 = readFileSync(p(`${name}.sig`)).toString('base64');
 
   it('verifies a base64 signature, and with the chain at signing time', () => {
-    expect(verifyRawSignature({ certificate, data, signature: b64 })).toEqual({ valid: true, failures: [] });
+    expect(verifyRawSignature({ certificate, data, signature: b64 })).toEqual({
+      valid: true,
+      failures: [],
+      revocation: [],
+    });
     const anchor = parseCertificate(certificate);
     const r = verifyRawSignature({
       certificate,

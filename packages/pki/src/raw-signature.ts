@@ -5,7 +5,13 @@
  */
 import { OID, keyKind, verifySignature, type AlgorithmPolicy, type KeyKind } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
-import { KEY_USAGE, verifyChain, type ChainOptions } from './chain.js';
+import {
+  KEY_USAGE,
+  verifyChain,
+  type ChainOptions,
+  type RevocationCheck,
+  type RevocationOptions,
+} from './chain.js';
 import {
   PkiError,
   failureOf,
@@ -31,7 +37,17 @@ export interface RawSignatureInput {
   readonly algorithm?: string;
   /** When given, the certificate's path is validated at `chain.at`. */
   readonly chain?: Omit<ChainOptions, 'keyUsage'>;
+  /**
+   * Check the certificate's path for revocation at `chain.at` (needs `chain`); passed to `verifyChain`
+   * in place of `chain.revocation`, reported in the result's `revocation`.
+   */
+  readonly revocation?: RevocationOptions;
   readonly policy?: AlgorithmPolicy;
+}
+
+export interface RawSignatureResult extends VerificationResult {
+  /** Per certificate of the path, what revocation checking found (empty without revocation or a path). */
+  readonly revocation: readonly RevocationCheck[];
 }
 
 function decodeSignature(sig: Uint8Array | string): Uint8Array {
@@ -42,7 +58,7 @@ function decodeSignature(sig: Uint8Array | string): Uint8Array {
 }
 
 /** Verifies a raw signature with its signer certificate; never throws for bad input. */
-export function verifyRawSignature(input: RawSignatureInput): VerificationResult {
+export function verifyRawSignature(input: RawSignatureInput): RawSignatureResult {
   const failures: VerificationFailure[] = [];
   let cert: ParsedCertificate;
   try {
@@ -61,15 +77,27 @@ export function verifyRawSignature(input: RawSignatureInput): VerificationResult
       });
     }
   } catch (e) {
-    return resultOf([failureOf(e, { check: 'signature' })]);
+    return { ...resultOf([failureOf(e, { check: 'signature' })]), revocation: [] };
   }
+  if (input.revocation && !input.chain) {
+    failures.push({
+      code: 'PKI_INVALID_ARGUMENT',
+      check: 'revocation',
+      certificate: cert.subject,
+      message: 'revocation checking needs `chain` (trust anchors and a validation time)',
+    });
+  }
+  let revocation: readonly RevocationCheck[] = [];
   if (input.chain) {
+    const revocationOptions = input.revocation ?? input.chain.revocation;
     const chain = verifyChain(cert, {
       ...input.chain,
       keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
       ...(input.policy ? { policy: input.policy } : {}),
+      ...(revocationOptions ? { revocation: revocationOptions } : {}),
     });
+    revocation = chain.revocation;
     failures.push(...chain.failures);
   }
-  return resultOf(failures);
+  return { ...resultOf(failures), revocation };
 }

@@ -30,7 +30,13 @@ import { SubjectKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1
 import * as asn1js from 'asn1js';
 import { digest, digestName, verifySignature, type AlgorithmPolicy } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
-import { KEY_USAGE, verifyChain } from './chain.js';
+import {
+  KEY_USAGE,
+  crlRevocationSource,
+  verifyChain,
+  type RevocationCheck,
+  type RevocationOptions,
+} from './chain.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
 import { tlv } from './der-writer.js';
@@ -279,6 +285,20 @@ export interface VerifySignedDataOptions {
   readonly timeStampTrustAnchors?: readonly ParsedCertificate[];
   /** Accept SHA-1 imprints in signature timestamps (default false). */
   readonly allowSha1TimeStamps?: boolean;
+  /**
+   * Check each signer's certificate path for revocation at its validation time (needs `trustAnchors`):
+   * passed to `verifyChain`, reported per signer in `revocation`.
+   */
+  readonly revocation?: SignatureRevocationOptions;
+}
+
+/** Revocation checking of a signer's certificate path: {@link RevocationOptions} plus the message's own CRLs. */
+export interface SignatureRevocationOptions extends RevocationOptions {
+  /**
+   * Also ask the CRLs carried in the SignedData (`crls`), after `sources` (default false). They count only
+   * when their signature verifies under the issuer's key, as with any {@link crlRevocationSource}.
+   */
+  readonly embeddedCrls?: boolean;
 }
 
 export interface SignerResult {
@@ -289,6 +309,8 @@ export interface SignerResult {
   readonly timeStamps: readonly TimeStampVerification[];
   /** The time the signer's certificate path was validated at, when it was. */
   readonly validatedAt: Date | undefined;
+  /** Per certificate of the signer's path, what revocation checking found (empty without `revocation`). */
+  readonly revocation: readonly RevocationCheck[];
   readonly failures: readonly VerificationFailure[];
 }
 
@@ -323,6 +345,7 @@ function verifySigner(
   let certificate: ParsedCertificate | undefined;
   let signingTime: Date | undefined;
   let validatedAt: Date | undefined;
+  let revocation: readonly RevocationCheck[] = [];
   const all = [...sd.certificates, ...(options.certificates ?? [])];
   const timeStamps = signatureTimeStamps(signer, all, options);
   for (const [i, ts] of timeStamps.entries()) {
@@ -395,6 +418,14 @@ function verifySigner(
         message: 'signature does not verify',
       });
     }
+    if (options.revocation && !options.trustAnchors)
+      throw new PkiError(
+        'PKI_INVALID_ARGUMENT',
+        'revocation checking needs trustAnchors (a certificate path)',
+        {
+          context: { check: 'revocation' },
+        },
+      );
     if (options.trustAnchors) {
       const stamped = timeStamps
         .filter((t) => t.valid && t.genTime !== undefined)
@@ -410,13 +441,29 @@ function verifySigner(
         at,
         keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
         ...(options.policy ? { policy: options.policy } : {}),
+        ...(options.revocation ? { revocation: revocationFor(sd, options) } : {}),
       });
+      revocation = chain.revocation;
       failures.push(...chain.failures.map((f) => ({ ...f, signerIndex: signer.index })));
     }
   } catch (e) {
     failures.push(failureOf(e, { ...ctx, ...(certificate ? { certificate: certificate.subject } : {}) }));
   }
-  return { index: signer.index, certificate, signingTime, timeStamps, validatedAt, failures };
+  return { index: signer.index, certificate, signingTime, timeStamps, validatedAt, revocation, failures };
+}
+
+/** The chain's revocation options: the caller's sources, then (with `embeddedCrls`) the message's CRLs. */
+function revocationFor(
+  sd: ParsedSignedData,
+  options: VerifySignedDataOptions,
+): RevocationOptions | undefined {
+  const r = options.revocation;
+  if (!r) return undefined;
+  const embedded =
+    r.embeddedCrls === true && sd.crls.length > 0
+      ? [crlRevocationSource(sd.crls, options.policy ? { policy: options.policy } : {})]
+      : [];
+  return { mode: r.mode, sources: [...r.sources, ...embedded] };
 }
 
 /** Verifies each id-aa-timeStampToken of `signer` over its signature value (CAdES-T). */
