@@ -190,9 +190,4 @@ export {
   type CmsVerifierOptions,
 } from './cms-verifier.js';
 export { checkNameConstraints, nameConstraintsOf } from './name-constraints.js';
-export {
-  ANY_POLICY,
-  processPolicies,
-  type PolicyResult,
-  type PolicySettings,
-} from './policies.js';
+export { ANY_POLICY, processPolicies, type PolicyResult, type PolicySettings } from './policies.js';
