@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { build } from '../../server/src/app.js';
 import { migrateToLatest, openDatabase, type Db } from '../../server/src/db/connect.js';
 import { signWithGm, testConfig, tempDir } from '../../server/src/testing/app.js';
-import { sm2 } from '../../../packages/gm/src/index.js';
+import { sm2 } from '@yizheng/gm';
 import {
   clockWithin,
   makeCa,
