@@ -297,7 +297,8 @@ try {
   server = await startServer(
     ws,
     await freePort(),
-    profileDir === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` },
+    {},
+    profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
   );
   // Warm-up: a few requests outside the measurement (JIT, connection pool, key caches).
   await runPhase(server.base, single.splice(0, 200), 5);

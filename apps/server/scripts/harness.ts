@@ -137,9 +137,11 @@ export async function startServer(
   ws: Workspace,
   port: number,
   env: Readonly<Record<string, string>> = {},
+  /** Node options before the script, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs: readonly string[] = [],
 ): Promise<ServerProcess> {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [SERVER_MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER_MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       YIZHENG_HOST: '127.0.0.1',
