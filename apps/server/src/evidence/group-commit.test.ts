@@ -50,6 +50,18 @@ describe('GroupCommitWriter', () => {
     expect(t.transactions.slice(1)).toEqual([['a', 'x', 'b'], ['a'], ['x'], ['b']]);
   });
 
+  it('back-pressure: beyond maxQueued waiting items, submit() rejects with overloaded()', async () => {
+    const w = new GroupCommitWriter<number, number>({
+      maxItems: 10,
+      maxQueued: 3,
+      overloaded: () => new Error('busy'),
+      writeMany: (items) => Promise.resolve([...items]),
+      writeOne: (item) => Promise.resolve(item),
+    });
+    const r = await Promise.allSettled([1, 2, 3, 4].map((i) => w.submit(i)));
+    expect(r.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+  });
+
   it('close() waits for queued items and then refuses new ones', async () => {
     const t = table(10);
     const p = t.writer.submit('a');

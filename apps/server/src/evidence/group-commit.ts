@@ -15,6 +15,9 @@ export interface GroupCommitOptions<I, R> {
   writeMany(items: readonly I[]): Promise<R[]>;
   /** Writes one item in its own transaction (the fallback). */
   writeOne(item: I): Promise<R>;
+  /** Most items waiting (default 50,000); beyond it submit() rejects with `overloaded()` (back-pressure). */
+  maxQueued?: number;
+  overloaded?: () => Error;
   /** Called when a batch falls back to per-item writes (for logging). */
   onFallback?(error: unknown, size: number): void;
 }
@@ -42,6 +45,8 @@ export class GroupCommitWriter<I, R> {
   /** Queues one item; resolves with its result once its transaction has committed. */
   submit(item: I): Promise<R> {
     if (this.#closed) return Promise.reject(new Error('the evidence writer is closed'));
+    if (this.#queue.length >= (this.#options.maxQueued ?? 50_000))
+      return Promise.reject(this.#options.overloaded?.() ?? new Error('the evidence writer is overloaded'));
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#schedule();

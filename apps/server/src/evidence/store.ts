@@ -85,6 +85,7 @@ export function createEvidenceWriter(options: {
   const { db } = options;
   return new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
     maxItems: options.maxItems ?? 500,
+    overloaded: () => new YzError('NOT_READY', 'the evidence writer is overloaded: retry later'),
     writeMany: (items) => db.transaction().execute((trx) => writeAll(trx, items)),
     writeOne: async (item) => {
       try {
