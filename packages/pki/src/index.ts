@@ -175,7 +175,12 @@ export {
   type ParsedOcspResponse,
   type ParsedSingleResponse,
 } from './ocsp-response.js';
-export { verifyOcspResponse, type OcspVerification, type VerifyOcspOptions } from './ocsp-verify.js';
+export {
+  verifyOcspResponse,
+  type OcspResponderStatus,
+  type OcspVerification,
+  type VerifyOcspOptions,
+} from './ocsp-verify.js';
 export {
   buildOcspErrorResponse,
   buildOcspResponse,

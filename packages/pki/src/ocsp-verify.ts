@@ -5,12 +5,16 @@
  * tbsResponseData bytes received; a SingleResponse whose CertID names the certificate; the
  * thisUpdate/nextUpdate window at the validation time; the nonce.
  *
+ * A delegated responder's own status (RFC 6960 §4.2.2.2.1): with id-pkix-ocsp-nocheck it is trusted for its
+ * lifetime and not checked; without it, it is checked against `responderRevocation` when given, and otherwise
+ * reported as not checked (`responderStatus`).
+ *
  *   ResponderID ::= CHOICE { byName [1] Name, byKey [2] KeyHash }
  *   KeyHash ::= OCTET STRING -- SHA-1 hash of responder's public key (excluding the tag, length and unused bits)
  */
 import { verifySignature, type AlgorithmPolicy } from './algorithms.js';
 import { checkValidity, isIssuerName, isSignedBy, type ParsedCertificate } from './certificate.js';
-import { EKU } from './chain.js';
+import { EKU, type RevocationOptions, type RevocationStatus } from './chain.js';
 import { failureOf, resultOf, type VerificationFailure, type VerificationResult } from './errors.js';
 import { certIdMatches, responderKeyHash } from './ocsp-request.js';
 import {
@@ -42,6 +46,25 @@ export interface VerifyOcspOptions {
    * earlier time. The window and the responder certificate are then checked at thisUpdate / producedAt.
    */
   readonly acceptNewer?: boolean;
+  /**
+   * Where to check a delegated responder's certificate (issued by `issuer`) that lacks id-pkix-ocsp-nocheck,
+   * at the time it is judged at. 'revoked' fails (PKI_REVOKED); no answer fails in 'require' mode
+   * (PKI_REVOCATION_UNKNOWN). Without it, such a responder is accepted and reported 'not-checked'.
+   */
+  readonly responderRevocation?: RevocationOptions;
+}
+
+/** What was known about the responder certificate's own revocation status. */
+export interface OcspResponderStatus {
+  /**
+   * 'issuer': signed by the CA itself (nothing to check); 'nocheck': delegated with id-pkix-ocsp-nocheck (not
+   * checked, RFC 6960 §4.2.2.2.1); 'not-checked': delegated without nocheck and no `responderRevocation`
+   * given; 'good' / 'revoked' / 'unknown': the answer of `responderRevocation`.
+   */
+  readonly status: 'issuer' | 'nocheck' | 'not-checked' | 'good' | 'revoked' | 'unknown';
+  readonly explanation: string;
+  /** The deciding answer of `responderRevocation`, when one decided. */
+  readonly answer?: RevocationStatus;
 }
 
 export interface OcspVerification extends VerificationResult {
@@ -54,6 +77,8 @@ export interface OcspVerification extends VerificationResult {
   readonly producedAt: Date | undefined;
   /** The certificate whose key signed the response (the issuer, or a delegated responder). */
   readonly responder: ParsedCertificate | undefined;
+  /** The responder certificate's own revocation status, when a responder was accepted. */
+  readonly responderStatus: OcspResponderStatus | undefined;
 }
 
 function hex(b: Uint8Array): string {
@@ -76,6 +101,7 @@ export function verifyOcspResponse(options: VerifyOcspOptions): OcspVerification
     nextUpdate: undefined,
     producedAt: undefined,
     responder: undefined,
+    responderStatus: undefined,
   };
   let parsed: ParsedOcspResponse;
   try {
@@ -116,9 +142,12 @@ export function verifyOcspResponse(options: VerifyOcspOptions): OcspVerification
 
   // Responder authorisation (RFC 6960 §4.2.2.2).
   let responder: ParsedCertificate | undefined;
+  let responderStatus: OcspResponderStatus | undefined;
   try {
-    if (isResponder(basic, issuer)) responder = issuer;
-    else {
+    if (isResponder(basic, issuer)) {
+      responder = issuer;
+      responderStatus = { status: 'issuer', explanation: `signed by the issuer ${issuer.subject} itself` };
+    } else {
       const delegated = basic.certificates.find((c) => isResponder(basic, c));
       const ctx = { certificate: delegated?.subject ?? certificate.issuer, check: 'responder' };
       if (delegated === undefined) {
@@ -147,6 +176,12 @@ export function verifyOcspResponse(options: VerifyOcspOptions): OcspVerification
         } catch (e) {
           failures.push(failureOf(e, { check: 'responderValidity' }));
         }
+        responderStatus = delegatedStatus(delegated, issuer, responderAt, options.responderRevocation);
+        const ctx2 = { certificate: delegated.subject, check: 'responderRevocation' };
+        if (responderStatus.status === 'revoked')
+          failures.push({ ...ctx2, code: 'PKI_REVOKED', message: responderStatus.explanation });
+        else if (responderStatus.status === 'unknown' && options.responderRevocation?.mode === 'require')
+          failures.push({ ...ctx2, code: 'PKI_REVOCATION_UNKNOWN', message: responderStatus.explanation });
       }
     }
   } catch (e) {
@@ -222,5 +257,53 @@ export function verifyOcspResponse(options: VerifyOcspOptions): OcspVerification
     nextUpdate: single?.nextUpdate,
     producedAt: basic.producedAt,
     responder,
+    responderStatus,
+  };
+}
+
+/** The own status of a delegated responder certificate (RFC 6960 §4.2.2.2.1). */
+function delegatedStatus(
+  delegated: ParsedCertificate,
+  issuer: ParsedCertificate,
+  at: Date,
+  revocation: RevocationOptions | undefined,
+): OcspResponderStatus {
+  const who = `responder ${delegated.subject} (serial ${delegated.serialHex})`;
+  if (delegated.ocspNoCheck)
+    return {
+      status: 'nocheck',
+      explanation: `${who} carries id-pkix-ocsp-nocheck: its status is not checked`,
+    };
+  if (revocation === undefined)
+    return {
+      status: 'not-checked',
+      explanation: `${who} lacks id-pkix-ocsp-nocheck and its own revocation status was not checked`,
+    };
+  const answers: RevocationStatus[] = [];
+  for (const source of revocation.sources) {
+    try {
+      const a = source.status(delegated, issuer, at);
+      if (a !== undefined) answers.push(a);
+    } catch (e) {
+      const f = failureOf(e);
+      answers.push({
+        status: 'unknown',
+        source: source.kind ?? 'crl',
+        explanation: `${f.code}: ${f.message}`,
+      });
+    }
+  }
+  const answer = answers.find((a) => a.status === 'revoked') ?? answers.find((a) => a.status === 'good');
+  if (answer !== undefined)
+    return {
+      status: answer.status === 'revoked' ? 'revoked' : 'good',
+      explanation: `${who}: ${answer.explanation}`,
+      answer,
+    };
+  const why =
+    answers.length === 0 ? 'no revocation information' : answers.map((a) => a.explanation).join('; ');
+  return {
+    status: 'unknown',
+    explanation: `${who} lacks id-pkix-ocsp-nocheck and its status is unknown: ${why}${revocation.mode === 'prefer' ? ' (accepted: revocation mode prefer)' : ''}`,
   };
 }
