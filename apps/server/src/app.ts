@@ -197,7 +197,8 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     await serveConsole(app);
     await app.register(
       async (scope) => {
-        if (config.apiLog) registerApiLog(scope, { now });
+        if (config.apiLog)
+          registerApiLog(scope, { now, enabled: async () => (await app.systemSettings()).apiLog });
         scope.addHook('preValidation', async (request) => scope.verifySignedRequest(request));
         await scope.register(applicationRoutes, { now });
         await scope.register(projectRoutes, { now });

@@ -27,7 +27,14 @@ export function redactHeaders(headers: FastifyRequest['headers']): Record<string
   return out;
 }
 
-export function registerApiLog(scope: FastifyInstance, options: { now(): number }): void {
+export function registerApiLog(
+  scope: FastifyInstance,
+  options: {
+    now(): number;
+    /** The switch in the system configuration (console), read per call. */
+    enabled?: () => Promise<boolean>;
+  },
+): void {
   scope.decorateRequest('loggedResponse', undefined);
   scope.addHook('onSend', (request, _reply, payload) => {
     if (typeof payload === 'string') request.loggedResponse = payload.slice(0, MAX_LOGGED_RESPONSE);
@@ -45,6 +52,7 @@ export function registerApiLog(scope: FastifyInstance, options: { now(): number 
   });
   const writeEntry = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     try {
+      if (options.enabled !== undefined && !(await options.enabled())) return;
       const { path, rawQuery } = splitUrl(request.raw.url ?? request.url);
       let errorCode: string | null = null;
       if (reply.statusCode >= 400 && request.loggedResponse !== undefined) {

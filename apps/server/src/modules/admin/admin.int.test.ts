@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase, type Db } from '../../db/connect.js';
-import { signWithGm, testApp, testConfig, tempDir } from '../../testing/app.js';
+import { eventually, signWithGm, testApp, testConfig, tempDir } from '../../testing/app.js';
 import { sm2 } from '@yizheng/gm';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
 import { ADMIN_PREFIX } from './routes.js';
@@ -464,6 +464,39 @@ describe.each(testDialects())('console admin API on %s', (dialect) => {
         permissions: string[];
       }>();
       expect(perms.permissions).toEqual(['audit:read']);
+    });
+
+    it('the API-log switch in the configuration takes effect at once', async () => {
+      const admin = clients.administrator!;
+      const key = sm2.importPrivateKey(appOf!.privateKeyPem);
+      const ping = () =>
+        app.inject({
+          method: 'GET',
+          url: '/api/v1/ping',
+          headers: signWithGm(key, {
+            method: 'GET',
+            url: '/api/v1/ping',
+            appId: appOf!.application.id,
+            timestamp: now,
+          }),
+        });
+      const count = async () =>
+        Number(
+          (
+            await db.kysely
+              .selectFrom('api_logs')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      expect((await admin.request('PATCH', '/settings', { apiLog: false })).statusCode).toBe(200);
+      const before = await count();
+      expect((await ping()).statusCode).toBe(200);
+      expect((await ping()).statusCode).toBe(200);
+      expect((await admin.request('POST', '/settings/reset', { keys: ['apiLog'] })).statusCode).toBe(200);
+      expect((await ping()).statusCode).toBe(200);
+      await eventually(async () => (await count()) > before);
+      expect(await count()).toBe(before + 1);
     });
 
     it('configuration: modify, reset, and the 180-day log retention floor', async () => {

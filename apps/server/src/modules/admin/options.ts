@@ -1,5 +1,5 @@
 import type { ServerConfig } from '../../config.js';
-import type { Settings } from './settings/service.js';
+import type { Settings, SettingsReader } from './settings/service.js';
 
 /** What every admin route module receives. */
 export interface AdminRouteOptions {
@@ -8,7 +8,7 @@ export interface AdminRouteOptions {
   /** The built-in defaults of the system configuration (from the server configuration). */
   defaults: Settings;
   /** The effective system configuration (read from the database). */
-  settings: () => Promise<Settings>;
+  settings: SettingsReader;
   /** Session cookie path (the admin API prefix). */
   cookiePath: string;
 }

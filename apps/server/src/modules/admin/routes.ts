@@ -13,12 +13,20 @@ import { evidenceAdminRoutes } from './evidence/routes.js';
 import type { AdminRouteOptions } from './options.js';
 import { ensureBuiltinRoles } from './roles/service.js';
 import { roleRoutes } from './roles/routes.js';
-import { defaultSettings, getSettings } from './settings/service.js';
+import { createSettingsReader, defaultSettings, type SettingsReader } from './settings/service.js';
 import { settingsRoutes } from './settings/routes.js';
 import { userRoutes } from './users/routes.js';
 import { jobRoutes } from '../jobs/routes.js';
+import { historyRoutes } from '../history/routes.js';
 
 export const ADMIN_PREFIX = '/api/admin/v1';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The effective system configuration (系统配置), cached briefly; the console invalidates it on change. */
+    systemSettings: SettingsReader;
+  }
+}
 
 export function adminDefaults(config: ServerConfig) {
   return defaultSettings({
@@ -35,12 +43,20 @@ export async function registerAdminApi(
 ): Promise<void> {
   const routes: AdminRouteInfo[] = [];
   app.decorate('adminRoutes', routes);
-  await app.register(async (scope) => adminApi(scope, { ...options, routes }), { prefix: ADMIN_PREFIX });
+  const settings = createSettingsReader({
+    db: app.db,
+    defaults: adminDefaults(options.config),
+    now: options.now,
+  });
+  app.decorate('systemSettings', settings);
+  await app.register(async (scope) => adminApi(scope, { ...options, routes, settings }), {
+    prefix: ADMIN_PREFIX,
+  });
 }
 
 async function adminApi(
   scope: FastifyInstance,
-  options: { now: () => number; config: ServerConfig; routes: AdminRouteInfo[] },
+  options: { now: () => number; config: ServerConfig; routes: AdminRouteInfo[]; settings: SettingsReader },
 ): Promise<void> {
   await ensureBuiltinRoles({ db: scope.db, now: options.now() });
   const defaults = adminDefaults(options.config);
@@ -48,7 +64,7 @@ async function adminApi(
     now: options.now,
     config: options.config,
     defaults,
-    settings: () => getSettings({ db: scope.db, defaults }),
+    settings: options.settings,
     cookiePath: ADMIN_PREFIX,
   };
   registerAdminSession(scope, { ...opts, routes: options.routes });
@@ -59,5 +75,6 @@ async function adminApi(
   await scope.register(settingsRoutes, opts);
   await scope.register(auditRoutes, opts);
   await scope.register(jobRoutes, opts);
+  await scope.register(historyRoutes, opts);
   await scope.register(evidenceAdminRoutes, opts);
 }

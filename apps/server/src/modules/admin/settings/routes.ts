@@ -19,12 +19,17 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = (app
         body: Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 50 }),
       },
     },
-    (request) =>
-      updateSettings({
-        ctx: adminCtx(app, request, opts.now),
-        defaults: opts.defaults,
-        changes: request.body,
-      }),
+    async (request) => {
+      try {
+        return await updateSettings({
+          ctx: adminCtx(app, request, opts.now),
+          defaults: opts.defaults,
+          changes: request.body,
+        });
+      } finally {
+        opts.settings.invalidate();
+      }
+    },
   );
   app.post(
     '/settings/reset',
@@ -41,12 +46,17 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = (app
         ),
       },
     },
-    (request) =>
-      resetSettings({
-        ctx: adminCtx(app, request, opts.now),
-        defaults: opts.defaults,
-        keys: request.body?.keys,
-      }),
+    async (request) => {
+      try {
+        return await resetSettings({
+          ctx: adminCtx(app, request, opts.now),
+          defaults: opts.defaults,
+          keys: request.body?.keys,
+        });
+      } finally {
+        opts.settings.invalidate();
+      }
+    },
   );
   return Promise.resolve();
 };

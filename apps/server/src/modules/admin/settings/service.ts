@@ -200,3 +200,39 @@ export async function resetSettings(options: {
   });
   return getSettings({ db: ctx.db, defaults: options.defaults });
 }
+
+/**
+ * A cached reader of the effective settings (read on every console request and, for the API-log switch, on
+ * every signed call): refreshed after `ttlMs` by the injected clock, or at once after a change through
+ * {@link SettingsReader.invalidate} (the console's update and reset do so).
+ */
+export interface SettingsReader {
+  (): Promise<Settings>;
+  invalidate(): void;
+}
+
+export function createSettingsReader(options: {
+  db: Kysely<Database>;
+  defaults: Settings;
+  now: () => number;
+  ttlMs?: number;
+}): SettingsReader {
+  const ttl = options.ttlMs ?? 5_000;
+  let cached: { at: number; value: Promise<Settings> } | undefined;
+  const read = (): Promise<Settings> => {
+    const t = options.now();
+    if (cached === undefined || t - cached.at >= ttl || t < cached.at) {
+      const value = getSettings({ db: options.db, defaults: options.defaults });
+      cached = { at: t, value };
+      value.catch(() => {
+        cached = undefined;
+      });
+    }
+    return cached.value;
+  };
+  return Object.assign(read, {
+    invalidate: () => {
+      cached = undefined;
+    },
+  });
+}
