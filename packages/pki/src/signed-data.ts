@@ -285,6 +285,8 @@ export interface VerifySignedDataOptions {
   readonly timeStampTrustAnchors?: readonly ParsedCertificate[];
   /** Accept SHA-1 imprints in signature timestamps (default false). */
   readonly allowSha1TimeStamps?: boolean;
+  /** The extendedKeyUsage check of signature timestamps' TSA certificates (default 'strict', RFC 3161 §2.3). */
+  readonly tsaExtKeyUsage?: 'strict' | 'lenient';
   /**
    * Check each signer's certificate path for revocation at its validation time (needs `trustAnchors`):
    * passed to `verifyChain`, reported per signer in `revocation`.
@@ -482,6 +484,7 @@ function signatureTimeStamps(
       ...(anchors ? { trustAnchors: anchors } : {}),
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.allowSha1TimeStamps === true ? { allowSha1: true } : {}),
+      ...(options.tsaExtKeyUsage ? { tsaExtKeyUsage: options.tsaExtKeyUsage } : {}),
     }),
   );
 }

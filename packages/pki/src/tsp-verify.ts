@@ -137,6 +137,56 @@ function firstEssCertId(value: Uint8Array, v2: boolean): EssCertId {
   return { hash, certHash: value.subarray(certHash.valueStart, certHash.end), issuerSerial };
 }
 
+/** The TSTInfo's tsa GeneralName ([0] EXPLICIT), as located TLV bytes. */
+function tsaGeneralName(tst: ParsedTstInfo): Uint8Array | undefined {
+  const der = tst.der;
+  const field = childrenOf(der, scanDer(der, { mode: 'der' }), 'der').find((c) => c.tagByte === 0xa0);
+  if (!field) return undefined;
+  return tlvBytes(der, readHeader(der, field.valueStart, field.end));
+}
+
+/** Lower-cases ASCII A–Z only (DNS labels and mail domains compare case-insensitively, RFC 5280 §7). */
+function asciiLower(b: Uint8Array): string {
+  return Buffer.from(b.map((c) => (c >= 0x41 && c <= 0x5a ? c + 0x20 : c))).toString('latin1');
+}
+
+/** Whether two GeneralNames (TLV bytes) name the same thing. */
+function sameGeneralName(a: Uint8Array, b: Uint8Array): boolean {
+  const ta = readHeader(a, 0, a.length);
+  const tb = readHeader(b, 0, b.length);
+  if (ta.tagByte !== tb.tagByte) return false;
+  const va = a.subarray(ta.valueStart, ta.end);
+  const vb = b.subarray(tb.valueStart, tb.end);
+  if (ta.tagByte === 0x82) return asciiLower(va) === asciiLower(vb); // dNSName
+  if (ta.tagByte === 0x81) {
+    // rfc822Name: the local part exactly, the domain case-insensitively.
+    const at = (v: Uint8Array): number => v.lastIndexOf(0x40);
+    const [ia, ib] = [at(va), at(vb)];
+    return (
+      hex(va.subarray(0, ia + 1)) === hex(vb.subarray(0, ib + 1)) &&
+      asciiLower(va.subarray(ia)) === asciiLower(vb.subarray(ib))
+    );
+  }
+  return hex(va) === hex(vb);
+}
+
+/** RFC 3161 §2.4.2: the token's tsa name is the TSA certificate's subject or one of its subjectAltNames. */
+function tsaNameMatches(tst: ParsedTstInfo, cert: ParsedCertificate): boolean {
+  const name = tsaGeneralName(tst);
+  if (name === undefined) return true;
+  if (
+    name[0] === 0xa4 &&
+    tst.tsaDirectoryName !== undefined &&
+    hex(tst.tsaDirectoryName) === hex(cert.subjectDer)
+  )
+    return true;
+  const san = cert.extensions.find((e) => e.oid === '2.5.29.17');
+  if (!san) return false;
+  const top = scanDer(san.value, { mode: 'der' });
+  if (top.tagByte !== 0x30) throw bad('malformed subjectAltName');
+  return childrenOf(san.value, top, 'der').some((g) => sameGeneralName(name, tlvBytes(san.value, g)));
+}
+
 function singleAttribute(signer: ParsedSignerInfo, oid: string): Uint8Array | undefined {
   const v = signer.attributes.get(oid);
   if (v === undefined) return undefined;
@@ -328,8 +378,15 @@ export function verifyTimeStampToken(options: VerifyTimeStampOptions): TimeStamp
     } catch (e) {
       push(e, 'signingCertificate');
     }
-    // §2.4.2: a tsa name, if present, must be one of the TSA certificate's subject names.
-    if (tst.tsaDirectoryName !== undefined && hex(tst.tsaDirectoryName) !== hex(cert.subjectDer)) {
+    // §2.4.2: a tsa name, if present, must be one of the TSA certificate's names: its subject, or a
+    // subjectAltName of the same form (dNSName, rfc822Name, URI, iPAddress, directoryName, …).
+    let named = true;
+    try {
+      named = tsaNameMatches(tst, cert);
+    } catch (e) {
+      push(e, 'tsaName');
+    }
+    if (!named) {
       failures.push({
         code: 'PKI_TSP_CERT_BINDING',
         check: 'tsaName',
