@@ -1,4 +1,5 @@
-// Builds the optional native SM2 addon (binding.gyp, native/sm2_addon.c) during `npm ci`. If it cannot be
+// Builds the optional native SM2 addons (binding.gyp: our own engine in native/sm2p256.c and the OpenSSL-backed
+// native/sm2_addon.c) during `npm ci`. If it cannot be
 // built (no compiler, no headers), installation still succeeds: the pure-TypeScript engine is used and
 // `yizheng engines` says why.
 //
@@ -72,12 +73,18 @@ let problem;
 if (r.error) problem = `node-gyp could not be started (${r.error.message})`;
 else if (r.status !== 0) problem = `node-gyp exited with status ${r.status}`;
 else {
-  // Built: make sure it loads into this Node (it resolves OpenSSL's symbols from the node binary).
-  const addon = path.join(root, 'build', 'Release', 'yizheng_sm2.node');
-  const check = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(addon)}).createContext(0)`], {
-    encoding: 'utf8',
-  });
-  if (check.status !== 0) problem = `the addon was built but does not load: ${(check.stderr || '').trim()}`;
+  // Built: make sure both addons load into this Node — our own engine (yizheng_sm2_native) and the
+  // OpenSSL-backed one (yizheng_sm2, which resolves OpenSSL's symbols from the node binary).
+  for (const name of ['yizheng_sm2_native', 'yizheng_sm2']) {
+    const addon = path.join(root, 'build', 'Release', `${name}.node`);
+    const check = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(addon)}).createContext(0)`], {
+      encoding: 'utf8',
+    });
+    if (check.status !== 0) {
+      problem = `${name} was built but does not load: ${(check.stderr || '').trim()}`;
+      break;
+    }
+  }
 }
 if (problem) {
   console.warn(

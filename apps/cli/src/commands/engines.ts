@@ -7,7 +7,7 @@ export function describeEngines(): string {
   const s = defaultEngineSelection();
   const lines = [`SM2 engine: ${s.engine.name} — ${s.engine.description}`, `  chosen: ${s.reason}`];
   for (const e of s.engines) lines.push(`  ${e.available ? '✓' : '✗'} ${e.name.padEnd(6)} ${e.detail}`);
-  lines.push('  (set YIZHENG_GM_ENGINE=native|js|auto to choose)');
+  lines.push('  (set YIZHENG_GM_ENGINE=native|openssl|js|auto to choose)');
   return lines.join('\n') + '\n';
 }
 
