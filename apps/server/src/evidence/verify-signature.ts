@@ -14,17 +14,19 @@
 import {
   CMS_OID,
   OID,
+  cachedSm2Provider,
   checkValidity,
+  createCmsVerifier,
   digest,
   digestName,
   gmSm2Provider,
   isPkiError,
   parseCertificate,
-  parseSignedData,
   verifyRawSignature,
   verifySignedData,
   verifyTimeStampToken,
   type AlgorithmPolicy,
+  type CmsVerifier,
   type DigestName,
   type ParsedCertificate,
   type ParsedSignedData,
@@ -35,6 +37,31 @@ import { sm3, toHex } from '@yizheng/gm';
 import { YzError, type ErrorCode } from '../errors.js';
 
 export const POLICY: AlgorithmPolicy = { sm2: gmSm2Provider };
+
+/**
+ * The fast path, one per trust configuration (so one per app instance): SignedData read by the hardened TLV walk
+ * of {@link createCmsVerifier} (no schema pass), the certificates it carries parsed once per exact bytes, and
+ * SM2 public keys imported once per SubjectPublicKeyInfo. Both caches are bounded.
+ */
+interface Engine {
+  cms: CmsVerifier;
+  policy: AlgorithmPolicy;
+}
+const ENGINES = new WeakMap<TrustConfig, Engine>();
+const MAX_CACHED_CMS_CERTIFICATES = 4096;
+const MAX_CACHED_SM2_KEYS = 10_000;
+
+function engineOf(trust: TrustConfig): Engine {
+  let e = ENGINES.get(trust);
+  if (e === undefined) {
+    e = {
+      cms: createCmsVerifier({ maxCachedCertificates: MAX_CACHED_CMS_CERTIFICATES }),
+      policy: { sm2: cachedSm2Provider(MAX_CACHED_SM2_KEYS) },
+    };
+    ENGINES.set(trust, e);
+  }
+  return e;
+}
 
 export interface TrustConfig {
   /** Trusted roots (and intermediates) from the trust store; undefined → no chain validation. */
@@ -204,7 +231,7 @@ function checkTimestamp(
     verifyTimeStampToken({
       token,
       data,
-      policy: POLICY,
+      policy: engineOf(trust).policy,
       ...(trust.anchors ? { trustAnchors: trust.anchors, intermediates: trust.anchors } : {}),
     });
   let covers: TimestampSummary['covers'] = 'signature';
@@ -264,9 +291,10 @@ function signerSummary(cert: ParsedCertificate) {
 }
 
 function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureCheckResult {
+  const engine = engineOf(trust);
   let sd: ParsedSignedData;
   try {
-    sd = parseSignedData(input.signature);
+    sd = engine.cms.parse(input.signature);
   } catch (e) {
     if (isPkiError(e)) throw new YzError('EVIDENCE_FORMAT_INVALID', `CMS: ${e.code}: ${e.message}`);
     throw e;
@@ -335,7 +363,7 @@ function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
   const result = verifySignedData(sd, {
     content: content ?? new Uint8Array(0),
     certificates: extra,
-    policy: POLICY,
+    policy: engine.policy,
     ...(trust.anchors
       ? {
           trustAnchors: trust.anchors,
@@ -395,7 +423,7 @@ function verifyRaw(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
     data: input.original,
     signature: input.signature,
     ...(input.algorithm !== undefined ? { algorithm: input.algorithm } : {}),
-    policy: POLICY,
+    policy: engineOf(trust).policy,
     ...(trust.anchors ? { chain: { trustAnchors: trust.anchors, intermediates, at } } : {}),
   });
   if (!r.valid) reject(r.failures);
