@@ -29,7 +29,7 @@ describe('app: errors, health, OpenAPI', () => {
     expect(statSync(`${tmp.dir}/kek.key`).mode & 0o777).toBe(0o600);
     expect(statSync(`${tmp.dir}/data`).mode & 0o777).toBe(0o700);
     const keys = await app.db.selectFrom('key_store').selectAll().execute();
-    expect(keys.map((k) => k.name).sort()).toEqual(['ca-root-sm2-v1', 'field-enc-v1', 'field-index-v1', 'platform-sm2-v1', 'tsa-p256-v1', 'tsa-rsa-v1', 'tsa-sm2-v1']); // prettier-ignore
+    expect(keys.map((k) => k.name).sort()).toEqual(['ca-root-sm2-v1', 'download-hmac-v1', 'field-enc-v1', 'field-index-v1', 'platform-sm2-v1', 'tsa-p256-v1', 'tsa-rsa-v1', 'tsa-sm2-v1']); // prettier-ignore
   });
 
   it('serves OpenAPI JSON from the TypeBox schemas and the UI', async () => {

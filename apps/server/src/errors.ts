@@ -376,6 +376,18 @@ export const ERRORS = {
     'zh-CN': '中间表记录格式错误',
     'en-US': 'The intermediate-table row is malformed',
   },
+  // Download links (modules/downloads): the link is the credential; every refusal is 403.
+  DOWNLOAD_LINK_INVALID: {
+    status: 403,
+    'zh-CN': '下载链接无效或已被篡改',
+    'en-US': 'The download link is invalid or has been altered',
+  },
+  DOWNLOAD_LINK_EXPIRED: { status: 403, 'zh-CN': '下载链接已过期', 'en-US': 'The download link has expired' },
+  DOWNLOAD_LINK_USED: {
+    status: 403,
+    'zh-CN': '一次性下载链接已被使用',
+    'en-US': 'The one-time download link has already been used',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

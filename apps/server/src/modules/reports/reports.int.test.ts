@@ -32,10 +32,13 @@ describe.each(testDialects())('reports and packages on %s', (dialect) => {
   let app: FastifyInstance;
   const clients: { appId: string; key: Sm2PrivateKey }[] = [];
   let id = '';
+  let clock = T0;
 
   beforeAll(async () => {
     tdb = await createTestDatabase(dialect);
-    app = await testApp(testConfig(tdb.config, tmp.dir, { bodyLimit: 4 * 1024 * 1024 }));
+    app = await testApp(testConfig(tdb.config, tmp.dir, { bodyLimit: 4 * 1024 * 1024 }), {
+      now: () => clock,
+    });
     const ctx = { db: app.db, now: () => T0, actor: 'test' };
     await createProject({ ctx, number: 'P-R', name: '心血管内科存证' });
     await createProject({ ctx, number: 'P-O', name: '其他' });
@@ -151,5 +154,68 @@ describe.each(testDialects())('reports and packages on %s', (dialect) => {
       tampered: ['record'],
     });
     expect(verifyEvidencePackage(zip, { root: app.ca.root.der }).valid).toBe(true);
+  });
+  const link = async (body: Record<string, unknown>): Promise<string> => {
+    const r = await call(0, 'POST', `/api/v1/signatures/${id}/download-url`, JSON.stringify(body));
+    expect(r.statusCode).toBe(200);
+    const url = r.json<{ url: string }>().url;
+    expect(url.startsWith(`${app.trustConfig.publicUrl}/downloads?t=`)).toBe(true);
+    return url.slice(app.trustConfig.publicUrl.length);
+  };
+  const code = (r: { json: () => unknown }): string => (r.json() as { code: string }).code;
+
+  it('download links: served without signing, bound to what they name, one-time, expiring; never logged', async () => {
+    const path = await link({ what: 'package' });
+    const got = await app.inject({ method: 'GET', url: path });
+    expect(got.statusCode).toBe(200);
+    expect(got.headers['content-type']).toBe('application/zip');
+    expect(verifyEvidencePackage(new Uint8Array(got.rawPayload), { root: app.ca.root.der }).recordId).toBe(
+      id,
+    );
+    expect((await app.inject({ method: 'GET', url: path })).statusCode).toBe(200); // reusable unless one-time
+
+    const token = path.slice('/downloads?t='.length);
+    const [payload, mac] = token.split('.') as [string, string];
+    const grant = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const forged = Buffer.from(JSON.stringify({ ...grant, id: 'sig_other' })).toString('base64url');
+    const altered = await app.inject({ method: 'GET', url: `/downloads?t=${forged}.${mac}` });
+    expect(altered.statusCode).toBe(403);
+    expect(code(altered)).toBe('DOWNLOAD_LINK_INVALID');
+    const flipped = await app.inject({ method: 'GET', url: `/downloads?t=${payload}.${mac.slice(0, -2)}AA` });
+    expect(code(flipped)).toBe('DOWNLOAD_LINK_INVALID');
+
+    const once = await link({ what: 'report', oneTime: true });
+    expect((await app.inject({ method: 'GET', url: once })).headers['content-type']).toBe('application/pdf');
+    const again = await app.inject({ method: 'GET', url: once });
+    expect(again.statusCode).toBe(403);
+    expect(code(again)).toBe('DOWNLOAD_LINK_USED');
+
+    const short = await link({ what: 'report', ttlSeconds: 5 });
+    clock = T0 + 5_000;
+    try {
+      const expired = await app.inject({ method: 'GET', url: short });
+      expect(expired.statusCode).toBe(403);
+      expect(code(expired)).toBe('DOWNLOAD_LINK_EXPIRED');
+    } finally {
+      clock = T0;
+    }
+    const defaultTtl = await call(
+      0,
+      'POST',
+      `/api/v1/signatures/${id}/download-url`,
+      JSON.stringify({ what: 'report' }),
+    );
+    expect(Date.parse(defaultTtl.json<{ expiresAt: string }>().expiresAt) - T0).toBe(10 * 60_000);
+
+    const fileOfSignature = await call(
+      0,
+      'POST',
+      `/api/v1/signatures/${id}/download-url`,
+      JSON.stringify({ what: 'file' }),
+    );
+    expect(fileOfSignature.statusCode).toBe(400);
+    const logged = await app.db.selectFrom('api_logs').select(['path', 'response']).execute();
+    expect(logged.some((l) => l.path.endsWith('/download-url'))).toBe(true);
+    for (const l of logged) expect(l.response ?? '').not.toContain(token);
   });
 });

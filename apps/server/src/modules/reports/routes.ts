@@ -13,6 +13,7 @@ import { loadReportFonts, type ReportFonts } from '../../report/font.js';
 import type { ReportLocale } from '../../report/view-model.js';
 import type { EvidenceDeps } from '../evidence/service.js';
 import { signedApiErrors, signedApiSecurity } from '../shared-schema.js';
+import { downloadUrlRoutes } from '../downloads/routes.js';
 import { buildPackage, renderEvidenceReport, type ReportDeps } from './service.js';
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -27,7 +28,7 @@ const COLLECTIONS: readonly [string, EvidenceKind, string][] = [
 ];
 const errors = { 400: Type.Ref('Problem'), 404: Type.Ref('Problem'), ...signedApiErrors };
 
-export const reportRoutes: FastifyPluginAsyncTypebox<{ evidence: EvidenceDeps }> = (app, options) => {
+export const reportRoutes: FastifyPluginAsyncTypebox<{ evidence: EvidenceDeps }> = async (app, options) => {
   let fonts: ReportFonts | undefined; // parsed on the first report (16 MB font), then kept by this plugin
   const trust = app.trustConfig;
   const deps: ReportDeps = {
@@ -38,6 +39,13 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ evidence: EvidenceDeps }>
     publicUrl: trust.publicUrl,
     fonts: () => (fonts ??= loadReportFonts()),
   };
+  app.reportsHolder.deps = deps; // for GET /downloads?t=…, outside this signed scope
+  await app.register(downloadUrlRoutes, {
+    evidence: options.evidence,
+    secret: app.downloadSecret,
+    ttlMs: trust.downloadTtlMs,
+    publicUrl: trust.publicUrl,
+  });
   const callerOf = (request: FastifyRequest) => {
     const a = appAuthOf(request);
     return { appId: a.appId, projectId: a.projectId, projectStatus: a.projectStatus };
@@ -99,5 +107,4 @@ export const reportRoutes: FastifyPluginAsyncTypebox<{ evidence: EvidenceDeps }>
       },
     );
   }
-  return Promise.resolve();
 };

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { loadInternalCa, type InternalCa } from '../../ca/internal-ca.js';
 import type { TrustConfig } from '../../ca/trust-config.js';
 import type { Job } from '../../jobs/job.js';
+import { downloadRoutes, type ReportsHolder } from '../downloads/routes.js';
+import { loadDownloadSecret } from '../downloads/secret.js';
 import { createClockMonitor, type ClockMonitor } from './clock.js';
 import { tsaRoutes } from './routes.js';
 import { createSerialAllocator } from './serials.js';
@@ -18,6 +20,10 @@ declare module 'fastify' {
     tsa: Tsa;
     tsaClock: ClockMonitor;
     trustConfig: TrustConfig;
+    /** HMAC-SM3 secret of download links (sealed under the KEK). */
+    downloadSecret: Uint8Array;
+    /** The report service, filled in by the reports plugin inside the signed scope, for public download links. */
+    reportsHolder: ReportsHolder;
   }
 }
 
@@ -57,6 +63,11 @@ export async function registerTrust(
   app.decorate('tsaClock', clock);
   app.decorate('trustConfig', trust);
   await app.register(tsaRoutes, { tsa });
+  const downloadSecret = await loadDownloadSecret({ db: app.db, kek: options.kek, now: now() });
+  const reportsHolder: ReportsHolder = { deps: undefined };
+  app.decorate('downloadSecret', downloadSecret);
+  app.decorate('reportsHolder', reportsHolder);
+  await app.register(downloadRoutes, { holder: reportsHolder, secret: downloadSecret, now });
 
   const checkClock = async (): Promise<unknown> => {
     const status = await clock.check();
