@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createCmsVerifier } from './cms-verifier.js';
 import { childrenOf, scanDer, tlvBytes } from './der.js';
 import { explicit, sequence, setOf } from './der-writer.js';
+import { PkiError } from './errors.js';
+import { Prng, mutate } from './fuzz/mutate.js';
 import { buildSignedData } from './signed-data-builder.js';
 import { parseSignedData, verifySignedData } from './signed-data.js';
 import { TestPki } from './testing/index.js';
@@ -107,6 +109,31 @@ describe('parseSignedData with CRLs', () => {
       expect(() => createCmsVerifier().parse(cms)).toThrow(
         expect.objectContaining({ code: 'PKI_ASN1_INVALID' }),
       );
+    }
+  });
+});
+
+describe('CRL-bearing SignedData under mutation', () => {
+  it('1,000 mutations: both parsers throw only PkiErrors, verifySignedData never throws', () => {
+    const seed = buildSignedData({
+      content: new TextEncoder().encode('x'),
+      signers: [{ signer: leaf.signer, certificate: leaf.der }],
+      crls: [crl],
+    });
+    const rng = new Prng(20261201);
+    const cached = createCmsVerifier();
+    for (let i = 0; i < 1000; i++) {
+      const m = mutate(seed, rng, [crl]);
+      for (const parse of [parseSignedData, (b: Uint8Array) => cached.parse(b)]) {
+        try {
+          parse(m);
+        } catch (e) {
+          expect(e).toBeInstanceOf(PkiError);
+        }
+      }
+      expect(() =>
+        verifySignedData(m, { revocation: { sources: [], mode: 'prefer', embeddedCrls: true } }),
+      ).not.toThrow();
     }
   });
 });
