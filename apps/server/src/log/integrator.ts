@@ -74,7 +74,8 @@ export async function integrateAll(options: {
 export function integratorJob(deps: { db: Kysely<Database>; now(): number; everyMs: number }): Job {
   return {
     id: 'log-integrator',
-    everyMs: deps.everyMs,
+    // Job intervals are at least 100 ms.
+    everyMs: Math.max(100, deps.everyMs),
     // Bounded per run, so closing the app never waits on a long backlog.
     handler: () => integrateAll({ db: deps.db, now: () => deps.now(), maxBatches: 16 }),
   };

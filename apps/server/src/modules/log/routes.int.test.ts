@@ -39,7 +39,7 @@ describe.each(testDialects())('log routes on %s', (dialect) => {
   const entries = Array.from({ length: 77 }, (_, i) => utf8(`route-entry-${i}`));
   const config = () =>
     testConfig(tdb.config, tmp.dir, {
-      log: { hash: 'sm3', origin: ORIGIN, checkpointIntervalMs: 0, integrateIntervalMs: 50 },
+      log: { hash: 'sm3', origin: ORIGIN, checkpointIntervalMs: 0, integrateIntervalMs: 100 },
     });
 
   beforeAll(async () => {
@@ -181,7 +181,7 @@ describe.each(testDialects())('log routes on %s', (dialect) => {
     try {
       const a = await testApp(
         testConfig(tdb.config, tmp.dir, {
-          log: { hash: 'sha256', origin: ORIGIN, checkpointIntervalMs: 0, integrateIntervalMs: 50 },
+          log: { hash: 'sha256', origin: ORIGIN, checkpointIntervalMs: 0, integrateIntervalMs: 100 },
         }),
       );
       await a.close();
