@@ -1,5 +1,5 @@
 /**
- * Group commit: concurrent ingests are coalesced into one database transaction. Items queue up; when no flush is
+ * Group commit: concurrent writes (evidence records, request nonces, API-log entries) are coalesced into one database transaction. Items queue up; when no flush is
  * running, the next one starts on the following turn of the event loop with everything queued so far (at most
  * `maxItems`); items arriving while a flush runs wait for the next one. So an idle server commits a lone item at
  * once, and a busy one amortises one commit (one fsync, one log append) over many items.
@@ -18,6 +18,8 @@ export interface GroupCommitOptions<I, R> {
   /** Most items waiting (default 50,000); beyond it submit() rejects with `overloaded()` (back-pressure). */
   maxQueued?: number;
   overloaded?: () => Error;
+  /** What is written, for error messages (default "evidence"). */
+  name?: string;
   /** Called when a batch falls back to per-item writes (for logging). */
   onFallback?(error: unknown, size: number): void;
 }
@@ -44,9 +46,10 @@ export class GroupCommitWriter<I, R> {
 
   /** Queues one item; resolves with its result once its transaction has committed. */
   submit(item: I): Promise<R> {
-    if (this.#closed) return Promise.reject(new Error('the evidence writer is closed'));
+    const name = this.#options.name ?? 'evidence';
+    if (this.#closed) return Promise.reject(new Error(`the ${name} writer is closed`));
     if (this.#queue.length >= (this.#options.maxQueued ?? 50_000))
-      return Promise.reject(this.#options.overloaded?.() ?? new Error('the evidence writer is overloaded'));
+      return Promise.reject(this.#options.overloaded?.() ?? new Error(`the ${name} writer is overloaded`));
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       this.#schedule();

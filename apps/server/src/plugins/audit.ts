@@ -5,9 +5,10 @@
  * response is sent, so logging never delays or fails a call; a failed write is logged as an error.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { appendToChain } from '../audit/hash-chain.js';
+import { appendManyToChain, appendToChain, type ApiLogEntry } from '../audit/hash-chain.js';
 import { isoTime } from '../context.js';
 import { splitUrl } from '../auth/signing.js';
+import { GroupCommitWriter } from '../evidence/group-commit.js';
 
 export const MAX_LOGGED_RESPONSE = 4096;
 const REDACTED_HEADERS = new Set(['x-yz-signature', 'authorization', 'cookie']);
@@ -42,13 +43,24 @@ export function registerApiLog(
       request.loggedResponse = payload.subarray(0, MAX_LOGGED_RESPONSE).toString('utf8');
     return Promise.resolve(payload);
   });
-  // One writer per process: appends are queued instead of racing for the next sequence number (other processes
-  // still race, and the loser retries inside appendToChain).
-  let queue: Promise<unknown> = Promise.resolve();
+  // One writer per process, by group commit: the entries of concurrent calls are appended in order, in one
+  // transaction per batch, instead of racing for the next sequence number; a batch that loses a race with another
+  // process rolls back and its entries are appended one by one (appendToChain retries). Closing the scope waits
+  // for the queued entries.
+  const chain = new GroupCommitWriter<ApiLogEntry, void>({
+    name: 'API log',
+    maxItems: 500,
+    writeMany: async (entries) => {
+      await appendManyToChain({ db: scope.db, table: 'api_logs', entries });
+      return entries.map(() => undefined);
+    },
+    writeOne: async (entry) => {
+      await appendToChain({ db: scope.db, table: 'api_logs', entry });
+    },
+  });
+  scope.addHook('onClose', () => chain.close());
   scope.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const write = queue.then(() => writeEntry(request, reply));
-    queue = write;
-    await write;
+    await writeEntry(request, reply);
   });
   const writeEntry = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     try {
@@ -59,23 +71,19 @@ export function registerApiLog(
         const m = /"code":"([A-Z0-9_]+)"/.exec(request.loggedResponse);
         errorCode = m?.[1] ?? null;
       }
-      await appendToChain({
-        db: scope.db,
-        table: 'api_logs',
-        entry: {
-          at: isoTime(options.now()),
-          request_id: request.id,
-          app_id: request.appAuth?.appId ?? null,
-          project_id: request.appAuth?.projectId ?? null,
-          method: request.method,
-          path: path.slice(0, 2048),
-          params: JSON.stringify(Object.fromEntries(new URLSearchParams(rawQuery))),
-          headers: JSON.stringify(redactHeaders(request.headers)),
-          status: reply.statusCode,
-          response: request.loggedResponse ?? '',
-          duration_ms: Math.round(reply.elapsedTime),
-          error_code: errorCode,
-        },
+      await chain.submit({
+        at: isoTime(options.now()),
+        request_id: request.id,
+        app_id: request.appAuth?.appId ?? null,
+        project_id: request.appAuth?.projectId ?? null,
+        method: request.method,
+        path: path.slice(0, 2048),
+        params: JSON.stringify(Object.fromEntries(new URLSearchParams(rawQuery))),
+        headers: JSON.stringify(redactHeaders(request.headers)),
+        status: reply.statusCode,
+        response: request.loggedResponse ?? '',
+        duration_ms: Math.round(reply.elapsedTime),
+        error_code: errorCode,
       });
     } catch (e) {
       request.log.error({ err: e }, 'API log write failed');

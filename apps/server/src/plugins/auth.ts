@@ -20,6 +20,7 @@ import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import { parseSignedHeaders, SIGNATURE_USER_ID, stringToSign } from '../auth/signing.js';
 import { isUniqueViolation } from '../db/connect.js';
+import { GroupCommitWriter } from '../evidence/group-commit.js';
 import type { Database, ProjectStatus } from '../db/schema.js';
 import { YzError } from '../errors.js';
 import { findAuthSubject, revokedKeys } from '../modules/applications/repo.js';
@@ -52,8 +53,15 @@ export interface AuthPluginOptions {
 /** How many rotated-out keys are tried to tell AUTH_KEY_REVOKED from AUTH_SIGNATURE_INVALID. */
 const REVOKED_KEYS_TRIED = 5;
 
-/** Verifies with parsed public keys cached by SPKI (parsing a point costs more than the lookup); one per app. */
-function createVerifier(): (spkiBase64: string, message: Uint8Array, signature: Uint8Array) => boolean {
+/**
+ * Verifies with parsed public keys cached by SPKI (parsing a point costs more than the lookup); one per app. The
+ * curve arithmetic runs on the libuv thread pool (`sm2.verifyAsync`), off the event loop.
+ */
+function createVerifier(): (
+  spkiBase64: string,
+  message: Uint8Array,
+  signature: Uint8Array,
+) => Promise<boolean> {
   const keyCache = new Map<string, Sm2PublicKey>();
   const publicKey = (spkiBase64: string): Sm2PublicKey => {
     let k = keyCache.get(spkiBase64);
@@ -64,14 +72,42 @@ function createVerifier(): (spkiBase64: string, message: Uint8Array, signature: 
     }
     return k;
   };
-  return (spkiBase64, message, signature) => {
+  return async (spkiBase64, message, signature) => {
     try {
-      return sm2.verify(publicKey(spkiBase64), message, signature, { id: SIGNATURE_USER_ID });
+      return await sm2.verifyAsync(publicKey(spkiBase64), message, signature, { id: SIGNATURE_USER_ID });
     } catch (e) {
       if (isGmError(e)) return false;
       throw e;
     }
   };
+}
+
+interface NonceRow {
+  app_id: string;
+  nonce: string;
+  expires_at: string;
+}
+
+/**
+ * Nonces of concurrent requests are recorded by group commit: one transaction (one fsync) for all the nonces
+ * queued while the previous one committed. Each request still waits for its own nonce to be committed before
+ * it goes on, so a replay is refused also after a restart. A batch holding a used nonce (or the same nonce
+ * twice) fails on the unique index as a whole and is retried nonce by nonce, so exactly the replays get false.
+ */
+export function createNonceWriter(db: Kysely<Database>): GroupCommitWriter<NonceRow, boolean> {
+  return new GroupCommitWriter<NonceRow, boolean>({
+    name: 'nonce',
+    maxItems: 1000,
+    overloaded: () => new YzError('NOT_READY', 'too many requests waiting: retry later'),
+    writeMany: async (rows) => {
+      await db
+        .insertInto('used_nonces')
+        .values([...rows])
+        .execute();
+      return rows.map(() => true);
+    },
+    writeOne: (r) => rememberNonce(db, r.app_id, r.nonce, r.expires_at),
+  });
 }
 
 export async function rememberNonce(
@@ -92,6 +128,8 @@ export async function rememberNonce(
 function authPlugin(app: FastifyInstance, options: AuthPluginOptions): void {
   app.decorateRequest('appAuth', undefined);
   const verifies = createVerifier();
+  const nonces = createNonceWriter(app.db);
+  app.addHook('onClose', () => nonces.close());
   app.decorate('verifySignedRequest', async (request: FastifyRequest): Promise<void> => {
     const h = parseSignedHeaders(request.headers);
     const subject = await findAuthSubject(app.db, h.appId);
@@ -109,9 +147,14 @@ function authPlugin(app: FastifyInstance, options: AuthPluginOptions): void {
         body: request.rawBody ?? new Uint8Array(0),
       }),
     );
-    if (!verifies(subject.public_key, message, h.signature)) {
+    if (!(await verifies(subject.public_key, message, h.signature))) {
       const old = await revokedKeys(app.db, subject.id, REVOKED_KEYS_TRIED);
-      const hit = old.find((k) => verifies(k.public_key, message, h.signature));
+      let hit: (typeof old)[number] | undefined;
+      for (const k of old)
+        if (await verifies(k.public_key, message, h.signature)) {
+          hit = k;
+          break;
+        }
       if (hit !== undefined)
         throw new YzError(
           'AUTH_KEY_REVOKED',
@@ -120,7 +163,7 @@ function authPlugin(app: FastifyInstance, options: AuthPluginOptions): void {
       throw new YzError('AUTH_SIGNATURE_INVALID');
     }
     const expiresAt = new Date(Math.max(now, h.timestamp) + options.nonceTtlMs).toISOString();
-    if (!(await rememberNonce(app.db, subject.id, h.nonce, expiresAt)))
+    if (!(await nonces.submit({ app_id: subject.id, nonce: h.nonce, expires_at: expiresAt })))
       throw new YzError('AUTH_NONCE_REPLAY', h.nonce);
     if (subject.status !== 'active') throw new YzError('AUTH_APP_FROZEN', subject.id);
     request.appAuth = {
