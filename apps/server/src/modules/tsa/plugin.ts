@@ -3,7 +3,8 @@
  * the TSA and serves `POST /tsa`. Called from app.ts while the KEK is still in memory.
  */
 import type { FastifyInstance } from 'fastify';
-import { loadInternalCa, type InternalCa } from '../../ca/internal-ca.js';
+import { toPem } from '@yizheng/pki';
+import { loadInternalCa, platformChainPem, type InternalCa } from '../../ca/internal-ca.js';
 import type { TrustConfig } from '../../ca/trust-config.js';
 import type { Job } from '../../jobs/job.js';
 import { downloadRoutes, type ReportsHolder } from '../downloads/routes.js';
@@ -63,6 +64,15 @@ export async function registerTrust(
   app.decorate('tsaClock', clock);
   app.decorate('trustConfig', trust);
   await app.register(tsaRoutes, { tsa });
+  // The internal root and the platform chain, public: what `yizheng verify --root` and verifiers pin to.
+  const rootPem = toPem(ca.root.der, 'CERTIFICATE');
+  const chainPem = platformChainPem(ca);
+  app.get('/ca/root.pem', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('application/x-pem-file').send(rootPem),
+  );
+  app.get('/ca/platform-chain.pem', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('application/x-pem-file').send(chainPem),
+  );
   const downloadSecret = await loadDownloadSecret({ db: app.db, kek: options.kek, now: now() });
   const reportsHolder: ReportsHolder = { deps: undefined };
   app.decorate('downloadSecret', downloadSecret);

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sm2, type Sm2PrivateKey } from '@yizheng/gm';
-import { buildTimeStampReq, gmSm2Provider, verifyTimeStampToken } from '@yizheng/pki';
+import { buildTimeStampReq, gmSm2Provider, parseCertificate, verifyTimeStampToken } from '@yizheng/pki';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApplication } from '../applications/service.js';
@@ -112,6 +112,15 @@ describe.each(testDialects())('TSA in the app on %s', (dialect) => {
       expect(r.statusCode).toBe(400);
       expect(r.json<{ code: string }>().code).toBe('REQUEST_BODY_INVALID');
     }
+  });
+
+  it('publishes the internal root and the platform chain without signing', async () => {
+    const root = await app.inject({ method: 'GET', url: '/ca/root.pem' });
+    expect(root.statusCode).toBe(200);
+    expect(root.headers['content-type']).toMatch(/application\/x-pem-file/);
+    expect(parseCertificate(root.body).subject).toBe(app.ca.root.subject);
+    const chain = await app.inject({ method: 'GET', url: '/ca/platform-chain.pem' });
+    expect(chain.body.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
   });
 
   it('keeps the same CA and TSA certificates across a restart', async () => {
