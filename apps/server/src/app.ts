@@ -18,7 +18,9 @@ import type { Db } from './db/connect.js';
 import type { Job } from './jobs/job.js';
 import { JobManager } from './jobs/manager.js';
 import { getSettings } from './modules/admin/settings/service.js';
+import { historyMigrationJob } from './jobs/history-migration.js';
 import { noncePurgeJob } from './jobs/nonce-purge.js';
+import { abortableSleep } from './modules/history/service.js';
 import { checkpointJob, initLog, integratorJob } from './log/index.js';
 import { DEFAULT_LOG_CONFIG } from './config.js';
 import { logRoutes } from './modules/log/routes.js';
@@ -212,6 +214,16 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
           log: app.log,
         });
         scope.addHook('onClose', () => evidence.close());
+        jobManager.register(
+          historyMigrationJob({
+            db: app.db,
+            evidence: evidence.deps,
+            fieldCrypto: app.fieldCrypto,
+            now,
+            timezone: jobManager.timezone,
+            sleep: abortableSleep,
+          }),
+        );
         await scope.register(evidenceRoutes, { deps: evidence.deps, fileSizeLimit: evidenceConfig.fileSizeLimit });
         await scope.register(reportRoutes, { evidence: evidence.deps });
         await scope.register(logRoutes);

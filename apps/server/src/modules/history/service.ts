@@ -1,0 +1,653 @@
+/**
+ * History migration (历史数据迁移, seed §1.8): brings signatures kept in the hospitals' HIS/EMR databases into
+ * Yizheng through the evidence ingest path, so each migrated record is verified, hashed and given its
+ * Merkle-log leaf exactly like a pushed one.
+ *
+ * - Sources: an external database (adapters.ts), its intermediate table (中间表) and a column mapping; the
+ *   connection URL is sealed with the field crypto and never returned or logged.
+ * - Tasks: one source into one application, a validation level, a time window (错峰迁移) and a throttle.
+ *   `format`: the row must map to a well-formed signature push (then the ingest path's own checks apply —
+ *   Yizheng never stores a signature that does not verify); `signature`: the same, named for the seed's
+ *   level; `full`: additionally a timestamp token column must be filled and a trust store configured, so the
+ *   certificate chain and the timestamp are verified too.
+ * - Resumable: rows are read in key order after the task's cursor. Each row is pushed with the idempotency key
+ *   `hist:<task>:<key>`, so a row whose record was committed before a crash (kill -9) yields the same record
+ *   again, never a second one; the cursor, the counters and the failures of a batch are committed together in
+ *   one transaction after the batch's records. A restart re-reads at most one batch and neither skips nor
+ *   duplicates.
+ * - Failures are kept in `history_failures` with the check's code and reason.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import { Value } from 'typebox/value';
+import { appendToChain } from '../../audit/hash-chain.js';
+import { isoTime, type ServiceContext } from '../../context.js';
+import type { FieldCrypto } from '../../crypto/field-crypto.js';
+import { toCount } from '../../db/connect.js';
+import type { Database } from '../../db/schema.js';
+import { YzError, isYzError } from '../../errors.js';
+import { lifecycleDb, type HistorySourcesTable, type HistoryTasksTable } from '../../lifecycle/tables.js';
+import { SignaturePush, type SignaturePushBody } from '../evidence/schema.js';
+import { pushSignature, type EvidenceDeps } from '../evidence/service.js';
+import {
+  checkIdentifier,
+  openSource,
+  sourceKindOf,
+  type SourceAdapter,
+  type SourceRow,
+  type SourceValue,
+} from './adapters.js';
+import type { ColumnMappingType, SourceBodyType, TaskBodyType } from './schema.js';
+
+const URL_FIELD = 'history_source_url';
+
+function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(10).toString('hex')}`;
+}
+
+async function logOp(
+  ctx: ServiceContext,
+  action: string,
+  type: string,
+  id: string,
+  detail: object,
+): Promise<void> {
+  await appendToChain({
+    db: ctx.db,
+    table: 'operation_logs',
+    entry: {
+      at: isoTime(ctx.now()),
+      actor: ctx.actor,
+      action,
+      target_type: type,
+      target_id: id,
+      project_id: null,
+      detail: JSON.stringify(detail),
+    },
+  });
+}
+
+function mappedColumns(m: ColumnMappingType): string[] {
+  const cols = [
+    m.key,
+    m.serialNumber,
+    m.signature,
+    m.format,
+    m.certificate,
+    m.original,
+    m.timestampToken,
+    m.signedAt,
+    m.signer,
+    m.patientId,
+    m.patientName,
+    m.businessType,
+  ].filter((c): c is string => c !== undefined);
+  for (const c of cols) checkIdentifier(c, 'column');
+  return [...new Set(cols)];
+}
+
+export interface SourceView {
+  id: string;
+  name: string;
+  kind: string;
+  table: string;
+  mapping: ColumnMappingType;
+  createdAt: string;
+}
+
+function sourceView(r: HistorySourcesTable): SourceView {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    table: r.source_table,
+    mapping: JSON.parse(r.mapping) as ColumnMappingType,
+    createdAt: r.created_at,
+  };
+}
+
+export async function createSource(options: {
+  ctx: ServiceContext;
+  fieldCrypto: FieldCrypto;
+  body: SourceBodyType;
+}): Promise<SourceView> {
+  const { ctx, body } = options;
+  const kind = sourceKindOf(body.url);
+  checkIdentifier(body.table, 'table');
+  mappedColumns(body.mapping);
+  const at = isoTime(ctx.now());
+  const row: HistorySourcesTable = {
+    id: newId('hsrc'),
+    name: body.name,
+    kind,
+    url_sealed: options.fieldCrypto.seal(URL_FIELD, body.url),
+    source_table: body.table,
+    mapping: JSON.stringify(body.mapping),
+    created_at: at,
+    updated_at: at,
+  };
+  await ctx.db.transaction().execute(async (trx) => {
+    await lifecycleDb(trx).insertInto('history_sources').values(row).execute();
+    await logOp({ ...ctx, db: trx }, 'history.source.create', 'history_source', row.id, {
+      name: body.name,
+      kind,
+      table: body.table,
+    });
+  });
+  return sourceView(row);
+}
+
+async function sourceRow(db: Kysely<Database>, id: string): Promise<HistorySourcesTable> {
+  const r = await lifecycleDb(db)
+    .selectFrom('history_sources')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!r) throw new YzError('HISTORY_SOURCE_NOT_FOUND', id);
+  return r;
+}
+
+export async function listSources(options: { db: Kysely<Database> }): Promise<SourceView[]> {
+  const rows = await lifecycleDb(options.db)
+    .selectFrom('history_sources')
+    .selectAll()
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(sourceView);
+}
+
+function adapterOf(fieldCrypto: FieldCrypto, r: HistorySourcesTable): SourceAdapter {
+  return openSource(fieldCrypto.open(URL_FIELD, r.url_sealed));
+}
+
+/** Connects, counts the intermediate table's rows and reads the first one through the mapping. */
+export async function testSource(options: {
+  db: Kysely<Database>;
+  fieldCrypto: FieldCrypto;
+  id: string;
+}): Promise<{ ok: true; rows: number }> {
+  const r = await sourceRow(options.db, options.id);
+  const mapping = JSON.parse(r.mapping) as ColumnMappingType;
+  const adapter = adapterOf(options.fieldCrypto, r);
+  try {
+    const rows = await adapter.count({ table: r.source_table });
+    await adapter.read(
+      { table: r.source_table, key: mapping.key, keyType: mapping.keyType, columns: mappedColumns(mapping) },
+      null,
+      1,
+    );
+    return { ok: true, rows };
+  } finally {
+    await adapter.close();
+  }
+}
+
+export interface TaskView {
+  id: string;
+  sourceId: string;
+  appId: string;
+  level: string;
+  window: { start: string; end: string } | null;
+  rowsPerSecond: number;
+  batchSize: number;
+  status: string;
+  cursor: string | null;
+  total: number | null;
+  migrated: number;
+  duplicates: number;
+  failed: number;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+type TaskRow = Selectable<HistoryTasksTable>;
+
+function taskView(t: TaskRow): TaskView {
+  return {
+    id: t.id,
+    sourceId: t.source_id,
+    appId: t.app_id,
+    level: t.level,
+    window:
+      t.window_start !== null && t.window_end !== null ? { start: t.window_start, end: t.window_end } : null,
+    rowsPerSecond: t.rows_per_second,
+    batchSize: t.batch_size,
+    status: t.status,
+    cursor: t.cursor,
+    total: t.total === null ? null : toCount(t.total),
+    migrated: toCount(t.migrated),
+    duplicates: toCount(t.duplicates),
+    failed: toCount(t.failed),
+    lastError: t.last_error,
+    updatedAt: t.updated_at,
+  };
+}
+
+export async function createTask(options: {
+  ctx: ServiceContext;
+  body: TaskBodyType;
+  /** Whether the server has a trust store (required by level `full`). */
+  trustStore: boolean;
+}): Promise<TaskView> {
+  const { ctx, body } = options;
+  const src = await sourceRow(ctx.db, body.sourceId);
+  const app = await ctx.db
+    .selectFrom('applications')
+    .select('id')
+    .where('id', '=', body.appId)
+    .executeTakeFirst();
+  if (!app) throw new YzError('HISTORY_TASK_INVALID', `no application ${body.appId}`);
+  const mapping = JSON.parse(src.mapping) as ColumnMappingType;
+  if (body.level === 'full' && (mapping.timestampToken === undefined || !options.trustStore))
+    throw new YzError(
+      'HISTORY_TASK_INVALID',
+      'level full needs a timestampToken column and a trust store (YIZHENG_TRUST_STORE)',
+    );
+  if (body.window && body.window.start === body.window.end)
+    throw new YzError('HISTORY_TASK_INVALID', 'the window is empty');
+  const at = isoTime(ctx.now());
+  const row: Insertable<HistoryTasksTable> & TaskRow = {
+    id: newId('htask'),
+    source_id: src.id,
+    app_id: body.appId,
+    level: body.level,
+    window_start: body.window?.start ?? null,
+    window_end: body.window?.end ?? null,
+    rows_per_second: body.rowsPerSecond,
+    batch_size: body.batchSize ?? 200,
+    status: 'pending',
+    cursor: null,
+    total: null,
+    migrated: 0,
+    duplicates: 0,
+    failed: 0,
+    last_error: null,
+    created_at: at,
+    updated_at: at,
+  };
+  await ctx.db.transaction().execute(async (trx) => {
+    await lifecycleDb(trx).insertInto('history_tasks').values(row).execute();
+    await logOp({ ...ctx, db: trx }, 'history.task.create', 'history_task', row.id, {
+      sourceId: src.id,
+      appId: body.appId,
+      level: body.level,
+    });
+  });
+  return taskView(row);
+}
+
+async function taskRow(db: Kysely<Database>, id: string): Promise<TaskRow> {
+  const t = await lifecycleDb(db)
+    .selectFrom('history_tasks')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!t) throw new YzError('HISTORY_TASK_NOT_FOUND', id);
+  return t;
+}
+
+export async function getTask(options: { db: Kysely<Database>; id: string }): Promise<TaskView> {
+  return taskView(await taskRow(options.db, options.id));
+}
+
+export async function listTasks(options: { db: Kysely<Database> }): Promise<TaskView[]> {
+  const rows = await lifecycleDb(options.db)
+    .selectFrom('history_tasks')
+    .selectAll()
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(taskView);
+}
+
+export async function listFailures(options: {
+  db: Kysely<Database>;
+  id: string;
+  limit: number;
+  after?: string;
+}) {
+  await taskRow(options.db, options.id);
+  let q = lifecycleDb(options.db)
+    .selectFrom('history_failures')
+    .selectAll()
+    .where('task_id', '=', options.id);
+  if (options.after !== undefined) q = q.where('source_key', '>', options.after);
+  const rows = await q.orderBy('source_key').limit(options.limit).execute();
+  return rows.map((r) => ({ sourceKey: r.source_key, code: r.code, reason: r.reason, at: r.at }));
+}
+
+/** Pauses a pending/running task (the job skips it) or resumes a paused one. */
+export async function setTaskPaused(options: {
+  ctx: ServiceContext;
+  id: string;
+  paused: boolean;
+}): Promise<TaskView> {
+  const t = await taskRow(options.ctx.db, options.id);
+  const allowed = options.paused ? ['pending', 'running'] : ['paused'];
+  if (!allowed.includes(t.status)) throw new YzError('HISTORY_TASK_STATE', `the task is ${t.status}`);
+  await lifecycleDb(options.ctx.db)
+    .updateTable('history_tasks')
+    .set({ status: options.paused ? 'paused' : 'pending', updated_at: isoTime(options.ctx.now()) })
+    .where('id', '=', options.id)
+    .execute();
+  await logOp(
+    options.ctx,
+    options.paused ? 'history.task.pause' : 'history.task.resume',
+    'history_task',
+    options.id,
+    {},
+  );
+  return getTask({ db: options.ctx.db, id: options.id });
+}
+
+// ── Mapping a row ──────────────────────────────────────────────────────────────────────────────────────────
+
+function text(v: SourceValue | undefined): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}
+
+/** Binary columns as base64; text columns are taken as base64 (or PEM for certificates) already. */
+function b64(v: SourceValue | undefined): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  const s = text(v)?.trim();
+  return s === '' ? undefined : s;
+}
+
+/** The signature push body of one intermediate-table row; HISTORY_ROW_INVALID when it cannot be one. */
+export function mapRow(m: ColumnMappingType, row: SourceRow): SignaturePushBody {
+  const get = (c: string | undefined) => (c === undefined ? undefined : row[c]);
+  const format = m.format !== undefined ? text(get(m.format))?.toLowerCase() : m.defaultFormat;
+  if (format !== 'cms' && format !== 'raw')
+    throw new YzError('HISTORY_ROW_INVALID', `format "${format ?? ''}" is neither cms nor raw`);
+  const serialNumber = text(get(m.serialNumber));
+  const value = b64(get(m.signature));
+  if (serialNumber === undefined || serialNumber === '')
+    throw new YzError('HISTORY_ROW_INVALID', 'no serial number');
+  if (value === undefined) throw new YzError('HISTORY_ROW_INVALID', 'no signature value');
+  const certificate = b64(get(m.certificate));
+  const original = b64(get(m.original));
+  const timestampToken = b64(get(m.timestampToken));
+  const signedAtRaw = get(m.signedAt);
+  const signedAt = signedAtRaw instanceof Date ? signedAtRaw.toISOString() : text(signedAtRaw);
+  const patientId = text(get(m.patientId));
+  const patientName = text(get(m.patientName));
+  const signer = text(get(m.signer));
+  const businessType = text(get(m.businessType));
+  const body: SignaturePushBody = {
+    serialNumber,
+    sourceSystem: 'history-migration',
+    signature: { format, value, ...(certificate !== undefined ? { certificate } : {}) },
+    ...(original !== undefined ? { original } : {}),
+    ...(timestampToken !== undefined ? { timestampToken } : {}),
+    ...(signedAt !== undefined ? { signedAt: new Date(signedAt).toISOString() } : {}),
+    ...(patientId !== undefined || patientName !== undefined
+      ? {
+          patient: {
+            ...(patientId !== undefined ? { id: patientId } : {}),
+            ...(patientName !== undefined ? { name: patientName } : {}),
+          },
+        }
+      : {}),
+    ...(signer !== undefined ? { signer } : {}),
+    ...(businessType !== undefined ? { businessType } : {}),
+  };
+  if (signedAt !== undefined && Number.isNaN(Date.parse(signedAt)))
+    throw new YzError('HISTORY_ROW_INVALID', 'signedAt is not a time');
+  if (!Value.Check(SignaturePush, body)) {
+    const first = [...Value.Errors(SignaturePush, body)][0];
+    throw new YzError('HISTORY_ROW_INVALID', first ? `${first.instancePath}: ${first.message}` : 'malformed');
+  }
+  return body;
+}
+
+// ── Running ────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Minutes since midnight of `ms` in a time zone. */
+function minutesIn(ms: number, timezone: string): number {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: timezone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(ms));
+  const h = Number(parts.find((p) => p.type === 'hour')?.value ?? 0);
+  const m = Number(parts.find((p) => p.type === 'minute')?.value ?? 0);
+  return h * 60 + m;
+}
+
+/** Whether `ms` falls in the task's window (`HH:MM`–`HH:MM`, may wrap midnight); always true without one. */
+export function inWindow(
+  t: Pick<HistoryTasksTable, 'window_start' | 'window_end'>,
+  ms: number,
+  timezone: string,
+): boolean {
+  if (t.window_start === null || t.window_end === null) return true;
+  const toMin = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+  const now = minutesIn(ms, timezone);
+  const a = toMin(t.window_start);
+  const b = toMin(t.window_end);
+  return a < b ? now >= a && now < b : now >= a || now < b;
+}
+
+export interface RunDeps {
+  db: Kysely<Database>;
+  evidence: EvidenceDeps;
+  fieldCrypto: FieldCrypto;
+  now(): number;
+  timezone: string;
+  /** Waits (throttle); resolves early when the signal aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) {
+      resolve();
+      return;
+    }
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export interface BatchOutcome {
+  rows: number;
+  migrated: number;
+  duplicates: number;
+  failed: number;
+  done: boolean;
+}
+
+/** Migrates one batch of a task (read after the cursor → push → commit cursor, counters and failures). */
+export async function runBatch(options: {
+  deps: RunDeps;
+  taskId: string;
+  source?: SourceAdapter;
+}): Promise<BatchOutcome> {
+  const { deps } = options;
+  const ldb = lifecycleDb(deps.db);
+  const t = await taskRow(deps.db, options.taskId);
+  const src = await sourceRow(deps.db, t.source_id);
+  const mapping = JSON.parse(src.mapping) as ColumnMappingType;
+  const adapter = options.source ?? adapterOf(deps.fieldCrypto, src);
+  try {
+    const query = {
+      table: src.source_table,
+      key: mapping.key,
+      keyType: mapping.keyType,
+      columns: mappedColumns(mapping),
+    };
+    if (t.total === null) {
+      const total = await adapter.count(query);
+      await ldb.updateTable('history_tasks').set({ total }).where('id', '=', t.id).execute();
+    }
+    const rows = await adapter.read(query, t.cursor, t.batch_size);
+    const at = isoTime(deps.now());
+    if (rows.length === 0) {
+      await ldb
+        .updateTable('history_tasks')
+        .set({ status: 'completed', updated_at: at })
+        .where('id', '=', t.id)
+        .execute();
+      return { rows: 0, migrated: 0, duplicates: 0, failed: 0, done: true };
+    }
+    const appRow = await deps.db
+      .selectFrom('applications')
+      .innerJoin('projects', 'projects.id', 'applications.project_id')
+      .select(['applications.id as appId', 'projects.id as projectId', 'projects.status as projectStatus'])
+      .where('applications.id', '=', t.app_id)
+      .executeTakeFirst();
+    if (!appRow) throw new YzError('HISTORY_TASK_INVALID', `no application ${t.app_id}`);
+    const caller = { appId: appRow.appId, projectId: appRow.projectId, projectStatus: appRow.projectStatus };
+    const results = await Promise.all(
+      rows.map(async (row) => {
+        const key = text(row[mapping.key]) ?? '';
+        try {
+          const body = mapRow(mapping, row);
+          if (t.level === 'full' && body.timestampToken === undefined)
+            throw new YzError('HISTORY_ROW_INVALID', 'level full: the row has no timestamp token');
+          const r = await pushSignature({
+            deps: deps.evidence,
+            caller,
+            body,
+            idempotencyKey: `hist:${t.id}:${key}`.slice(0, 128),
+          });
+          if (t.level === 'full') {
+            const v = r.receipt.verification as { chain?: string; timestamp?: unknown };
+            if (v.chain !== 'trusted')
+              throw new YzError(
+                'EVIDENCE_CHAIN_UNTRUSTED',
+                'migrated record kept, but its chain is not trusted',
+              );
+          }
+          return { key, ok: true as const, duplicate: r.duplicate };
+        } catch (e) {
+          // 4xx: the row's fault, kept aside with the reason. Anything else (database down…) stops the batch.
+          if (isYzError(e) && e.statusCode < 500)
+            return { key, ok: false as const, code: e.code, reason: e.message };
+          throw e;
+        }
+      }),
+    );
+    const last = text(rows[rows.length - 1]?.[mapping.key]) ?? t.cursor;
+    const failures = results.filter((r) => !r.ok);
+    const migrated = results.filter((r) => r.ok).length;
+    const duplicates = results.filter((r) => r.ok && r.duplicate).length;
+    await deps.db.transaction().execute(async (trx) => {
+      const l = lifecycleDb(trx);
+      // The cursor is re-read under the transaction: a concurrent runner (should the lease ever be lost) that
+      // already committed this batch makes this one a no-op instead of counting it twice.
+      const cur = await l
+        .selectFrom('history_tasks')
+        .select(['cursor', 'migrated', 'duplicates', 'failed'])
+        .where('id', '=', t.id)
+        .executeTakeFirstOrThrow();
+      if (cur.cursor !== t.cursor) return;
+      const keys = failures.map((f) => f.key);
+      if (keys.length > 0) {
+        await l
+          .deleteFrom('history_failures')
+          .where('task_id', '=', t.id)
+          .where('source_key', 'in', keys)
+          .execute();
+        await l
+          .insertInto('history_failures')
+          .values(
+            failures.map((f) => ({
+              task_id: t.id,
+              source_key: f.key,
+              code: f.code ?? 'HISTORY_ROW_INVALID',
+              reason: (f.reason ?? '').slice(0, 2000),
+              at,
+            })),
+          )
+          .execute();
+      }
+      await l
+        .updateTable('history_tasks')
+        .set({
+          cursor: last,
+          migrated: toCount(cur.migrated) + migrated,
+          duplicates: toCount(cur.duplicates) + duplicates,
+          failed: toCount(cur.failed) + failures.length,
+          status: 'running',
+          last_error: null,
+          updated_at: at,
+        })
+        .where('id', '=', t.id)
+        .execute();
+    });
+    return { rows: rows.length, migrated, duplicates, failed: failures.length, done: false };
+  } finally {
+    if (!options.source) await adapter.close();
+  }
+}
+
+/**
+ * The history-migration job: runs every pending/running task inside its window, batch after batch, throttled
+ * to its rows per second, until done, out of window, or the run is aborted (stop, shutdown, lost lease).
+ */
+export async function runHistoryTasks(options: {
+  deps: RunDeps;
+  signal: AbortSignal;
+}): Promise<Record<string, number>> {
+  const { deps, signal } = options;
+  const totals = { tasks: 0, rows: 0, migrated: 0, duplicates: 0, failed: 0 };
+  const tasks = await lifecycleDb(deps.db)
+    .selectFrom('history_tasks')
+    .selectAll()
+    .where('status', 'in', ['pending', 'running'])
+    .orderBy('created_at')
+    .execute();
+  for (const t of tasks) {
+    if (signal.aborted) break;
+    if (!inWindow(t, deps.now(), deps.timezone)) continue;
+    totals.tasks++;
+    const src = await sourceRow(deps.db, t.source_id);
+    const adapter = adapterOf(deps.fieldCrypto, src);
+    try {
+      while (!signal.aborted && inWindow(t, deps.now(), deps.timezone)) {
+        const started = deps.now();
+        let b: BatchOutcome;
+        try {
+          b = await runBatch({ deps, taskId: t.id, source: adapter });
+        } catch (e) {
+          const msg = isYzError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+          await lifecycleDb(deps.db)
+            .updateTable('history_tasks')
+            .set({ last_error: msg.slice(0, 2000), updated_at: isoTime(deps.now()) })
+            .where('id', '=', t.id)
+            .execute();
+          throw e;
+        }
+        totals.rows += b.rows;
+        totals.migrated += b.migrated;
+        totals.duplicates += b.duplicates;
+        totals.failed += b.failed;
+        if (b.done) break;
+        const paused = await lifecycleDb(deps.db)
+          .selectFrom('history_tasks')
+          .select('status')
+          .where('id', '=', t.id)
+          .executeTakeFirst();
+        if (paused?.status === 'paused') break;
+        // Throttle: a batch of n rows takes at least n / rowsPerSecond seconds.
+        const minMs = (b.rows * 1000) / t.rows_per_second;
+        await deps.sleep(minMs - (deps.now() - started), signal);
+      }
+    } finally {
+      await adapter.close();
+    }
+  }
+  return totals;
+}
