@@ -13,6 +13,7 @@ import { registerCert } from './commands/cert.js';
 import { registerCms } from './commands/cms.js';
 import { registerTs } from './commands/ts.js';
 import { registerJobs } from './commands/jobs.js';
+import { registerMigrateHistory } from './commands/migrate-history.js';
 import { registerVerify } from './commands/verify.js';
 
 export const VERSION = '0.1.0';
@@ -37,6 +38,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerCms(program, io, setExit);
   registerTs(program, io, setExit);
   registerJobs(program, io, setExit);
+  registerMigrateHistory(program, io);
   registerVerify(program, io, setExit);
   return program;
 }
