@@ -86,7 +86,14 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        allErrors: false,
+        allowUnionTypes: true,
+      },
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const assemble = async (): Promise<void> => {
@@ -224,7 +231,10 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
             sleep: abortableSleep,
           }),
         );
-        await scope.register(evidenceRoutes, { deps: evidence.deps, fileSizeLimit: evidenceConfig.fileSizeLimit });
+        await scope.register(evidenceRoutes, {
+          deps: evidence.deps,
+          fileSizeLimit: evidenceConfig.fileSizeLimit,
+        });
         await scope.register(reportRoutes, { evidence: evidence.deps });
         await scope.register(logRoutes);
         await scope.register(timestampRoutes, { anchors: () => [app.ca.root] });

@@ -397,6 +397,8 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
     expect(d.status).toBe(200);
     expect(d.json().payload.signature).toBeTruthy();
     expect(d.json().evidenceHash).toBe(receipts[0]!.evidenceHash);
+    // Metadata keeps its JSON types (an integer is not coerced to a string).
+    expect(d.json().metadata).toEqual({ 病区: '3A', 床号: 12 });
     const nf = await call(a, 'GET', '/api/v1/signatures/sig_000000000000000000000000');
     expect(nf.status).toBe(404);
     expect(nf.json().code).toBe('EVIDENCE_NOT_FOUND');

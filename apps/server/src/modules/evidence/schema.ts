@@ -27,7 +27,12 @@ const Patient = Type.Object(
 const Tags = Type.Array(Text(64), { maxItems: 32, description: '标签' });
 const Metadata = Type.Record(
   Type.String({ minLength: 1, maxLength: 64 }),
-  Type.Union([Type.String({ maxLength: 4096 }), Type.Integer(), Type.Boolean(), Type.Null()]),
+  // One `type` list, not a union: the server's Ajv coerces types, and under anyOf it would turn 12 into "12"
+  // (first branch wins); with a type list Ajv coerces only when the value matches none of the types.
+  Type.Unsafe<string | number | boolean | null>({
+    type: ['string', 'integer', 'boolean', 'null'],
+    maxLength: 4096,
+  }),
   { maxProperties: 64, description: 'Free metadata: string, integer, boolean or null values' },
 );
 
