@@ -242,7 +242,7 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     : (file.fileSizeLimit ?? EVIDENCE_DEFAULTS.fileSizeLimit);
   const logHash = pick(undefined, nonEmpty(env.YIZHENG_LOG_HASH), file.logHash, DEFAULT_LOG_CONFIG.hash);
   if (logHash !== 'sm3' && logHash !== 'sha256') {
-    throw invalid(`YIZHENG_LOG_HASH must be sm3 or sha256, got ${String(logHash)}`);
+    throw invalid(`YIZHENG_LOG_HASH must be sm3 or sha256, got ${logHash}`);
   }
   const logOrigin = pick(
     undefined,
