@@ -108,8 +108,32 @@ export function digest(name: DigestName, data: Uint8Array, policy: AlgorithmPoli
   return new Uint8Array(createHash(name).update(data).digest());
 }
 
+/**
+ * Key kinds already worked out, by the exact SPKI bytes (a pure memo: the same bytes always give the same kind,
+ * and failures are not kept, so they are re-parsed and fail again). Bounded: at most {@link KEY_KIND_MAX}
+ * entries of SPKIs up to {@link KEY_KIND_MAX_SPKI} bytes, the oldest dropped first.
+ */
+const keyKinds = new Map<string, KeyKind>();
+const KEY_KIND_MAX = 1024;
+const KEY_KIND_MAX_SPKI = 2048;
+
 /** The key kind of a SubjectPublicKeyInfo (RSA, EC P-256/P-384, SM2). */
 export function keyKind(spki: Uint8Array): KeyKind {
+  if (spki.length > KEY_KIND_MAX_SPKI) return parseKeyKind(spki);
+  const k = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('latin1');
+  let kind = keyKinds.get(k);
+  if (kind === undefined) {
+    kind = parseKeyKind(spki);
+    if (keyKinds.size >= KEY_KIND_MAX) {
+      const oldest = keyKinds.keys().next();
+      if (!oldest.done) keyKinds.delete(oldest.value);
+    }
+    keyKinds.set(k, kind);
+  }
+  return kind;
+}
+
+function parseKeyKind(spki: Uint8Array): KeyKind {
   const info = parseDer(spki, SubjectPublicKeyInfo);
   const alg = info.algorithm.algorithm;
   if (alg === OID.rsaEncryption) return 'rsa';
