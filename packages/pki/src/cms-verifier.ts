@@ -90,7 +90,8 @@ export function cachedSm2Provider(maxKeys = 1024): Sm2Provider {
 function oidOf(bytes: Uint8Array, t: Tlv | undefined): string {
   if (!t || t.tagByte !== 0x06) throw bad('expected an OBJECT IDENTIFIER');
   if (t.end === t.valueStart) throw bad('empty OBJECT IDENTIFIER');
-  const arcs: number[] = [];
+  // Built as one string, arc by arc (no array per OID: this runs for every OID of every message).
+  let out = '';
   let arc = 0;
   let fresh = true;
   for (let i = t.valueStart; i < t.end; i++) {
@@ -100,15 +101,14 @@ function oidOf(bytes: Uint8Array, t: Tlv | undefined): string {
     arc = arc * 128 + (b & 0x7f);
     if (arc > Number.MAX_SAFE_INTEGER / 128) return asn1jsOid(bytes, t);
     if ((b & 0x80) === 0) {
-      arcs.push(arc);
+      if (out === '') out = arc >= 80 ? `2.${arc - 80}` : `${Math.floor(arc / 40)}.${arc % 40}`;
+      else out += `.${arc}`;
       arc = 0;
       fresh = true;
     }
   }
   if (!fresh) throw bad('truncated OBJECT IDENTIFIER');
-  const [first = 0, ...rest] = arcs;
-  const head = first >= 80 ? `2.${first - 80}` : `${Math.floor(first / 40)}.${first % 40}`;
-  return [head, ...rest].join('.');
+  return out;
 }
 
 function asn1jsOid(bytes: Uint8Array, t: Tlv): string {
