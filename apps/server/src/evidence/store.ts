@@ -14,6 +14,7 @@ import { isUniqueViolation, toCount } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { YzError } from '../errors.js';
 import { appendLeaves } from '../log/index.js';
+import { recordStats } from '../stats/repo.js';
 import * as repo from '../modules/evidence/repo.js';
 import { GroupCommitWriter } from './group-commit.js';
 
@@ -46,6 +47,7 @@ async function writeAll(
     rows,
     items.map((i) => i.payload),
   );
+  await recordStats(trx, rows.map((r) => ({ ...r, at: r.received_at })));
   return rows.map((r) => ({ row: r as repo.EvidenceRow, duplicate: false }));
 }
 

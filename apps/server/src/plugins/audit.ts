@@ -9,6 +9,7 @@ import { appendManyToChain, appendToChain, type ApiLogEntry } from '../audit/has
 import { isoTime } from '../context.js';
 import { splitUrl } from '../auth/signing.js';
 import { GroupCommitWriter } from '../evidence/group-commit.js';
+import { apiCallEvents, recordStats } from '../stats/repo.js';
 
 export const MAX_LOGGED_RESPONSE = 4096;
 const REDACTED_HEADERS = new Set(['x-yz-signature', 'authorization', 'cookie']);
@@ -43,6 +44,11 @@ export function registerApiLog(
       request.loggedResponse = payload.subarray(0, MAX_LOGGED_RESPONSE).toString('utf8');
     return Promise.resolve(payload);
   });
+  // Statistics (统计), after the entries commit; a failure is logged, never retried (that would append the entries twice).
+  const countCalls = (entries: readonly ApiLogEntry[]): Promise<void> =>
+    recordStats(scope.db, apiCallEvents(entries)).catch((e: unknown) => {
+      scope.log.error({ err: e }, 'API call statistics write failed');
+    });
   // One writer per process, by group commit: the entries of concurrent calls are appended in order, in one
   // transaction per batch, instead of racing for the next sequence number; a batch that loses a race with another
   // process rolls back and its entries are appended one by one (appendToChain retries). Closing the scope waits
@@ -52,10 +58,12 @@ export function registerApiLog(
     maxItems: 500,
     writeMany: async (entries) => {
       await appendManyToChain({ db: scope.db, table: 'api_logs', entries });
+      await countCalls(entries); // statistics (统计): API calls per application and day
       return entries.map(() => undefined);
     },
     writeOne: async (entry) => {
       await appendToChain({ db: scope.db, table: 'api_logs', entry });
+      await countCalls([entry]);
     },
   });
   scope.addHook('onClose', () => chain.close());

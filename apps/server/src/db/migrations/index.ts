@@ -10,6 +10,7 @@ import { log } from './0003-log.js';
 import { evidence } from './0004-evidence.js';
 import { trust } from './0006-trust.js';
 import { lifecycle } from './0007-lifecycle.js';
+import { stats } from './0008-stats.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004-evidence': evidence,
   '0006-trust': trust,
   '0007-lifecycle': lifecycle,
+  '0008-stats': stats,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -71,6 +71,7 @@ export async function deleteProjectCascade(db: Kysely<Database>, id: string): Pr
   await db.deleteFrom('application_keys').where('app_id', 'in', apps).execute();
   await db.deleteFrom('applications').where('project_id', '=', id).execute();
   await db.deleteFrom('admin_user_projects').where('project_id', '=', id).execute();
+  await db.deleteFrom('stats_daily').where('project_id', '=', id).execute();
   const r = await db.deleteFrom('projects').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

@@ -1,0 +1,116 @@
+/**
+ * The console's statistics (seed §2.4) from `stats_daily`: totals (all time, the last 3 months, the current month,
+ * today) and bar series of the last 30 days, 12 months and 3 years, per kind — two range queries grouped by
+ * (kind, day) over at most ~1,100 days, summed into months and years in memory.
+ */
+import { sql, type Kysely } from 'kysely';
+import { toCount } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
+import { shanghaiDay, STATS_KINDS, type StatsKind } from './repo.js';
+
+export interface StatsTotals {
+  all: number;
+  /** From the first day of the month two months before the current one (three calendar months). */
+  last3Months: number;
+  month: number;
+  today: number;
+}
+
+export interface StatsPoint {
+  /** 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY'. */
+  period: string;
+  counts: Partial<Record<StatsKind, number>>;
+}
+
+export interface StatsView {
+  today: string;
+  kinds: StatsKind[];
+  totals: Partial<Record<StatsKind, StatsTotals>>;
+  days: StatsPoint[];
+  months: StatsPoint[];
+  years: StatsPoint[];
+}
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+function addMonths(month: string, n: number): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const k = y * 12 + (m - 1) + n;
+  return `${Math.floor(k / 12)}-${pad((k % 12) + 1)}`;
+}
+
+export async function statsView(options: {
+  db: Kysely<Database>;
+  now: number;
+  /** The projects to sum over (the filter, or the caller's scope); undefined: all. */
+  projects?: readonly string[];
+  app?: string;
+  kind?: StatsKind;
+}): Promise<StatsView> {
+  const today = shanghaiDay(options.now);
+  const month = today.slice(0, 7);
+  const year = Number(today.slice(0, 4));
+  const firstYear = `${year - 2}-01-01`;
+  const first3Months = `${addMonths(month, -2)}-01`;
+  const kinds = options.kind === undefined ? [...STATS_KINDS] : [options.kind];
+  const view: StatsView = { today, kinds, totals: {}, days: [], months: [], years: [] };
+  for (const k of kinds) view.totals[k] = { all: 0, last3Months: 0, month: 0, today: 0 };
+  if (options.projects !== undefined && options.projects.length === 0) return fill(view, today, month, year);
+
+  const base = () => {
+    let q = options.db.selectFrom('stats_daily').where('kind', 'in', kinds);
+    if (options.projects !== undefined) q = q.where('project_id', 'in', options.projects);
+    if (options.app !== undefined) q = q.where('app_id', '=', options.app);
+    return q;
+  };
+  const n = sql<string | number>`sum(count)`.as('n');
+  const [recent, older] = await Promise.all([
+    base().select(['kind', 'day', n]).where('day', '>=', firstYear).groupBy(['kind', 'day']).execute(),
+    base().select(['kind', n]).where('day', '<', firstYear).groupBy('kind').execute(),
+  ]);
+  const byDay = new Map<string, Partial<Record<StatsKind, number>>>();
+  const byMonth = new Map<string, Partial<Record<StatsKind, number>>>();
+  const byYear = new Map<string, Partial<Record<StatsKind, number>>>();
+  const bump = (m: Map<string, Partial<Record<StatsKind, number>>>, key: string, k: StatsKind, c: number) => {
+    const e = m.get(key) ?? {};
+    e[k] = (e[k] ?? 0) + c;
+    m.set(key, e);
+  };
+  for (const r of older) view.totals[r.kind]!.all += toCount(r.n);
+  for (const r of recent) {
+    const c = toCount(r.n);
+    const t = view.totals[r.kind]!;
+    t.all += c;
+    if (r.day >= first3Months) t.last3Months += c;
+    if (r.day.startsWith(month)) t.month += c;
+    if (r.day === today) t.today += c;
+    bump(byDay, r.day, r.kind, c);
+    bump(byMonth, r.day.slice(0, 7), r.kind, c);
+    bump(byYear, r.day.slice(0, 4), r.kind, c);
+  }
+  return fill(view, today, month, year, byDay, byMonth, byYear);
+}
+
+function fill(
+  view: StatsView,
+  today: string,
+  month: string,
+  year: number,
+  byDay = new Map<string, Partial<Record<StatsKind, number>>>(),
+  byMonth = new Map<string, Partial<Record<StatsKind, number>>>(),
+  byYear = new Map<string, Partial<Record<StatsKind, number>>>(),
+): StatsView {
+  const point = (period: string, m: Map<string, Partial<Record<StatsKind, number>>>): StatsPoint => {
+    const counts: Partial<Record<StatsKind, number>> = {};
+    for (const k of view.kinds) counts[k] = m.get(period)?.[k] ?? 0;
+    return { period, counts };
+  };
+  for (let i = 29; i >= 0; i--) view.days.push(point(addDays(today, -i), byDay));
+  for (let i = 11; i >= 0; i--) view.months.push(point(addMonths(month, -i), byMonth));
+  for (let i = 2; i >= 0; i--) view.years.push(point(String(year - i), byYear));
+  return view;
+}
