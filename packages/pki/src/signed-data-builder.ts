@@ -77,8 +77,11 @@ export interface BuildSignedDataOptions {
   /** eContentType (default id-data, or GM/T 0010 data with `oids: 'gmt0010'`). */
   readonly eContentType?: string;
   readonly signers: readonly SignerSpec[];
-  /** More certificates to include (the signers' own are included unless `includeSignerCertificates` is false). */
-  readonly certificates?: readonly Uint8Array[];
+  /**
+   * More certificates to include (the signers' own are included unless `includeSignerCertificates` is false).
+   * DER is parsed to check it; a ParsedCertificate is included as its `der` without parsing again.
+   */
+  readonly certificates?: readonly (Uint8Array | ParsedCertificate)[];
   readonly includeSignerCertificates?: boolean;
   /** CRLs (CertificateList DER) to include. */
   readonly crls?: readonly Uint8Array[];
@@ -91,8 +94,24 @@ function attribute(a: Attr): Uint8Array {
   return sequence(oid(a.oid), setOf(a.values));
 }
 
+/**
+ * Per-certificate encodings that do not change between signatures (a TSA signs thousands of tokens with one
+ * certificate): computed once per ParsedCertificate object, held weakly so that they go with it.
+ */
+const essCertIdCache = new WeakMap<ParsedCertificate, Uint8Array>();
+const serialCache = new WeakMap<ParsedCertificate, Uint8Array>();
+
 /** The DER value of a signingCertificateV2 attribute for `cert` (SHA-256 ESSCertIDv2 with issuerSerial). */
 export function signingCertificateV2Value(cert: ParsedCertificate): Uint8Array {
+  let value = essCertIdCache.get(cert);
+  if (value === undefined) {
+    value = essCertIdV2(cert);
+    essCertIdCache.set(cert, value);
+  }
+  return value.slice();
+}
+
+function essCertIdV2(cert: ParsedCertificate): Uint8Array {
   const hash = new Uint8Array(createHash('sha256').update(cert.der).digest());
   const issuerSerial = sequence(sequence(explicit(4, cert.issuerDer)), serialInteger(cert));
   // hashAlgorithm is DEFAULT id-sha256: DER leaves it out (X.690 §11.5).
@@ -100,6 +119,15 @@ export function signingCertificateV2Value(cert: ParsedCertificate): Uint8Array {
 }
 
 function serialInteger(cert: ParsedCertificate): Uint8Array {
+  let value = serialCache.get(cert);
+  if (value === undefined) {
+    value = serialIntegerOf(cert);
+    serialCache.set(cert, value);
+  }
+  return value;
+}
+
+function serialIntegerOf(cert: ParsedCertificate): Uint8Array {
   const t = childrenOf(cert.tbs, scanDer(cert.tbs), 'der');
   const serial = t[t[0]?.tagByte === 0xa0 ? 1 : 0];
   if (!serial || serial.tagByte !== TAG.INTEGER) throw new PkiError('PKI_ASN1_INVALID', 'no serialNumber');
@@ -196,13 +224,14 @@ export function buildSignedData(options: BuildSignedDataOptions): Uint8Array {
   const certDers: Uint8Array[] = [];
   const seen = new Set<string>();
   for (const c of [
-    ...(options.includeSignerCertificates === false ? [] : certs.map((x) => x.der)),
+    ...(options.includeSignerCertificates === false ? [] : certs),
     ...(options.certificates ?? []),
   ]) {
-    const key = Buffer.from(c).toString('base64');
+    const der = c instanceof Uint8Array ? c : c.der;
+    const key = Buffer.from(der).toString('base64');
     if (!seen.has(key)) {
       seen.add(key);
-      certDers.push(parseCertificate(c).der);
+      certDers.push(c instanceof Uint8Array ? parseCertificate(c).der : c.der);
     }
   }
   for (const crl of options.crls ?? []) scanDer(crl);

@@ -113,7 +113,7 @@ export function replyTimeStamp(options: ReplyTimeStampOptions): Uint8Array {
       eContentType: TSP_OID.tstInfo,
       signers: [{ signer: tsa.signer, certificate: tsa.certificate, signingTime: options.genTime }],
       includeSignerCertificates: req.certReq,
-      certificates: req.certReq ? (tsa.chain ?? []).map((c) => c.der) : [],
+      certificates: req.certReq ? (tsa.chain ?? []) : [],
     });
   } catch (e) {
     if (!isPkiError(e)) throw e;

@@ -18,13 +18,14 @@
  *   Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] INTEGER (1..999) OPTIONAL,
  *                           micros [1] INTEGER (1..999) OPTIONAL }
  */
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { Accuracy, MessageImprint, TSTInfo, TSTInfoVersion, id_ct_tstInfo } from '@peculiar/asn1-tsp';
-import { AlgorithmIdentifier, GeneralName, Name } from '@peculiar/asn1-x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { TSTInfo, id_ct_tstInfo } from '@peculiar/asn1-tsp';
+import { AlgorithmIdentifier, type GeneralName } from '@peculiar/asn1-x509';
 import { DIGEST_OID, type DigestName } from './algorithms.js';
 import { nameToString } from './certificate.js';
-import { childrenOf, fromPem, readHeader, scanDer, tlvBytes, type DerLimits } from './der.js';
+import { childrenOf, fromPem, readHeader, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
 import { PkiError } from './errors.js';
+import { TAG, boolean, explicit, octetString, oid, sequence, tlv } from './der-writer.js';
 
 export const TSP_OID = {
   /** id-ct-TSTInfo, the eContentType of a timestamp token. */
@@ -187,26 +188,45 @@ export function buildTstInfo(f: TstInfoFields): Uint8Array {
       'PKI_INVALID_ARGUMENT',
       'accuracy: seconds ≥ 0, millis and micros 1..999 (0 = absent)',
     );
-  const t = new TSTInfo({
-    version: TSTInfoVersion.v1,
-    policy: f.policy,
-    messageImprint: new MessageImprint({
-      hashAlgorithm: digestAlgorithmIdentifier(f.hash),
-      hashedMessage: new OctetString(f.hashedMessage),
-    }),
-    serialNumber: integerBytes(f.serialNumber).slice().buffer,
-    genTime: f.genTime,
-    ordering: f.ordering ?? false,
-  });
-  if (f.accuracy) {
-    const a = new Accuracy();
-    // The class defaults seconds to 0; an absent field must be omitted from the DER.
-    (a as { seconds: number | undefined }).seconds = f.accuracy.seconds || undefined;
-    if (f.accuracy.millis) a.millis = f.accuracy.millis;
-    if (f.accuracy.micros) a.micros = f.accuracy.micros;
-    t.accuracy = a;
+  // Written with the package's DER writer (no schema objects: a TSA builds one per stamp).
+  const int = (v: bigint): Uint8Array => tlv(TAG.INTEGER, integerBytes(v));
+  const accuracy: Uint8Array[] = [];
+  if (acc) {
+    if (acc.seconds) accuracy.push(int(BigInt(acc.seconds)));
+    if (acc.millis) accuracy.push(tlv(0x80, integerBytes(BigInt(acc.millis))));
+    if (acc.micros) accuracy.push(tlv(0x81, integerBytes(BigInt(acc.micros))));
   }
-  if (f.nonce !== undefined) t.nonce = integerBytes(f.nonce).slice().buffer;
-  if (f.tsaName) t.tsa = new GeneralName({ directoryName: AsnConvert.parse(f.tsaName, Name) });
-  return new Uint8Array(AsnConvert.serialize(t));
+  let tsa: Uint8Array[] = [];
+  if (f.tsaName) {
+    let t: Tlv;
+    try {
+      t = scanDer(f.tsaName, { mode: 'der' });
+    } catch (e) {
+      throw new PkiError('PKI_INVALID_ARGUMENT', 'tsaName is not a DER Name', { cause: e });
+    }
+    if (t.tagByte !== TAG.SEQUENCE || t.end !== f.tsaName.length)
+      throw new PkiError('PKI_INVALID_ARGUMENT', 'tsaName is not a DER Name');
+    // tsa [0] GeneralName (EXPLICIT: a CHOICE), directoryName [4] Name (EXPLICIT: a CHOICE).
+    tsa = [explicit(0, explicit(4, f.tsaName))];
+  }
+  return sequence(
+    int(1n),
+    oid(f.policy),
+    sequence(sequence(oid(DIGEST_OID[f.hash])), octetString(f.hashedMessage)),
+    int(f.serialNumber),
+    tlv(TAG.GENERALIZED_TIME, new TextEncoder().encode(genTimeString(f.genTime))),
+    ...(acc ? [sequence(...accuracy)] : []),
+    ...(f.ordering === true ? [boolean(true)] : []),
+    ...(f.nonce !== undefined ? [int(f.nonce)] : []),
+    ...tsa,
+  );
+}
+
+/** YYYYMMDDHHMMSS[.fff]Z in UTC, the fraction without trailing zeros (RFC 3161 §2.4.2, X.690 §11.7). */
+function genTimeString(d: Date): string {
+  if (Number.isNaN(d.getTime())) throw new PkiError('PKI_INVALID_ARGUMENT', 'genTime is invalid');
+  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ (years 0–9999)
+  const whole = iso.slice(0, 19).replace(/[-:T]/g, '');
+  const fraction = iso.slice(20, 23).replace(/0+$/, '');
+  return fraction === '' ? `${whole}Z` : `${whole}.${fraction}Z`;
 }
