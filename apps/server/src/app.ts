@@ -22,6 +22,7 @@ import { historyMigrationJob } from './jobs/history-migration.js';
 import { noncePurgeJob } from './jobs/nonce-purge.js';
 import { abortableSleep } from './modules/history/service.js';
 import { checkpointJob, initLog, integratorJob } from './log/index.js';
+import { tsaCheckpointStamper } from './modules/tsa/checkpoint-stamper.js';
 import { DEFAULT_LOG_CONFIG } from './config.js';
 import { logRoutes } from './modules/log/routes.js';
 import { applicationRoutes } from './modules/applications/routes.js';
@@ -253,6 +254,9 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
         now,
         minIntervalMs: logConfig.checkpointIntervalMs,
         everyMs: Math.max(100, Math.min(1_000, logConfig.checkpointIntervalMs)),
+        // The platform TSA timestamps every checkpoint (modules/tsa/checkpoint-stamper.ts).
+        stamper: tsaCheckpointStamper(app.tsa),
+        log: app.log,
       }),
       ...(options.extraJobs ?? []),
     ])

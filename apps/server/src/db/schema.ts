@@ -250,6 +250,13 @@ export interface LogCheckpointsTable {
   created_at: string;
 }
 
+/** The platform TSA's RFC 3161 token over each checkpoint's note bytes, by tree size (src/log/stamper.ts). */
+export interface LogCheckpointStampsTable {
+  size: BigIntColumn;
+  token: Uint8Array;
+  created_at: string;
+}
+
 export type AdminUserStatus = 'active' | 'frozen';
 
 /** Console users (administrators, operators, auditors). Passwords are scrypt hashes; certificates are bound. */
@@ -354,6 +361,7 @@ export interface Database {
   log_leaves: LogLeavesTable;
   log_nodes: LogNodesTable;
   log_checkpoints: LogCheckpointsTable;
+  log_checkpoint_stamps: LogCheckpointStampsTable;
 }
 
 /** Generated is re-exported for future tables with database-assigned keys. */

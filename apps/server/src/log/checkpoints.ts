@@ -20,6 +20,7 @@ import type { PlatformKey } from '../crypto/platform-key.js';
 import type { Database } from '../db/schema.js';
 import type { Job } from '../jobs/job.js';
 import { insertCheckpoint, latestCheckpointRow, readLogState, readTree, type CheckpointRow } from './repo.js';
+import { stampCheckpoints, type CheckpointStamper } from './stamper.js';
 
 const gm = { sm2, sm3 };
 
@@ -75,22 +76,35 @@ export async function publishCheckpoint(options: {
   });
 }
 
+/**
+ * Publishes due checkpoints; with a `stamper` (the platform TSA), then timestamps every checkpoint not yet
+ * stamped (`stamper.ts`): a refusal leaves the checkpoint published and unstamped until a later run.
+ */
 export function checkpointJob(deps: {
   db: Kysely<Database>;
   key: PlatformKey;
   now(): number;
   minIntervalMs: number;
   everyMs: number;
+  stamper?: CheckpointStamper;
+  log?: { warn(obj: object, msg: string): void };
 }): Job {
   return {
     id: 'log-checkpoint',
     everyMs: deps.everyMs,
-    handler: () =>
-      publishCheckpoint({
+    handler: async () => {
+      const c = await publishCheckpoint({
         db: deps.db,
         key: deps.key,
         now: deps.now(),
         minIntervalMs: deps.minIntervalMs,
-      }).then((c) => (c === undefined ? undefined : { size: c.size })),
+      });
+      const published = c === undefined ? {} : { size: c.size };
+      if (deps.stamper === undefined) return c === undefined ? undefined : published;
+      const run = await stampCheckpoints({ db: deps.db, stamper: deps.stamper, now: deps.now() });
+      if (run.refused !== undefined)
+        deps.log?.warn({ pending: run.pending }, `checkpoint not timestamped: ${run.refused}`);
+      return { ...published, stamped: run.stamped, unstamped: run.pending };
+    },
   };
 }

@@ -11,6 +11,7 @@ import { evidence } from './0004-evidence.js';
 import { trust } from './0006-trust.js';
 import { lifecycle } from './0007-lifecycle.js';
 import { stats } from './0008-stats.js';
+import { checkpointStamps } from './0009-checkpoint-stamps.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-trust': trust,
   '0007-lifecycle': lifecycle,
   '0008-stats': stats,
+  '0009-checkpoint-stamps': checkpointStamps,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -9,6 +9,7 @@ import {
   proveInclusion,
   type LogCheckpoint,
 } from '../../log/index.js';
+import { checkpointStamp } from '../../log/stamper.js';
 import { signedApiErrors, signedApiSecurity } from '../shared-schema.js';
 import {
   CheckpointQuery,
@@ -24,15 +25,19 @@ const problem = Type.Ref('Problem');
 
 export const logRoutes: FastifyPluginAsyncTypebox = (app) => {
   const publicKeyPem = app.platformKey.publicKey.toPem();
-  const view = (c: LogCheckpoint) => ({
-    origin: c.origin,
-    hash: c.hash,
-    size: c.size,
-    rootHash: b64(c.rootHash),
-    note: c.note,
-    createdAt: c.createdAt,
-    publicKey: publicKeyPem,
-  });
+  const view = async (c: LogCheckpoint) => {
+    const token = await checkpointStamp(app.db, c.size);
+    return {
+      origin: c.origin,
+      hash: c.hash,
+      size: c.size,
+      rootHash: b64(c.rootHash),
+      note: c.note,
+      createdAt: c.createdAt,
+      publicKey: publicKeyPem,
+      ...(token === undefined ? {} : { timestampToken: b64(token) }),
+    };
+  };
 
   app.get(
     '/log/checkpoint',

@@ -36,6 +36,14 @@ export const CheckpointSchema = Type.Object(
     note: Type.String({ description: 'C2SP tlog-checkpoint in a C2SP signed note (SM2 signature)' }),
     createdAt: Type.String({ format: 'date-time' }),
     publicKey: Type.String({ description: 'the platform SM2 public key (PEM) that signs checkpoints' }),
+    timestampToken: Type.Optional(
+      Type.String({
+        description:
+          'base64 DER RFC 3161 TimeStampToken of the platform TSA over the note bytes (UTF-8), chaining to the ' +
+          'internal root (GET /ca/root.pem); absent until the checkpoint is stamped',
+        contentEncoding: 'base64',
+      }),
+    ),
   },
   { $id: 'LogCheckpoint' },
 );
