@@ -61,7 +61,8 @@ class Lru<V> {
   }
 }
 
-const keyOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+/** Cache key of exact bytes: latin1 maps each byte to one character (one-to-one, and cheaper than base64). */
+const keyOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 /**
  * An {@link Sm2Provider} on `@yizheng/gm` that imports each SubjectPublicKeyInfo once (at most `maxKeys`
@@ -69,13 +70,21 @@ const keyOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.b
  */
 export function cachedSm2Provider(maxKeys = 1024): Sm2Provider {
   const keys = new Lru<Sm2PublicKey>(maxKeys);
+  // A cached certificate hands back the same SPKI array every time: recognised by identity, then by content
+  // (a copy is kept, so a caller that rewrote the array is not given the old key). Held weakly.
+  const seen = new WeakMap<Uint8Array, { readonly copy: Buffer; readonly key: Sm2PublicKey }>();
   return {
     verify(spki, message, signature, id) {
-      const k = keyOf(spki);
-      let key = keys.get(k);
+      const hit = seen.get(spki);
+      let key = hit !== undefined && hit.copy.equals(spki) ? hit.key : undefined;
       if (key === undefined) {
-        key = sm2.importPublicKey(spki);
-        keys.set(k, key);
+        const k = keyOf(spki);
+        key = keys.get(k);
+        if (key === undefined) {
+          key = sm2.importPublicKey(spki);
+          keys.set(k, key);
+        }
+        if (maxKeys > 0) seen.set(spki, { copy: Buffer.from(spki), key });
       }
       return sm2.verify(key, message, signature, id === undefined ? undefined : { id });
     },
