@@ -15,6 +15,7 @@ import { registerTs } from './commands/ts.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrateHistory } from './commands/migrate-history.js';
 import { registerVerify } from './commands/verify.js';
+import { registerStats } from './commands/stats.js';
 
 export const VERSION = '0.1.0';
 
@@ -40,6 +41,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerJobs(program, io, setExit);
   registerMigrateHistory(program, io);
   registerVerify(program, io, setExit);
+  registerStats(program, io);
   return program;
 }
 

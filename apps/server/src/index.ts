@@ -21,6 +21,7 @@ export * as jobs from './modules/jobs/service.js';
 export { JobManager, type JobRunView, type JobView } from './jobs/manager.js';
 export type { Job, JobRunContext } from './jobs/job.js';
 export * as history from './modules/history/service.js';
+export * as stats from './stats/repo.js';
 export { ensureBuiltinRoles } from './modules/admin/roles/service.js';
 export { verifyChain, type ChainVerdict } from './audit/hash-chain.js';
 export { stringToSign, canonicalQuery, SIGNATURE_USER_ID } from './auth/signing.js';
