@@ -33,6 +33,11 @@ export interface TsaIdentity {
 export interface ReplyTimeStampOptions {
   /** The TimeStampReq DER as received. */
   readonly request: Uint8Array;
+  /**
+   * `parseTimeStampReq(request)` when the caller has already parsed it (a TSA that chooses its key by the
+   * request's policy or hash), so that it is not parsed twice; it must be the parse of `request`.
+   */
+  readonly parsedRequest?: ParsedTimeStampReq;
   readonly tsa: TsaIdentity;
   readonly serialNumber: bigint;
   readonly genTime: Date;
@@ -86,7 +91,7 @@ export function replyTimeStamp(options: ReplyTimeStampOptions): Uint8Array {
     throw new PkiError('PKI_INVALID_ARGUMENT', 'genTime is invalid');
   let req: ParsedTimeStampReq;
   try {
-    req = parseTimeStampReq(options.request);
+    req = options.parsedRequest ?? parseTimeStampReq(options.request);
   } catch (e) {
     if (!isPkiError(e)) throw e;
     return rejection('badDataFormat', `malformed TimeStampReq: ${e.message}`);

@@ -3,6 +3,7 @@ import {
   isPkiError,
   parseTimeStampReq,
   replyTimeStamp,
+  type ParsedTimeStampReq,
   type PkiFailureName,
   type TstAccuracy,
 } from '@yizheng/pki';
@@ -66,19 +67,19 @@ export function createTsa(options: {
   const policyOf = (a: TsaAlgorithm): string => `${config.policy}.${POLICY_SUFFIX[a]}`;
   const accuracy = accuracyOf(config.accuracyMs);
 
-  const choose = (request: Uint8Array, explicit: TsaAlgorithm | undefined): TsaAlgorithm => {
-    if (explicit !== undefined) return explicit;
-    let policy: string | undefined;
-    let hash: string | undefined;
+  /** The parsed request, or undefined when it is malformed (replyTimeStamp answers it). */
+  const parse = (request: Uint8Array): ParsedTimeStampReq | undefined => {
     try {
-      const req = parseTimeStampReq(request);
-      policy = req.policy;
-      hash = req.hashAlgorithm;
+      return parseTimeStampReq(request);
     } catch {
-      return config.defaultAlgorithm; // replyTimeStamp answers the malformed request
+      return undefined;
     }
-    for (const a of identities.keys()) if (policy === policyOf(a)) return a;
-    if (hash === '1.2.156.10197.1.401' && identities.has('sm2')) return 'sm2';
+  };
+  const choose = (req: ParsedTimeStampReq | undefined, explicit: TsaAlgorithm | undefined): TsaAlgorithm => {
+    if (explicit !== undefined) return explicit;
+    if (req === undefined) return config.defaultAlgorithm;
+    for (const a of identities.keys()) if (req.policy === policyOf(a)) return a;
+    if (req.hashAlgorithm === '1.2.156.10197.1.401' && identities.has('sm2')) return 'sm2';
     return config.defaultAlgorithm;
   };
 
@@ -88,7 +89,8 @@ export function createTsa(options: {
     async stamp(request, explicit) {
       const refusal = clock.refusal();
       if (refusal !== undefined) return rejectionResp('timeNotAvailable', refusal);
-      const algorithm = choose(request, explicit);
+      const parsed = parse(request);
+      const algorithm = choose(parsed, explicit);
       const tsa = identities.get(algorithm);
       if (tsa === undefined)
         return rejectionResp('unacceptedPolicy', `the ${algorithm} TSA key is not active`);
@@ -96,6 +98,7 @@ export function createTsa(options: {
         const serialNumber = await serials.next();
         return replyTimeStamp({
           request,
+          ...(parsed === undefined ? {} : { parsedRequest: parsed }),
           tsa: { signer: tsa.signer, certificate: tsa.certificate, chain: tsa.chain },
           serialNumber,
           genTime: new Date(now()),
