@@ -9,6 +9,7 @@ import OperationLog from './pages/OperationLog.vue';
 import Projects from './pages/Projects.vue';
 import Roles from './pages/Roles.vue';
 import Settings from './pages/Settings.vue';
+import Statistics from './pages/Statistics.vue';
 import Users from './pages/Users.vue';
 import { loadMe, me } from './session.js';
 
@@ -24,6 +25,7 @@ export const PAGES: {
   { path: '/projects', title: 'projects', permission: 'project:read', component: Projects },
   { path: '/applications', title: 'applications', permission: 'application:read', component: Applications },
   { path: '/evidence', title: 'evidence', permission: 'evidence:read', component: Evidence },
+  { path: '/statistics', title: 'statistics', permission: 'stats:read', component: Statistics },
   { path: '/settings', title: 'settings', permission: 'config:read', component: Settings },
   { path: '/operation-log', title: 'operationLog', permission: 'audit:read', component: OperationLog },
   { path: '/api-log', title: 'apiLog', permission: 'audit:read', component: ApiLog },
