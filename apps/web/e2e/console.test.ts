@@ -209,6 +209,19 @@ describe('console in chromium', () => {
     await expect.poll(() => page.locator('[data-test=verify-report]').textContent()).toContain('record');
     await page.screenshot({ path: join(SHOTS, '07a-operator-reverify.png'), animations: 'disabled' });
     await page.keyboard.press('Escape');
+    // Statistics (统计): the pushed digest and its API call, counted today.
+    await page.getByRole('menuitem', { name: '统计分析' }).click();
+    await page.waitForURL(/\/console\/statistics$/);
+    const totals = page.locator('[data-test=stats-totals]');
+    await expect.poll(() => totals.locator('tr', { hasText: '摘要数据' }).textContent()).toBe('摘要数据1111');
+    expect(await totals.locator('tr', { hasText: '接口调用' }).textContent()).toBe('接口调用1111');
+    expect(await totals.locator('tr', { hasText: '签名数据' }).textContent()).toBe('签名数据0000');
+    await page.locator('[data-test=stats-chart] canvas').first().waitFor();
+    await page.screenshot({
+      path: join(SHOTS, '07b-operator-statistics.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
     await page.locator('[data-test=logout]').click();
     await page.waitForURL(/\/console\/login$/);
 
