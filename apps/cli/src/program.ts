@@ -16,6 +16,7 @@ import { registerJobs } from './commands/jobs.js';
 import { registerMigrateHistory } from './commands/migrate-history.js';
 import { registerVerify } from './commands/verify.js';
 import { registerStats } from './commands/stats.js';
+import { registerDemo } from './commands/demo.js';
 
 export const VERSION = '0.1.0';
 
@@ -42,6 +43,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerMigrateHistory(program, io);
   registerVerify(program, io, setExit);
   registerStats(program, io);
+  registerDemo(program, io);
   return program;
 }
 

@@ -67,6 +67,7 @@ export function registerServer(program: Command, io: Io): void {
         const config = configFrom({ host: o.host, port: o.port, dataDir: o.dataDir });
         const app = await startServer(config);
         io.err(`Yizheng listening on ${app.listeningOrigin} (${describeDatabase(config.database)})\n`);
+        io.err(`First time? In another terminal: yizheng demo --url ${app.listeningOrigin}\n`);
       } catch (e) {
         throw asUsageError(e);
       }
