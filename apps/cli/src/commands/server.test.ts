@@ -32,10 +32,14 @@ const d = ['--data-dir', dataDir];
 
 describe('yizheng migrate / project / app', () => {
   it('migrate creates the SQLite database under the data dir, then reports it up to date', async () => {
-    expect(await cli('migrate', ...d)).toMatchObject({
-      code: 0,
-      out: 'applied: 0001-init, 0002-file-store\n',
-    });
+    const first = await cli('migrate', ...d);
+    expect(first.code).toBe(0);
+    // Every migration, once, in order (the list grows with the schema; its order is the contract).
+    const applied = /^applied: (.+)\n$/.exec(first.out)?.[1]?.split(', ') ?? [];
+    expect(applied.slice(0, 2)).toEqual(['0001-init', '0002-file-store']);
+    expect(applied.every((m) => /^\d{4}-[a-z0-9-]+$/.test(m))).toBe(true);
+    expect([...applied].sort()).toEqual(applied);
+    expect(new Set(applied).size).toBe(applied.length);
     expect(existsSync(join(dataDir, 'yizheng.db'))).toBe(true);
     expect(await cli('migrate', ...d)).toMatchObject({ code: 0, out: 'database schema is up to date\n' });
   });
