@@ -18,8 +18,41 @@ const FILES = {
   bold: '@fontsource/lxgw-wenkai/files/lxgw-wenkai-latin-700-normal.woff',
 } as const;
 
+/** Text runs laid out per font and process, beyond which the cache starts again (labels repeat in every report). */
+const LAYOUT_CACHE_SIZE = 4096;
+
+interface Run {
+  readonly positions: readonly object[];
+}
+
+/**
+ * Memoises the font's text layout across documents: pdfkit caches layout per document only, and shaping the same
+ * labels again is most of a report's cost. pdfkit scales the positions of a run it gets in place, so each call
+ * returns a copy of the run with fresh position objects (glyphs are shared: fontkit caches them per font anyway).
+ */
+function withLayoutCache(font: Font): Font {
+  const layout = font.layout.bind(font) as (text: string, ...rest: unknown[]) => Run;
+  const cache = new Map<string, Run>();
+  const copy = (run: Run): Run =>
+    Object.assign(Object.create(Object.getPrototypeOf(run) as object) as Run, run, {
+      positions: run.positions.map((p) => ({ ...p })),
+    });
+  font.layout = (text: string, ...rest: unknown[]): unknown => {
+    if (rest.some((r) => r !== undefined)) return layout(text, ...rest);
+    let run = cache.get(text);
+    if (run === undefined) {
+      if (cache.size >= LAYOUT_CACHE_SIZE) cache.clear();
+      run = copy(layout(text));
+      cache.set(text, run);
+    }
+    return copy(run);
+  };
+  return font;
+}
+
 export function loadReportFonts(): ReportFonts {
   const require = createRequire(import.meta.url);
-  const load = (specifier: string): Font => create(woffToSfnt(readFileSync(require.resolve(specifier))));
+  const load = (specifier: string): Font =>
+    withLayoutCache(create(woffToSfnt(readFileSync(require.resolve(specifier)))));
   return { regular: load(FILES.regular), bold: load(FILES.bold) };
 }

@@ -4,7 +4,7 @@ declare module 'fontkit' {
     readonly postscriptName: string;
     readonly familyName: string;
     readonly numGlyphs: number;
-    layout(text: string): unknown;
+    layout(text: string, ...rest: unknown[]): unknown;
     hasGlyphForCodePoint(codePoint: number): boolean;
   }
   export function create(buffer: Uint8Array, postscriptName?: string): Font;
