@@ -262,15 +262,17 @@ export async function runDemo(options: {
   const key = (await client.json('GET', '/api/v1/receipts/key')) as { publicKeyPem: string };
   const publicKey = sm2.importPublicKey(key.publicKeyPem);
   const receiptsValid = receipts.filter((r) => receiptValid(publicKey, r)).length;
-  const first = receipts[files]?.id ?? receipts[0]!.id;
+  const shown = receipts[files] ?? receipts[0]!;
+  const first = shown.id;
+  const path = `${base}/api/v1/${String(shown.kind)}s/${first}`;
   io.out(
     `pushed ${signatures} signatures (SM2 CMS + platform TSA timestamp), ${digests} digests, ${files} files; ` +
       `${receiptsValid}/${receipts.length} receipts verify with the platform key\n\n`,
   );
   io.out(`where to look:\n`);
   io.out(`  console:          ${base}/console/  (project ${project.number})\n`);
-  io.out(`  evidence report:  GET ${base}/api/v1/signatures/${first}/report  (signed API)\n`);
-  io.out(`  evidence package: GET ${base}/api/v1/signatures/${first}/package, then\n`);
+  io.out(`  evidence report:  GET ${path}/report  (signed API)\n`);
+  io.out(`  evidence package: GET ${path}/package, then\n`);
   io.out(
     `                    curl -o root.pem ${base}/ca/root.pem && yizheng verify PACKAGE.zip --root root.pem\n`,
   );
