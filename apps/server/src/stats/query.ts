@@ -1,7 +1,7 @@
 /**
  * The console's statistics (seed §2.4) from `stats_daily`: totals (all time, the last 3 months, the current month,
- * today) and bar series of the last 30 days, 12 months and 3 years, per kind — two range queries grouped by
- * (kind, day) over at most ~1,100 days, summed into months and years in memory.
+ * today) and bar series of the last 30 days, 12 months and 3 years, per kind — four range queries grouped by
+ * (kind, day | month | year) — the database sums the daily rows; a few hundred rows come back.
  */
 import { sql, type Kysely } from 'kysely';
 import { toCount } from '../db/connect.js';
@@ -68,30 +68,50 @@ export async function statsView(options: {
     return q;
   };
   const n = sql<string | number>`sum(count)`.as('n');
-  const [recent, older] = await Promise.all([
-    base().select(['kind', 'day', n]).where('day', '>=', firstYear).groupBy(['kind', 'day']).execute(),
-    base().select(['kind', n]).where('day', '<', firstYear).groupBy('kind').execute(),
+  const monthOf = sql<string>`substr(day, 1, 7)`;
+  const yearOf = sql<string>`substr(day, 1, 4)`;
+  // Four grouped range reads (the months and years summed by the database): at most 120 + 48 + 12 + 4 rows back.
+  const [days, months, years, all] = await Promise.all([
+    base()
+      .select(['kind', 'day as period', n])
+      .where('day', '>=', addDays(today, -29))
+      .groupBy(['kind', 'day'])
+      .execute(),
+    base()
+      .select(['kind', monthOf.as('period'), n])
+      .where('day', '>=', `${addMonths(month, -11)}-01`)
+      .groupBy(['kind', monthOf])
+      .execute(),
+    base()
+      .select(['kind', yearOf.as('period'), n])
+      .where('day', '>=', firstYear)
+      .groupBy(['kind', yearOf])
+      .execute(),
+    base().select(['kind', n]).groupBy('kind').execute(),
   ]);
   const byDay = new Map<string, Partial<Record<StatsKind, number>>>();
   const byMonth = new Map<string, Partial<Record<StatsKind, number>>>();
   const byYear = new Map<string, Partial<Record<StatsKind, number>>>();
-  const bump = (m: Map<string, Partial<Record<StatsKind, number>>>, key: string, k: StatsKind, c: number) => {
-    const e = m.get(key) ?? {};
-    e[k] = (e[k] ?? 0) + c;
-    m.set(key, e);
+  const put = (
+    m: Map<string, Partial<Record<StatsKind, number>>>,
+    rows: readonly { kind: StatsKind; period: string; n: string | number }[],
+  ) => {
+    for (const r of rows) {
+      const e = m.get(r.period) ?? {};
+      e[r.kind] = toCount(r.n);
+      m.set(r.period, e);
+    }
   };
-  for (const r of older) view.totals[r.kind]!.all += toCount(r.n);
-  for (const r of recent) {
-    const c = toCount(r.n);
+  put(byDay, days);
+  put(byMonth, months);
+  put(byYear, years);
+  for (const r of all) view.totals[r.kind]!.all = toCount(r.n);
+  for (const r of months) {
     const t = view.totals[r.kind]!;
-    t.all += c;
-    if (r.day >= first3Months) t.last3Months += c;
-    if (r.day.startsWith(month)) t.month += c;
-    if (r.day === today) t.today += c;
-    bump(byDay, r.day, r.kind, c);
-    bump(byMonth, r.day.slice(0, 7), r.kind, c);
-    bump(byYear, r.day.slice(0, 4), r.kind, c);
+    if (r.period >= first3Months.slice(0, 7)) t.last3Months += toCount(r.n);
+    if (r.period === month) t.month = toCount(r.n);
   }
+  for (const r of days) if (r.period === today) view.totals[r.kind]!.today = toCount(r.n);
   return fill(view, today, month, year, byDay, byMonth, byYear);
 }
 
