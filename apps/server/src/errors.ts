@@ -120,99 +120,6 @@ export const ERRORS = {
     'zh-CN': '日志尚未发布检查点',
     'en-US': 'The log has not published a checkpoint yet',
   },
-  // Evidence (signature data, digest data, files): 422 = the evidence does not verify, nothing was stored
-  EVIDENCE_NOT_FOUND: { status: 404, 'zh-CN': '存证数据不存在', 'en-US': 'Evidence not found' },
-  EVIDENCE_INPUT_INVALID: {
-    status: 400,
-    'zh-CN': '存证数据格式错误',
-    'en-US': 'The evidence input is malformed',
-  },
-  EVIDENCE_ORIGINAL_REQUIRED: {
-    status: 400,
-    'zh-CN': '缺少签名原文或原文摘要',
-    'en-US': 'The original (or its digest) is required to verify this signature',
-  },
-  EVIDENCE_BATCH_TOO_LARGE: {
-    status: 413,
-    'zh-CN': '批量提交的条目超过 1000 条',
-    'en-US': 'A batch holds at most 1,000 items',
-  },
-  EVIDENCE_FILE_TOO_LARGE: {
-    status: 413,
-    'zh-CN': '电子文件超过大小限制',
-    'en-US': 'The file is larger than the configured limit',
-  },
-  EVIDENCE_FILE_MISSING: {
-    status: 400,
-    'zh-CN': '缺少电子文件（multipart 字段 file）',
-    'en-US': 'The multipart request has no file part',
-  },
-  EVIDENCE_IDEMPOTENCY_CONFLICT: {
-    status: 409,
-    'zh-CN': '幂等键已用于另一条存证数据',
-    'en-US': 'The Idempotency-Key was already used for different evidence',
-  },
-  EVIDENCE_CURSOR_INVALID: { status: 400, 'zh-CN': '分页游标无效', 'en-US': 'The page cursor is invalid' },
-  EVIDENCE_FORMAT_INVALID: {
-    status: 422,
-    'zh-CN': '签名值、证书或时间戳的编码无法解析',
-    'en-US': 'The signature, certificate or timestamp token cannot be parsed',
-  },
-  EVIDENCE_SIGNATURE_INVALID: {
-    status: 422,
-    'zh-CN': '签名验证失败',
-    'en-US': 'The signature does not verify',
-  },
-  EVIDENCE_DIGEST_MISMATCH: {
-    status: 422,
-    'zh-CN': '原文摘要与签名不符',
-    'en-US': 'The digest of the original does not match the signature',
-  },
-  EVIDENCE_SIGNER_CERT_MISSING: {
-    status: 422,
-    'zh-CN': '未找到签名者证书',
-    'en-US': 'No certificate of the signer was included or supplied',
-  },
-  EVIDENCE_ALGORITHM_UNSUPPORTED: {
-    status: 422,
-    'zh-CN': '不支持的签名或摘要算法',
-    'en-US': 'Unsupported signature or digest algorithm',
-  },
-  EVIDENCE_CERT_EXPIRED: {
-    status: 422,
-    'zh-CN': '签名时证书已过期',
-    'en-US': 'The certificate had expired at signing time',
-  },
-  EVIDENCE_CERT_NOT_YET_VALID: {
-    status: 422,
-    'zh-CN': '签名时证书尚未生效',
-    'en-US': 'The certificate was not yet valid at signing time',
-  },
-  EVIDENCE_CHAIN_UNTRUSTED: {
-    status: 422,
-    'zh-CN': '证书链无法连接到受信任的根证书',
-    'en-US': 'The certificate does not chain to a trusted root',
-  },
-  EVIDENCE_CHAIN_INVALID: {
-    status: 422,
-    'zh-CN': '证书链验证失败（签发者签名、CA 约束或密钥用法）',
-    'en-US': 'The certificate chain is invalid (issuer signature, CA constraints or key usage)',
-  },
-  EVIDENCE_TIMESTAMP_INVALID: {
-    status: 422,
-    'zh-CN': '时间戳签名值验证失败',
-    'en-US': 'The timestamp token does not verify',
-  },
-  EVIDENCE_TAMPERED: {
-    status: 409,
-    'zh-CN': '存证数据完整性校验失败（已被篡改）',
-    'en-US': 'The stored evidence fails its integrity check (tampered)',
-  },
-  EVIDENCE_TIMESTAMP_IMPRINT_MISMATCH: {
-    status: 422,
-    'zh-CN': '时间戳与签名值不对应',
-    'en-US': 'The timestamp token does not cover this signature',
-  },
   // Console (admin API): login, sessions, users, roles, configuration
   LOGIN_CHALLENGE_UNKNOWN: {
     status: 401,
@@ -332,6 +239,99 @@ export const ERRORS = {
   SETTING_UNKNOWN: { status: 400, 'zh-CN': '未知的配置项', 'en-US': 'Unknown setting' },
   SETTING_INVALID: { status: 400, 'zh-CN': '配置值不合法', 'en-US': 'Invalid setting value' },
   AUDIT_ENTRY_NOT_FOUND: { status: 404, 'zh-CN': '日志条目不存在', 'en-US': 'Log entry not found' },
+  // Evidence (signature data, digest data, files): 422 = the evidence does not verify, nothing was stored
+  EVIDENCE_NOT_FOUND: { status: 404, 'zh-CN': '存证数据不存在', 'en-US': 'Evidence not found' },
+  EVIDENCE_INPUT_INVALID: {
+    status: 400,
+    'zh-CN': '存证数据格式错误',
+    'en-US': 'The evidence input is malformed',
+  },
+  EVIDENCE_ORIGINAL_REQUIRED: {
+    status: 400,
+    'zh-CN': '缺少签名原文或原文摘要',
+    'en-US': 'The original (or its digest) is required to verify this signature',
+  },
+  EVIDENCE_BATCH_TOO_LARGE: {
+    status: 413,
+    'zh-CN': '批量提交的条目超过 1000 条',
+    'en-US': 'A batch holds at most 1,000 items',
+  },
+  EVIDENCE_FILE_TOO_LARGE: {
+    status: 413,
+    'zh-CN': '电子文件超过大小限制',
+    'en-US': 'The file is larger than the configured limit',
+  },
+  EVIDENCE_FILE_MISSING: {
+    status: 400,
+    'zh-CN': '缺少电子文件（multipart 字段 file）',
+    'en-US': 'The multipart request has no file part',
+  },
+  EVIDENCE_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    'zh-CN': '幂等键已用于另一条存证数据',
+    'en-US': 'The Idempotency-Key was already used for different evidence',
+  },
+  EVIDENCE_CURSOR_INVALID: { status: 400, 'zh-CN': '分页游标无效', 'en-US': 'The page cursor is invalid' },
+  EVIDENCE_FORMAT_INVALID: {
+    status: 422,
+    'zh-CN': '签名值、证书或时间戳的编码无法解析',
+    'en-US': 'The signature, certificate or timestamp token cannot be parsed',
+  },
+  EVIDENCE_SIGNATURE_INVALID: {
+    status: 422,
+    'zh-CN': '签名验证失败',
+    'en-US': 'The signature does not verify',
+  },
+  EVIDENCE_DIGEST_MISMATCH: {
+    status: 422,
+    'zh-CN': '原文摘要与签名不符',
+    'en-US': 'The digest of the original does not match the signature',
+  },
+  EVIDENCE_SIGNER_CERT_MISSING: {
+    status: 422,
+    'zh-CN': '未找到签名者证书',
+    'en-US': 'No certificate of the signer was included or supplied',
+  },
+  EVIDENCE_ALGORITHM_UNSUPPORTED: {
+    status: 422,
+    'zh-CN': '不支持的签名或摘要算法',
+    'en-US': 'Unsupported signature or digest algorithm',
+  },
+  EVIDENCE_CERT_EXPIRED: {
+    status: 422,
+    'zh-CN': '签名时证书已过期',
+    'en-US': 'The certificate had expired at signing time',
+  },
+  EVIDENCE_CERT_NOT_YET_VALID: {
+    status: 422,
+    'zh-CN': '签名时证书尚未生效',
+    'en-US': 'The certificate was not yet valid at signing time',
+  },
+  EVIDENCE_CHAIN_UNTRUSTED: {
+    status: 422,
+    'zh-CN': '证书链无法连接到受信任的根证书',
+    'en-US': 'The certificate does not chain to a trusted root',
+  },
+  EVIDENCE_CHAIN_INVALID: {
+    status: 422,
+    'zh-CN': '证书链验证失败（签发者签名、CA 约束或密钥用法）',
+    'en-US': 'The certificate chain is invalid (issuer signature, CA constraints or key usage)',
+  },
+  EVIDENCE_TIMESTAMP_INVALID: {
+    status: 422,
+    'zh-CN': '时间戳签名值验证失败',
+    'en-US': 'The timestamp token does not verify',
+  },
+  EVIDENCE_TAMPERED: {
+    status: 409,
+    'zh-CN': '存证数据完整性校验失败（已被篡改）',
+    'en-US': 'The stored evidence fails its integrity check (tampered)',
+  },
+  EVIDENCE_TIMESTAMP_IMPRINT_MISMATCH: {
+    status: 422,
+    'zh-CN': '时间戳与签名值不对应',
+    'en-US': 'The timestamp token does not cover this signature',
+  },
   // Jobs (任务管理), history migration (历史数据迁移), hot→cold archiving
   JOB_NOT_FOUND: { status: 404, 'zh-CN': '任务不存在', 'en-US': 'No such job' },
   JOB_SCHEDULE_INVALID: {
@@ -344,7 +344,11 @@ export const ERRORS = {
     'zh-CN': '任务正在运行（本服务器或其他服务器）',
     'en-US': 'The job is already running (here or on another server)',
   },
-  HISTORY_SOURCE_NOT_FOUND: { status: 404, 'zh-CN': '历史数据源不存在', 'en-US': 'No such history data source' },
+  HISTORY_SOURCE_NOT_FOUND: {
+    status: 404,
+    'zh-CN': '历史数据源不存在',
+    'en-US': 'No such history data source',
+  },
   HISTORY_SOURCE_INVALID: {
     status: 400,
     'zh-CN': '数据源配置无效（类型、连接地址或中间表名）',

@@ -111,42 +111,85 @@ export interface KeyStoreTable {
   created_at: string;
 }
 
-/** The Merkle log's sequencing row (id 1): the next index to assign, the log hash and origin (see src/log). */
-export interface LogStateTable {
-  id: number;
-  next_index: BigIntColumn;
-  hash_alg: 'sm3' | 'sha256';
-  origin: string;
-}
+export type AdminUserStatus = 'active' | 'frozen';
 
-/** The Merkle log's integration row (id 1): the size and root of the stored tree. */
-export interface LogTreeTable {
-  id: number;
-  size: BigIntColumn;
-  root_hash: Uint8Array | null;
-  updated_at: string | null;
-}
-
-/** Sequenced log leaves: the entry bytes and their RFC 9162 leaf hash. */
-export interface LogLeavesTable {
-  idx: BigIntColumn;
-  entry: Uint8Array;
-  leaf_hash: Uint8Array;
-}
-
-/** Perfect-subtree nodes of the Merkle tree (leaves are level 0); write-once. */
-export interface LogNodesTable {
-  level: number;
-  idx: BigIntColumn;
-  hash: Uint8Array;
-}
-
-/** Every signed checkpoint (C2SP signed note), by tree size. */
-export interface LogCheckpointsTable {
-  size: BigIntColumn;
-  root_hash: Uint8Array;
-  note: string;
+/** Console users (administrators, operators, auditors). Passwords are scrypt hashes; certificates are bound. */
+export interface AdminUsersTable {
+  id: string;
+  username: string;
+  display_name: string;
+  phone: string;
+  email: string;
+  department: string;
+  status: AdminUserStatus;
+  /** `scrypt$N$r$p$salt$hash` (base64), or null: no password login. */
+  password_hash: string | null;
+  /** 1 after a one-time password was issued: the user must set a new one first. */
+  password_must_change: number;
+  /** The bound login certificate, DER in base64. */
+  cert_der: string | null;
+  /** Hex SM3 of the certificate DER. */
+  cert_fingerprint: string | null;
+  cert_subject: string | null;
+  cert_serial: string | null;
+  cert_not_after: string | null;
+  failed_logins: number;
+  locked_until: string | null;
+  last_login_at: string | null;
   created_at: string;
+  updated_at: string;
+}
+
+export interface AdminRolesTable {
+  id: string;
+  name: string;
+  description: string;
+  /** 1 for the built-in roles (administrator, operator, auditor): not editable, not deletable. */
+  builtin: number;
+  /** JSON array of permission identifiers (`module:action`). */
+  permissions: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AdminUserRolesTable {
+  user_id: string;
+  role_id: string;
+}
+
+/** Projects an operator works in. */
+export interface AdminUserProjectsTable {
+  user_id: string;
+  project_id: string;
+}
+
+/** Console sessions; only hashes of the session token and CSRF token are stored. */
+export interface AdminSessionsTable {
+  /** Hex SHA-256 of the session token (the cookie value). */
+  token_hash: string;
+  csrf_hash: string;
+  user_id: string;
+  method: string;
+  ip: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+/** One-time random challenges for certificate login. */
+export interface AdminLoginChallengesTable {
+  id: string;
+  challenge: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** System configuration (系统配置): one JSON value per key; absent keys take their defaults. */
+export interface SystemSettingsTable {
+  key: string;
+  value: string;
+  updated_at: string;
 }
 
 export type EvidenceKind = 'signature' | 'digest' | 'file';
@@ -257,87 +300,6 @@ export interface LogCheckpointStampsTable {
   created_at: string;
 }
 
-export type AdminUserStatus = 'active' | 'frozen';
-
-/** Console users (administrators, operators, auditors). Passwords are scrypt hashes; certificates are bound. */
-export interface AdminUsersTable {
-  id: string;
-  username: string;
-  display_name: string;
-  phone: string;
-  email: string;
-  department: string;
-  status: AdminUserStatus;
-  /** `scrypt$N$r$p$salt$hash` (base64), or null: no password login. */
-  password_hash: string | null;
-  /** 1 after a one-time password was issued: the user must set a new one first. */
-  password_must_change: number;
-  /** The bound login certificate, DER in base64. */
-  cert_der: string | null;
-  /** Hex SM3 of the certificate DER. */
-  cert_fingerprint: string | null;
-  cert_subject: string | null;
-  cert_serial: string | null;
-  cert_not_after: string | null;
-  failed_logins: number;
-  locked_until: string | null;
-  last_login_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface AdminRolesTable {
-  id: string;
-  name: string;
-  description: string;
-  /** 1 for the built-in roles (administrator, operator, auditor): not editable, not deletable. */
-  builtin: number;
-  /** JSON array of permission identifiers (`module:action`). */
-  permissions: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface AdminUserRolesTable {
-  user_id: string;
-  role_id: string;
-}
-
-/** Projects an operator works in. */
-export interface AdminUserProjectsTable {
-  user_id: string;
-  project_id: string;
-}
-
-/** Console sessions; only hashes of the session token and CSRF token are stored. */
-export interface AdminSessionsTable {
-  /** Hex SHA-256 of the session token (the cookie value). */
-  token_hash: string;
-  csrf_hash: string;
-  user_id: string;
-  method: string;
-  ip: string;
-  created_at: string;
-  last_seen_at: string;
-  expires_at: string;
-}
-
-/** One-time random challenges for certificate login. */
-export interface AdminLoginChallengesTable {
-  id: string;
-  challenge: string;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-}
-
-/** System configuration (系统配置): one JSON value per key; absent keys take their defaults. */
-export interface SystemSettingsTable {
-  key: string;
-  value: string;
-  updated_at: string;
-}
-
 export interface Database {
   projects: ProjectsTable;
   applications: ApplicationsTable;
@@ -347,13 +309,6 @@ export interface Database {
   operation_logs: OperationLogsTable;
   key_store: KeyStoreTable;
   file_blobs: FileBlobsTable;
-  admin_users: AdminUsersTable;
-  admin_roles: AdminRolesTable;
-  admin_user_roles: AdminUserRolesTable;
-  admin_user_projects: AdminUserProjectsTable;
-  admin_sessions: AdminSessionsTable;
-  admin_login_challenges: AdminLoginChallengesTable;
-  system_settings: SystemSettingsTable;
   evidence: EvidenceTable;
   evidence_payloads: EvidencePayloadsTable;
   log_state: LogStateTable;
@@ -362,6 +317,13 @@ export interface Database {
   log_nodes: LogNodesTable;
   log_checkpoints: LogCheckpointsTable;
   log_checkpoint_stamps: LogCheckpointStampsTable;
+  admin_users: AdminUsersTable;
+  admin_roles: AdminRolesTable;
+  admin_user_roles: AdminUserRolesTable;
+  admin_user_projects: AdminUserProjectsTable;
+  admin_sessions: AdminSessionsTable;
+  admin_login_challenges: AdminLoginChallengesTable;
+  system_settings: SystemSettingsTable;
 }
 
 /** Generated is re-exported for future tables with database-assigned keys. */

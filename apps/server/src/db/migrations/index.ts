@@ -5,9 +5,9 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { init } from './0001-init.js';
 import { fileStore } from './0002-file-store.js';
-import { consoleTables } from './0005-console.js';
 import { log } from './0003-log.js';
 import { evidence } from './0004-evidence.js';
+import { consoleTables } from './0005-console.js';
 import { trust } from './0006-trust.js';
 import { lifecycle } from './0007-lifecycle.js';
 import { stats } from './0008-stats.js';
@@ -16,9 +16,9 @@ import { checkpointStamps } from './0009-checkpoint-stamps.js';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
   '0002-file-store': fileStore,
-  '0005-console': consoleTables,
   '0003-log': log,
   '0004-evidence': evidence,
+  '0005-console': consoleTables,
   '0006-trust': trust,
   '0007-lifecycle': lifecycle,
   '0008-stats': stats,
