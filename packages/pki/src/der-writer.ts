@@ -145,7 +145,8 @@ export function printableString(s: string): Uint8Array {
 }
 
 export function ia5String(s: string): Uint8Array {
-  if (!Buffer.from(s, 'utf8').every((b) => b < 0x80)) throw new PkiError('PKI_INVALID_ARGUMENT', `not an IA5String: ${s}`);
+  if (!Buffer.from(s, 'utf8').every((b) => b < 0x80))
+    throw new PkiError('PKI_INVALID_ARGUMENT', `not an IA5String: ${s}`);
   return tlv(TAG.IA5_STRING, utf8.encode(s));
 }
 

@@ -81,10 +81,7 @@ export {
   type BuildSignedDataOptions,
   type SignerSpec,
 } from './signed-data-builder.js';
-export {
-  buildCertificate,
-  type BuildCertificateOptions,
-} from './certificate-builder.js';
+export { buildCertificate, type BuildCertificateOptions } from './certificate-builder.js';
 export { buildCrl, type BuildCrlOptions, type CrlEntryInput } from './crl-builder.js';
 export {
   ACCESS_METHOD,

@@ -47,7 +47,10 @@ async function writeAll(
     rows,
     items.map((i) => i.payload),
   );
-  await recordStats(trx, rows.map((r) => ({ ...r, at: r.received_at })));
+  await recordStats(
+    trx,
+    rows.map((r) => ({ ...r, at: r.received_at })),
+  );
   return rows.map((r) => ({ row: r as repo.EvidenceRow, duplicate: false }));
 }
 
