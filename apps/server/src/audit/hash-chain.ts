@@ -10,7 +10,7 @@
  * reordering any row breaks the chain at that row, which {@link verifyChain} reports.
  */
 import { sm3, toHex } from '@yizheng/gm';
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/connect.js';
 import type { ApiLogsTable, Database, OperationLogsTable } from '../db/schema.js';
 import { canonicalJson } from './canonical-json.js';
@@ -53,6 +53,35 @@ function normaliseRow(row: Record<string, unknown>): {
 }
 
 /** Appends one entry to a chain; resolves to its sequence number and hash. Retries a lost race a few times. */
+/** Advisory-lock keys (PostgreSQL) of the two chains; any constants distinct from other advisory locks. */
+const CHAIN_LOCK: Readonly<Record<ChainTable, number>> = {
+  api_logs: 0x59_5a_41_4c,
+  operation_logs: 0x59_5a_4f_4c,
+};
+
+/**
+ * The chain's head, read so that concurrent appenders inside their own transactions take turns instead of
+ * racing for the same seq (a unique violation would abort the caller's whole transaction, with the change it
+ * records): PostgreSQL takes a transaction-scoped advisory lock first; SQLite writers are already serialised
+ * by BEGIN IMMEDIATE. MySQL/MariaDB read the head plainly (a FOR UPDATE next-key lock deadlocks two appenders
+ * on the insert), so a race there still ends in a unique violation, retried outside a caller's transaction.
+ */
+async function lockedHead(
+  trx: Kysely<Database>,
+  table: ChainTable,
+): Promise<{ seq: number | string; hash: string } | undefined> {
+  const adapter = trx.getExecutor().adapter;
+  if (adapter instanceof PostgresAdapter) {
+    await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK[table]})`.execute(trx);
+  }
+  return trx
+    .selectFrom(table as 'api_logs')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export async function appendToChain<T extends ChainTable>(options: {
   db: Kysely<Database>;
   table: T;
@@ -64,12 +93,7 @@ export async function appendToChain<T extends ChainTable>(options: {
   // Both tables share seq/prev_hash/hash; Kysely is told it is api_logs so one code path serves both.
   const t = table as 'api_logs';
   const append = async (trx: Kysely<Database>): Promise<{ seq: number; hash: string }> => {
-    const last = await trx
-      .selectFrom(t)
-      .select(['seq', 'hash'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const last = await lockedHead(trx, table);
     const seq = last === undefined ? 1 : Number(last.seq) + 1;
     const prevHash = last === undefined ? GENESIS : last.hash;
     const columns = { ...(entry as Flat), seq };
@@ -107,12 +131,7 @@ export async function appendManyToChain<T extends ChainTable>(options: {
   const t = options.table as 'api_logs';
   if (entries.length === 0) return [];
   const append = async (trx: Kysely<Database>): Promise<{ seq: number; hash: string }[]> => {
-    const last = await trx
-      .selectFrom(t)
-      .select(['seq', 'hash'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const last = await lockedHead(trx, options.table);
     let seq = last === undefined ? 0 : Number(last.seq);
     let prevHash = last === undefined ? GENESIS : last.hash;
     const rows: (ApiLogEntry & { seq: number; prev_hash: string; hash: string })[] = [];
