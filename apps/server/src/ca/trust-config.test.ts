@@ -12,6 +12,7 @@ describe('trust configuration', () => {
     expect(c.tsa.ntpServer).toBeUndefined();
     expect(c.tsa.policy).toBe(TRUST_DEFAULTS.tsaPolicy);
     expect(c.downloadTtlMs).toBe(600_000);
+    expect(c.downloadPurgeGraceMs).toBe(86_400_000);
     expect(c.publicUrl).toBe('http://127.0.0.1:8080');
     expect(c.unitName).toBe(TRUST_DEFAULTS.unitName);
   });
@@ -47,6 +48,7 @@ describe('trust configuration', () => {
     [{ YIZHENG_TSA_POLICY: 'not.an.oid' }],
     [{ YIZHENG_NTP_SERVER: 'a:b:c' }],
     [{ YIZHENG_NTP_MAX_DRIFT_MS: '-5' }],
+    [{ YIZHENG_DOWNLOAD_PURGE_GRACE_MS: '1d' }],
     [{ YIZHENG_PUBLIC_URL: 'ftp://x' }],
   ])('CONFIG_INVALID for %o', (env) => {
     let err: unknown;

@@ -20,6 +20,7 @@ import { TSA_ALGORITHMS, type TsaAlgorithm } from './algorithms.js';
  * | YIZHENG_NTP_MAX_DRIFT_MS | ntpMaxDriftMs        | 1000                                     |
  * | YIZHENG_NTP_INTERVAL_MS  | ntpIntervalMs        | 60000                                    |
  * | YIZHENG_DOWNLOAD_TTL_MS  | downloadTtlMs        | 600000 (10 minutes)                      |
+ * | YIZHENG_DOWNLOAD_PURGE_GRACE_MS | downloadPurgeGraceMs | 86400000 (a day after a link expired) |
  */
 export interface TrustConfig {
   unitName: string;
@@ -35,6 +36,8 @@ export interface TrustConfig {
     ntpIntervalMs: number;
   };
   downloadTtlMs: number;
+  /** Used one-time links are forgotten this long after they expired (the download-link purge job). */
+  downloadPurgeGraceMs: number;
 }
 
 export const TRUST_DEFAULTS = {
@@ -44,6 +47,7 @@ export const TRUST_DEFAULTS = {
   maxDriftMs: 1000,
   ntpIntervalMs: 60_000,
   downloadTtlMs: 10 * 60_000,
+  downloadPurgeGraceMs: 24 * 3600_000,
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -154,6 +158,12 @@ export function parseTrustConfig(options: {
       f.downloadTtlMs,
       'YIZHENG_DOWNLOAD_TTL_MS',
       TRUST_DEFAULTS.downloadTtlMs,
+    ),
+    downloadPurgeGraceMs: int(
+      env.YIZHENG_DOWNLOAD_PURGE_GRACE_MS,
+      f.downloadPurgeGraceMs,
+      'YIZHENG_DOWNLOAD_PURGE_GRACE_MS',
+      TRUST_DEFAULTS.downloadPurgeGraceMs,
     ),
   };
 }

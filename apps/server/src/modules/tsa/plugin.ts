@@ -8,6 +8,7 @@ import { loadInternalCa, platformChainPem, type InternalCa } from '../../ca/inte
 import type { TrustConfig } from '../../ca/trust-config.js';
 import type { Job } from '../../jobs/job.js';
 import { downloadRoutes, type ReportsHolder } from '../downloads/routes.js';
+import { downloadPurgeJob } from '../downloads/purge.js';
 import { loadDownloadSecret } from '../downloads/secret.js';
 import { createClockMonitor, type ClockMonitor } from './clock.js';
 import { tsaRoutes } from './routes.js';
@@ -89,10 +90,11 @@ export async function registerTrust(
     app.addHook('onReady', async () => {
       await checkClock();
     });
+  const purge = downloadPurgeJob({ db: app.db, now, graceMs: trust.downloadPurgeGraceMs });
   return {
     jobs:
       trust.tsa.ntpServer === undefined
-        ? []
-        : [{ id: 'tsa-clock', everyMs: trust.tsa.ntpIntervalMs, handler: checkClock }],
+        ? [purge]
+        : [purge, { id: 'tsa-clock', everyMs: trust.tsa.ntpIntervalMs, handler: checkClock }],
   };
 }
