@@ -1,6 +1,7 @@
 /**
  * Console benchmark (issue 6, Speed) on PostgreSQL: `stats_daily` loaded with 10 million records' worth of daily
- * counts (projects × applications × 4 kinds × 3 years of days, plus older days), evidence rows for the search
+ * counts (projects × applications × 4 kinds × 3 years of days, plus older days) and its monthly / yearly rollups
+ * (`stats_monthly`, `stats_yearly`, as the write path keeps them), 1,000,000 evidence rows by default for the search
  * (bulk INSERT … SELECT over generate_series), then, over loopback HTTP with an operator's console session:
  * p99 of `GET /api/admin/v1/stats` (random project / application / kind filters, and the whole scope) and of the
  * admin evidence search `GET /api/admin/v1/evidence/:kind` (serial number, application + day, one hour); and the
@@ -99,7 +100,20 @@ try {
     CROSS JOIN (VALUES ('signature'), ('digest'), ('file'), ('api_call')) AS k(kind)
     CROSS JOIN generate_series(0, ${sql.lit(DAYS - 1)}) AS d(n)
   `.execute(db.kysely);
+  // The rollups as the write path keeps them (the daily rows summed by month and by year).
+  for (const [table, column, width] of [
+    ['stats_monthly', 'month', 7],
+    ['stats_yearly', 'year', 4],
+  ] as const) {
+    await sql`
+      INSERT INTO ${sql.table(table)} (project_id, app_id, kind, ${sql.ref(column)}, count)
+      SELECT project_id, app_id, kind, substr(day, 1, ${sql.lit(width)}), sum(count)
+      FROM stats_daily GROUP BY project_id, app_id, kind, substr(day, 1, ${sql.lit(width)})
+    `.execute(db.kysely);
+  }
   await sql`ANALYZE stats_daily`.execute(db.kysely);
+  await sql`ANALYZE stats_monthly`.execute(db.kysely);
+  await sql`ANALYZE stats_yearly`.execute(db.kysely);
   log(
     `stats_daily: ${totalRows} rows (≈${perRow} records each) in ${Math.round((Date.now() - t0) / 1000)} s`,
   );

@@ -1,9 +1,11 @@
 /**
- * The console's statistics (seed §2.4) from `stats_daily`: totals (all time, the last 3 months, the current month,
- * today) and bar series of the last 30 days, 12 months and 3 years, per kind — three queries grouped by
- * (kind, day | month | year) — the database sums the daily rows; a few hundred rows come back.
+ * The console's statistics (seed §2.4): totals (all time, the last 3 months, the current month, today) and bar
+ * series of the last 30 days, 12 months and 3 years, per kind — three queries grouped by (kind, period): the
+ * 30 days (and today) from `stats_daily`, the 12 months (the current month, the last 3 months) from
+ * `stats_monthly`, the years (all time) from `stats_yearly`. Each reads at most ~30 / 12 / a few rows per
+ * (application, kind), so the whole scope of an operator with hundreds of applications stays a few thousand rows.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import { toCount } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { shanghaiDay, STATS_KINDS, type StatsKind } from './repo.js';
@@ -60,31 +62,34 @@ export async function statsView(options: {
   for (const k of kinds) view.totals[k] = { all: 0, last3Months: 0, month: 0, today: 0 };
   if (options.projects !== undefined && options.projects.length === 0) return fill(view, today, month, year);
 
-  const base = () => {
-    let q = options.db.selectFrom('stats_daily').where('kind', 'in', kinds);
-    if (options.projects !== undefined) q = q.where('project_id', 'in', options.projects);
-    if (options.app !== undefined) q = q.where('app_id', '=', options.app);
-    return q;
-  };
+  // The same filter on the three tables (their key columns are the same).
+  const conds = [sql`kind in (${sql.join(kinds)})`];
+  if (options.projects !== undefined) conds.push(sql`project_id in (${sql.join(options.projects)})`);
+  if (options.app !== undefined) conds.push(sql`app_id = ${options.app}`);
+  const scope = sql<SqlBool>`${sql.join(conds, sql` and `)}`;
+  const db = options.db;
   const n = sql<string | number>`sum(count)`.as('n');
-  const monthOf = sql<string>`substr(day, 1, 7)`;
-  const yearOf = sql<string>`substr(day, 1, 4)`;
-  // Three grouped reads (the months and years summed by the database): 120 + 48 + one row per kind and year back.
   const [days, months, years] = await Promise.all([
-    base()
+    db
+      .selectFrom('stats_daily')
+      .where(scope)
       .select(['kind', 'day as period', n])
       .where('day', '>=', addDays(today, -29))
       .groupBy(['kind', 'day'])
       .execute(),
-    base()
-      .select(['kind', monthOf.as('period'), n])
-      .where('day', '>=', `${addMonths(month, -11)}-01`)
-      .groupBy(['kind', monthOf])
+    db
+      .selectFrom('stats_monthly')
+      .where(scope)
+      .select(['kind', 'month as period', n])
+      .where('month', '>=', addMonths(month, -11))
+      .groupBy(['kind', 'month'])
       .execute(),
-    // Every year (the all-time totals are their sum): one pass over the older rows, not two.
-    base()
-      .select(['kind', yearOf.as('period'), n])
-      .groupBy(['kind', yearOf])
+    // Every year (the all-time totals are their sum).
+    db
+      .selectFrom('stats_yearly')
+      .where(scope)
+      .select(['kind', 'year as period', n])
+      .groupBy(['kind', 'year'])
       .execute(),
   ]);
   const byDay = new Map<string, Partial<Record<StatsKind, number>>>();

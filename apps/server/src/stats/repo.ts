@@ -1,12 +1,16 @@
 /**
  * Statistics aggregates (统计, seed §2.4): `stats_daily` counts per (project, application, kind, Shanghai day).
  *
- * - {@link bumpStats}: the upsert-increment, called inside the evidence write transaction (one statement per
- *   batch, one row per distinct key) and by the API-log writer; SQLite and PostgreSQL by `ON CONFLICT … DO
- *   UPDATE`, MySQL/MariaDB by `ON DUPLICATE KEY UPDATE`. Keys are sorted so concurrent batches lock rows in one
- *   order (no deadlock between servers).
- * - {@link rebuildStats}: recomputes the table from `evidence` and `api_logs` (one-off, `yizheng stats rebuild`,
- *   for installations that hold evidence from before the table existed).
+ * Rollups `stats_monthly` ('YYYY-MM') and `stats_yearly` ('YYYY') carry the same counts by month and year
+ * (migration 0012), so the 12-month / 3-year series and the all-time totals never sum every day.
+ *
+ * - {@link recordStats} / {@link bumpStats}: the upsert-increment of the three tables, called inside the evidence
+ *   write transaction (one statement per table and batch, one row per distinct key) and by the API-log writer;
+ *   SQLite and PostgreSQL by `ON CONFLICT … DO UPDATE`, MySQL/MariaDB by `ON DUPLICATE KEY UPDATE`. Keys are
+ *   sorted and the tables written in one order (daily, monthly, yearly) so concurrent batches lock rows in one
+ *   order (no deadlock between servers). Call it inside a transaction so the three stay equal.
+ * - {@link rebuildStats}: recomputes the three tables from `evidence` and `api_logs` (one-off, `yizheng stats
+ *   rebuild`, for installations that hold evidence from before the tables existed).
  */
 import { MysqlAdapter, sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -23,11 +27,38 @@ export interface StatsDailyTable {
   count: number | string | bigint;
 }
 
+export interface StatsMonthlyTable {
+  project_id: string;
+  app_id: string;
+  kind: StatsKind;
+  /** 'YYYY-MM' in Asia/Shanghai. */
+  month: string;
+  count: number | string | bigint;
+}
+
+export interface StatsYearlyTable {
+  project_id: string;
+  app_id: string;
+  kind: StatsKind;
+  /** 'YYYY' in Asia/Shanghai. */
+  year: string;
+  count: number | string | bigint;
+}
+
 declare module '../db/schema.js' {
   interface Database {
     stats_daily: StatsDailyTable;
+    stats_monthly: StatsMonthlyTable;
+    stats_yearly: StatsYearlyTable;
   }
 }
+
+/** The three count tables, each with its period column and the length of 'YYYY-MM-DD' it keeps. */
+const LEVELS = [
+  { table: 'stats_daily', column: 'day', width: 10 },
+  { table: 'stats_monthly', column: 'month', width: 7 },
+  { table: 'stats_yearly', column: 'year', width: 4 },
+] as const;
 
 /** Asia/Shanghai is UTC+8 all year (no daylight saving since 1991). */
 const SHANGHAI_OFFSET_MS = 8 * 3600_000;
@@ -68,21 +99,50 @@ export function deltasOf(events: readonly StatsEvent[]): StatsDelta[] {
   return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
-/** Adds the deltas to `stats_daily` (call it inside the caller's transaction). */
+/** Sums deltas by (project, application, kind, the first `width` characters of the day), sorted by key. */
+function rollUp(
+  deltas: readonly StatsDelta[],
+  width: number,
+): { project_id: string; app_id: string; kind: StatsKind; period: string; count: number }[] {
+  const m = new Map<
+    string,
+    { project_id: string; app_id: string; kind: StatsKind; period: string; count: number }
+  >();
+  for (const d of deltas) {
+    const period = d.day.slice(0, width);
+    const key = `${d.project_id}\u0000${d.app_id}\u0000${d.kind}\u0000${period}`;
+    const e = m.get(key);
+    if (e === undefined)
+      m.set(key, { project_id: d.project_id, app_id: d.app_id, kind: d.kind, period, count: d.count });
+    else e.count += d.count;
+  }
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+}
+
+/**
+ * Adds the deltas to `stats_daily`, `stats_monthly` and `stats_yearly` (call it inside the caller's
+ * transaction, so the three stay equal).
+ */
 export async function bumpStats(db: Kysely<Database>, deltas: readonly StatsDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
   const mysql = db.getExecutor().adapter instanceof MysqlAdapter;
-  for (let i = 0; i < deltas.length; i += 200) {
-    const rows = deltas.slice(i, i + 200);
-    const q = db.insertInto('stats_daily').values(rows);
-    if (mysql) await q.onDuplicateKeyUpdate({ count: sql`count + VALUES(count)` }).execute();
-    else
-      await q
-        .onConflict((oc) =>
-          oc
-            .columns(['project_id', 'app_id', 'kind', 'day'])
-            .doUpdateSet({ count: sql`stats_daily.count + excluded.count` }),
-        )
-        .execute();
+  const count = sql.ref('count');
+  for (const { table, column, width } of LEVELS) {
+    const all = rollUp(deltas, width);
+    for (let i = 0; i < all.length; i += 200) {
+      const values = sql.join(
+        all
+          .slice(i, i + 200)
+          .map((r) => sql`(${r.project_id}, ${r.app_id}, ${r.kind}, ${r.period}, ${r.count})`),
+      );
+      const insert = sql`INSERT INTO ${sql.table(table)} (project_id, app_id, kind, ${sql.ref(column)}, ${count}) VALUES ${values}`;
+      if (mysql)
+        await sql`${insert} ON DUPLICATE KEY UPDATE ${count} = ${count} + VALUES(${count})`.execute(db);
+      else
+        await sql`${insert} ON CONFLICT (project_id, app_id, kind, ${sql.ref(column)}) DO UPDATE SET ${count} = ${sql.ref(`${table}.count`)} + excluded.${count}`.execute(
+          db,
+        );
+    }
   }
 }
 
@@ -105,7 +165,7 @@ export function apiCallEvents(
 const PAGE = 5000;
 
 /**
- * Recomputes `stats_daily` from `evidence` and `api_logs`, in one transaction (keyset pages, aggregated in
+ * Recomputes `stats_daily` and its rollups from `evidence` and `api_logs`, in one transaction (keyset pages, aggregated in
  * memory: at most one entry per project × application × kind × day). Returns the rows written and events counted.
  */
 export async function rebuildStats(db: Kysely<Database>): Promise<{ rows: number; events: number }> {
@@ -148,7 +208,7 @@ export async function rebuildStats(db: Kysely<Database>): Promise<{ rows: number
       if (page.length < PAGE) break;
       seq = Number(page[page.length - 1]!.seq);
     }
-    await trx.deleteFrom('stats_daily').execute();
+    for (const { table } of LEVELS) await trx.deleteFrom(table).execute();
     const rows = [...acc.values()];
     await bumpStats(trx, rows);
     return { rows: rows.length, events };
@@ -157,5 +217,5 @@ export async function rebuildStats(db: Kysely<Database>): Promise<{ rows: number
 
 /** Removes a project's statistics (project deletion). */
 export async function deleteProjectStats(db: Kysely<Database>, projectId: string): Promise<void> {
-  await db.deleteFrom('stats_daily').where('project_id', '=', projectId).execute();
+  for (const { table } of LEVELS) await db.deleteFrom(table).where('project_id', '=', projectId).execute();
 }

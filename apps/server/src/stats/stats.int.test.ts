@@ -237,22 +237,63 @@ describe.each(testDialects())('statistics on %s', (dialect) => {
     expect(day.days.find((p) => p.period === '2026-12-15')!.counts.api_call).toBe(2 + extra('2026-12-15'));
   });
 
-  it('rebuild from the evidence and API-log tables equals the incremental counts', async () => {
-    const rows = () =>
-      db.kysely
+  it('rebuild from the evidence and API-log tables equals the incremental counts, rollups included', async () => {
+    const rows = async () => {
+      const daily = await db.kysely
         .selectFrom('stats_daily')
         .selectAll()
         .orderBy('project_id')
         .orderBy('app_id')
         .orderBy('kind')
         .orderBy('day')
-        .execute()
-        .then((r) => r.map((x) => ({ ...x, count: Number(x.count) })));
+        .execute();
+      const monthly = await db.kysely
+        .selectFrom('stats_monthly')
+        .selectAll()
+        .orderBy('project_id')
+        .orderBy('app_id')
+        .orderBy('kind')
+        .orderBy('month')
+        .execute();
+      const yearly = await db.kysely
+        .selectFrom('stats_yearly')
+        .selectAll()
+        .orderBy('project_id')
+        .orderBy('app_id')
+        .orderBy('kind')
+        .orderBy('year')
+        .execute();
+      const num = <T extends { count: unknown }>(r: T[]) => r.map((x) => ({ ...x, count: Number(x.count) }));
+      return { daily: num(daily), monthly: num(monthly), yearly: num(yearly) };
+    };
     const incremental = await rows();
-    expect(incremental.length).toBeGreaterThan(5);
+    expect(incremental.daily.length).toBeGreaterThan(5);
+    // The rollups kept in the write transaction equal the daily rows summed by month and by year.
+    const sumBy = (width: number, col: 'month' | 'year') => {
+      const m = new Map<string, Record<string, unknown>>();
+      for (const d of incremental.daily) {
+        const period = d.day.slice(0, width);
+        const key = [d.project_id, d.app_id, d.kind, period].join('|');
+        const e = m.get(key) ?? {
+          project_id: d.project_id,
+          app_id: d.app_id,
+          kind: d.kind,
+          [col]: period,
+          count: 0,
+        };
+        e.count = (e.count as number) + d.count;
+        m.set(key, e);
+      }
+      return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e);
+    };
+    expect(incremental.monthly).toEqual(sumBy(7, 'month'));
+    expect(incremental.yearly).toEqual(sumBy(4, 'year'));
+    expect(incremental.yearly.length).toBeGreaterThan(1); // records in two years
     await db.kysely.deleteFrom('stats_daily').execute();
+    await db.kysely.deleteFrom('stats_monthly').execute();
+    await db.kysely.deleteFrom('stats_yearly').execute();
     const r = await rebuildStats(db.kysely);
-    expect(r.rows).toBe(incremental.length);
+    expect(r.rows).toBe(incremental.daily.length);
     expect(await rows()).toEqual(incremental);
   });
 
@@ -282,12 +323,14 @@ describe.each(testDialects())('statistics on %s', (dialect) => {
   it('deleting a project removes its statistics', async () => {
     clock = live;
     await deleteProject({ ctx: ctx(), ref: 'S-B' });
-    const left = await db.kysely
-      .selectFrom('stats_daily')
-      .select('project_id')
-      .where('project_id', '=', projectB)
-      .execute();
-    expect(left).toEqual([]);
+    for (const table of ['stats_daily', 'stats_monthly', 'stats_yearly'] as const) {
+      const left = await db.kysely
+        .selectFrom(table)
+        .select('project_id')
+        .where('project_id', '=', projectB)
+        .execute();
+      expect(left).toEqual([]);
+    }
     expect((await statsView({ db: db.kysely, now: live, projects: [projectA] })).totals.digest!.all).toBe(8);
   });
 });
