@@ -12,6 +12,7 @@
  *   file.bin                 the evidence file (file records)
  *   log/inclusion-proof.json { hash, index, treeSize, proof[] (hex) }: the leaf under the checkpoint
  *   log/checkpoint.txt       the signed checkpoint (C2SP signed note, platform SM2 key)
+ *   log/checkpoint.tsr       the platform TSA's RFC 3161 token over the checkpoint note, when stamped
  *   platform-chain.pem       the platform signing certificate, then the internal root
  *   report/content.json      { view, seal }: the report content and the platform's seal over it
  *   report/report.pdf        the report (凭证报告)
@@ -31,6 +32,7 @@ export const FILES = {
   file: 'file.bin',
   inclusionProof: 'log/inclusion-proof.json',
   checkpoint: 'log/checkpoint.txt',
+  checkpointTimestamp: 'log/checkpoint.tsr',
   platformChain: 'platform-chain.pem',
   reportContent: 'report/content.json',
   reportPdf: 'report/report.pdf',

@@ -14,4 +14,7 @@ export {
   type PackageVerification,
   type VerifyPackageOptions,
 } from './verify.js';
+export { verifyPackageWith, MAX_ENTRIES } from './verify-core.js';
+export type { EvidenceCrypto } from './crypto.js';
+export { nodeCrypto } from './node-provider.js';
 export { canonicalJson, type CanonicalValue } from './canonical-json.js';
