@@ -193,3 +193,4 @@ export {
 } from './cms-verifier.js';
 export { checkNameConstraints, nameConstraintsOf } from './name-constraints.js';
 export { ANY_POLICY, processPolicies, type PolicyResult, type PolicySettings } from './policies.js';
+export * from './pkcs12.js';
