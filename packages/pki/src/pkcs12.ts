@@ -20,7 +20,6 @@ import {
 } from '@peculiar/asn1-pfx';
 import { EncryptedPrivateKeyInfo, PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { childrenOf, parseDer, scanDer, type Tlv } from './der.js';
 
 export type Pkcs12ErrorCode =
   /** Not a PKCS#12 file (or encrypted PKCS#8 key), or its structure is malformed. */
@@ -116,17 +115,86 @@ function subtle(): typeof globalThis.crypto.subtle {
   return s;
 }
 
-/** A TLV walker over BER (PKCS#12 files may use indefinite lengths and constructed strings). */
-function tlv(bytes: Uint8Array): Tlv {
-  try {
-    return scanDer(bytes, { mode: 'ber' });
-  } catch (e) {
-    throw invalid('malformed ASN.1', e);
-  }
+/** One located TLV: `valueStart`/`end` delimit the contents (for indefinite lengths, `end` is after the EOC). */
+interface Tlv {
+  readonly tagByte: number;
+  readonly constructed: boolean;
+  readonly start: number;
+  readonly valueStart: number;
+  readonly end: number;
+  readonly indefinite: boolean;
 }
-const kids = (bytes: Uint8Array, t: Tlv): Tlv[] => childrenOf(bytes, t, 'ber');
+
+const MAX_DEPTH = 32;
+
+/** Reads (and walks, to validate and find its end) the BER TLV at `p`, within `limit`. */
+function read(bytes: Uint8Array, start: number, limit: number, depth: number): Tlv {
+  if (depth > MAX_DEPTH) throw invalid('ASN.1 nested too deeply');
+  let p = start;
+  if (p >= limit) throw invalid('truncated ASN.1');
+  const tagByte = bytes[p++]!;
+  const constructed = (tagByte & 0x20) !== 0;
+  if ((tagByte & 0x1f) === 0x1f) {
+    for (let n = 0; ; n++) {
+      if (p >= limit || n > 4) throw invalid('bad ASN.1 tag');
+      if ((bytes[p++]! & 0x80) === 0) break;
+    }
+  }
+  if (p >= limit) throw invalid('truncated ASN.1');
+  const first = bytes[p++]!;
+  if (first === 0x80) {
+    if (!constructed) throw invalid('indefinite length on a primitive');
+    let q = p;
+    for (;;) {
+      if (q + 2 > limit) throw invalid('missing end-of-contents');
+      if (bytes[q] === 0 && bytes[q + 1] === 0)
+        return { tagByte, constructed, start, valueStart: p, end: q + 2, indefinite: true };
+      q = read(bytes, q, limit, depth + 1).end;
+    }
+  }
+  let length = first;
+  if (first > 0x80) {
+    const n = first & 0x7f;
+    if (n > 4 || p + n > limit) throw invalid('bad ASN.1 length');
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + bytes[p++]!;
+  }
+  const end = p + length;
+  if (end > limit) throw invalid('ASN.1 length beyond the input');
+  if (constructed) for (let q = p; q < end;) q = read(bytes, q, end, depth + 1).end;
+  return { tagByte, constructed, start, valueStart: p, end, indefinite: false };
+}
+
+/** The whole of `bytes` as one TLV (no trailing bytes). */
+function tlv(bytes: Uint8Array): Tlv {
+  const t = read(bytes, 0, bytes.length, 0);
+  if (t.end !== bytes.length) throw invalid('trailing bytes after the ASN.1 value');
+  return t;
+}
+
+function kids(bytes: Uint8Array, t: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  const limit = t.indefinite ? t.end - 2 : t.end;
+  for (let p = t.valueStart; p < limit;) {
+    const c = read(bytes, p, limit, 1);
+    out.push(c);
+    p = c.end;
+  }
+  return out;
+}
+
 const value = (bytes: Uint8Array, t: Tlv): Uint8Array =>
   bytes.subarray(t.valueStart, t.indefinite ? t.end - 2 : t.end);
+
+/** Parses with an @peculiar/asn1-schema type after the walker has bounded the input. */
+function parse<T>(bytes: Uint8Array, type: new () => T, what: string): T {
+  tlv(bytes);
+  try {
+    return AsnConvert.parse(bytes, type);
+  } catch (e) {
+    throw invalid(`not a valid ${what}`, e);
+  }
+}
 
 /** The contents of an OCTET STRING (primitive, or constructed from chunks), tag checked by the caller. */
 function octets(bytes: Uint8Array, t: Tlv): Uint8Array {
@@ -277,12 +345,7 @@ async function checkMac(
 
 /** The algorithm of a PKCS#8 PrivateKeyInfo (SM2 keys are id-ecPublicKey on the SM2 curve, or the SM2 OID). */
 export function privateKeyAlgorithm(pkcs8: Uint8Array): PrivateKeyAlgorithm {
-  let info: PrivateKeyInfo;
-  try {
-    info = parseDer(pkcs8, PrivateKeyInfo, { mode: 'ber' });
-  } catch (e) {
-    throw invalid('not a PKCS#8 private key', e);
-  }
+  const info = parse(pkcs8, PrivateKeyInfo, 'PKCS#8 private key');
   const alg = info.privateKeyAlgorithm;
   if (alg.algorithm === OIDS.rsaEncryption) return 'rsa';
   if (alg.algorithm === OIDS.sm2) return 'sm2';
@@ -300,12 +363,7 @@ export async function decryptPrivateKeyInfo(
   password: string,
   options: Pkcs12Options = {},
 ): Promise<Uint8Array> {
-  let epki: EncryptedPrivateKeyInfo;
-  try {
-    epki = parseDer(der, EncryptedPrivateKeyInfo, { mode: 'ber' });
-  } catch (e) {
-    throw invalid('not an encrypted PKCS#8 key', e);
-  }
+  const epki = parse(der, EncryptedPrivateKeyInfo, 'encrypted PKCS#8 key');
   const plain = await decrypt(
     new Uint8Array(AsnConvert.serialize(epki.encryptionAlgorithm)),
     new Uint8Array(epki.encryptedData.buffer),
@@ -313,7 +371,7 @@ export async function decryptPrivateKeyInfo(
     options,
   );
   try {
-    scanDer(plain, { mode: 'ber' });
+    tlv(plain);
   } catch (e) {
     throw new Pkcs12Error('PKCS12_PASSWORD_INVALID', 'the password does not decrypt the key', { cause: e });
   }
@@ -342,12 +400,7 @@ export async function parsePkcs12(
   const maxSize = options.maxSize ?? 1024 * 1024;
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw invalid('empty input');
   if (bytes.length > maxSize) throw invalid(`file of ${bytes.length} bytes exceeds ${maxSize}`);
-  let pfx: PFX;
-  try {
-    pfx = parseDer(bytes, PFX, { mode: 'ber', maxSize });
-  } catch (e) {
-    throw invalid('not a PKCS#12 file', e);
-  }
+  const pfx = parse(bytes, PFX, 'PKCS#12 file');
   try {
     if (pfx.version !== 3) throw invalid(`PFX version ${pfx.version}`);
     if (pfx.authSafe.contentType !== OIDS.data)
@@ -384,7 +437,7 @@ export async function parsePkcs12(
       } else throw new Pkcs12Error('PKCS12_UNSUPPORTED_ALGORITHM', `safe content type ${type}`);
       let bags: SafeContents;
       try {
-        bags = parseDer(safeContents, SafeContents, { mode: 'ber' });
+        bags = parse(safeContents, SafeContents, 'SafeContents');
       } catch (e) {
         throw new Pkcs12Error('PKCS12_PASSWORD_INVALID', 'the password does not decrypt the file', {
           cause: e,
