@@ -9,6 +9,8 @@ import {
 } from '@yizheng/pki';
 import type { TsaAlgorithm, TsaIdentity } from '../../ca/internal-ca.js';
 import type { ClockMonitor } from './clock.js';
+import { fastReply, stampTemplate, takes, type StampTemplate } from './fast-reply.js';
+import { readTimeStampReq } from './fast-req.js';
 import type { SerialAllocator } from './serials.js';
 
 /**
@@ -67,10 +69,15 @@ export function createTsa(options: {
   const policyOf = (a: TsaAlgorithm): string => `${config.policy}.${POLICY_SUFFIX[a]}`;
   const accuracy = accuracyOf(config.accuracyMs);
 
+  // Pre-encoded parts of each key's tokens (fast-reply.ts), made once.
+  const templates = new Map<TsaAlgorithm, StampTemplate>();
+  for (const [a, id] of identities)
+    templates.set(a, stampTemplate({ signer: id.signer, certificate: id.certificate, chain: id.chain }));
+
   /** The parsed request, or undefined when it is malformed (replyTimeStamp answers it). */
   const parse = (request: Uint8Array): ParsedTimeStampReq | undefined => {
     try {
-      return parseTimeStampReq(request);
+      return readTimeStampReq(request) ?? parseTimeStampReq(request);
     } catch {
       return undefined;
     }
@@ -96,14 +103,26 @@ export function createTsa(options: {
         return rejectionResp('unacceptedPolicy', `the ${algorithm} TSA key is not active`);
       try {
         const serialNumber = await serials.next();
+        const policy = algorithm === config.defaultAlgorithm ? config.policy : policyOf(algorithm);
+        const acceptedPolicies = [config.policy, policyOf(algorithm)];
+        const genTime = new Date(now());
+        if (parsed !== undefined && takes(parsed, acceptedPolicies)) {
+          return fastReply(templates.get(algorithm)!, {
+            request: parsed,
+            serialNumber,
+            genTime,
+            policy,
+            ...(accuracy === undefined ? {} : { accuracy }),
+          });
+        }
         return replyTimeStamp({
           request,
           ...(parsed === undefined ? {} : { parsedRequest: parsed }),
           tsa: { signer: tsa.signer, certificate: tsa.certificate, chain: tsa.chain },
           serialNumber,
-          genTime: new Date(now()),
-          policy: algorithm === config.defaultAlgorithm ? config.policy : policyOf(algorithm),
-          acceptedPolicies: [config.policy, policyOf(algorithm)],
+          genTime,
+          policy,
+          acceptedPolicies,
           ...(accuracy === undefined ? {} : { accuracy }),
         });
       } catch (e) {
