@@ -9,6 +9,7 @@
 import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
+import { BytesCache } from './bytes-cache.js';
 import { parseDer, scanDer } from './der.js';
 import { PkiError } from './errors.js';
 
@@ -113,22 +114,16 @@ export function digest(name: DigestName, data: Uint8Array, policy: AlgorithmPoli
  * and failures are not kept, so they are re-parsed and fail again). Bounded: at most {@link KEY_KIND_MAX}
  * entries of SPKIs up to {@link KEY_KIND_MAX_SPKI} bytes, the oldest dropped first.
  */
-const keyKinds = new Map<string, KeyKind>();
-const KEY_KIND_MAX = 1024;
+const keyKinds = new BytesCache<KeyKind>(1024);
 const KEY_KIND_MAX_SPKI = 2048;
 
 /** The key kind of a SubjectPublicKeyInfo (RSA, EC P-256/P-384, SM2). */
 export function keyKind(spki: Uint8Array): KeyKind {
   if (spki.length > KEY_KIND_MAX_SPKI) return parseKeyKind(spki);
-  const k = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('latin1');
-  let kind = keyKinds.get(k);
+  let kind = keyKinds.get(spki);
   if (kind === undefined) {
     kind = parseKeyKind(spki);
-    if (keyKinds.size >= KEY_KIND_MAX) {
-      const oldest = keyKinds.keys().next();
-      if (!oldest.done) keyKinds.delete(oldest.value);
-    }
-    keyKinds.set(k, kind);
+    keyKinds.set(spki, kind);
   }
   return kind;
 }

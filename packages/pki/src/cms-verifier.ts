@@ -18,13 +18,13 @@
  *     signedAttrs [0] IMPLICIT SignedAttributes OPTIONAL, signatureAlgorithm SignatureAlgorithmIdentifier,
  *     signature SignatureValue, unsignedAttrs [1] IMPLICIT UnsignedAttributes OPTIONAL }      (RFC 5652 §5.3)
  */
-import { createHash } from 'node:crypto';
-import { sm2, type Sm2PublicKey } from '@yizheng/gm';
-import * as asn1js from 'asn1js';
+import { sm2, sm3, type Sm2PublicKey } from '@yizheng/gm';
 import type { Sm2Provider } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
+import { BytesCache } from './bytes-cache.js';
+import { oidOf } from './der-values.js';
 import { PkiError, failureOf, resultOf } from './errors.js';
 import {
   CMS_OID,
@@ -39,37 +39,12 @@ function bad(message: string): PkiError {
   return new PkiError('PKI_ASN1_INVALID', message);
 }
 
-/** Bounded map: the oldest entry goes when full. */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, v: V): void {
-    if (this.max <= 0) return;
-    this.map.set(key, v);
-    if (this.map.size > this.max) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-  }
-}
-
-/** Cache key of exact bytes: latin1 maps each byte to one character (one-to-one, and cheaper than base64). */
-const keyOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-
 /**
  * An {@link Sm2Provider} on `@yizheng/gm` that imports each SubjectPublicKeyInfo once (at most `maxKeys`
  * kept). A key that fails to import is not cached: it is re-read, and fails again, every time.
  */
 export function cachedSm2Provider(maxKeys = 1024): Sm2Provider {
-  const keys = new Lru<Sm2PublicKey>(maxKeys);
+  const keys = new BytesCache<Sm2PublicKey>(maxKeys);
   // A cached certificate hands back the same SPKI array every time: recognised by identity, then by content
   // (a copy is kept, so a caller that rewrote the array is not given the old key). Held weakly.
   const seen = new WeakMap<Uint8Array, { readonly copy: Buffer; readonly key: Sm2PublicKey }>();
@@ -78,53 +53,17 @@ export function cachedSm2Provider(maxKeys = 1024): Sm2Provider {
       const hit = seen.get(spki);
       let key = hit !== undefined && hit.copy.equals(spki) ? hit.key : undefined;
       if (key === undefined) {
-        const k = keyOf(spki);
-        key = keys.get(k);
+        key = keys.get(spki);
         if (key === undefined) {
           key = sm2.importPublicKey(spki);
-          keys.set(k, key);
+          keys.set(spki, key);
         }
         if (maxKeys > 0) seen.set(spki, { copy: Buffer.from(spki), key });
       }
       return sm2.verify(key, message, signature, id === undefined ? undefined : { id });
     },
-    sm3: (data) => new Uint8Array(createHash('sm3').update(data).digest()),
+    sm3,
   };
-}
-
-/**
- * X.690 §8.19 OBJECT IDENTIFIER contents to dotted form. Arcs beyond 2^53 (absurd, but an attacker's choice)
- * are left to asn1js, so that the result is the string `verifySignedData` compares attribute values with.
- */
-function oidOf(bytes: Uint8Array, t: Tlv | undefined): string {
-  if (!t || t.tagByte !== 0x06) throw bad('expected an OBJECT IDENTIFIER');
-  if (t.end === t.valueStart) throw bad('empty OBJECT IDENTIFIER');
-  // Built as one string, arc by arc (no array per OID: this runs for every OID of every message).
-  let out = '';
-  let arc = 0;
-  let fresh = true;
-  for (let i = t.valueStart; i < t.end; i++) {
-    const b = bytes[i] ?? 0;
-    if (fresh && b === 0x80) throw bad('non-minimal OBJECT IDENTIFIER arc');
-    fresh = false;
-    arc = arc * 128 + (b & 0x7f);
-    if (arc > Number.MAX_SAFE_INTEGER / 128) return asn1jsOid(bytes, t);
-    if ((b & 0x80) === 0) {
-      if (out === '') out = arc >= 80 ? `2.${arc - 80}` : `${Math.floor(arc / 40)}.${arc % 40}`;
-      else out += `.${arc}`;
-      arc = 0;
-      fresh = true;
-    }
-  }
-  if (!fresh) throw bad('truncated OBJECT IDENTIFIER');
-  return out;
-}
-
-function asn1jsOid(bytes: Uint8Array, t: Tlv): string {
-  const r = asn1js.fromBER(tlvBytes(bytes, t));
-  if (r.offset === -1 || !(r.result instanceof asn1js.ObjectIdentifier))
-    throw bad('malformed OBJECT IDENTIFIER');
-  return r.result.getValue();
 }
 
 /** Contents of an OCTET STRING, primitive or constructed (BER). */
@@ -206,13 +145,12 @@ export interface CmsVerifier {
 }
 
 export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier {
-  const certs = new Lru<ParsedCertificate>(options.maxCachedCertificates ?? 256);
+  const certs = new BytesCache<ParsedCertificate>(options.maxCachedCertificates ?? 256);
   const certificate = (bytes: Uint8Array): ParsedCertificate => {
-    const k = keyOf(bytes);
-    let c = certs.get(k);
+    let c = certs.get(bytes);
     if (c === undefined) {
-      c = parseCertificate(Uint8Array.from(bytes));
-      certs.set(k, c);
+      c = parseCertificate(new Uint8Array(bytes));
+      certs.set(bytes, c);
     }
     return c;
   };
@@ -290,7 +228,7 @@ export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier
       let signedAttrs: Uint8Array | undefined;
       if (signedTlv) {
         if (signedTlv.indefinite) throw bad('signedAttrs with indefinite length');
-        signedAttrs = Uint8Array.from(tlvBytes(der, signedTlv));
+        signedAttrs = new Uint8Array(tlvBytes(der, signedTlv));
         signedAttrs[0] = 0x31;
       }
       return {

@@ -137,6 +137,37 @@ function checkPrimitive(bytes: Uint8Array, t: Tlv): void {
 
 const CONSTRUCTED_ONLY_IN_BER = new Set([3, 4, 12, 19, 20, 22, 26, 28, 30]);
 
+/** Walks the TLV at `offset` and everything inside it; returns it with `end` resolved. */
+function walk(
+  bytes: Uint8Array,
+  offset: number,
+  limit: number,
+  depth: number,
+  maxDepth: number,
+  mode: 'der' | 'ber',
+): Tlv {
+  if (depth > maxDepth)
+    throw new PkiError('PKI_DEPTH_LIMIT', `nesting deeper than ${maxDepth} at offset ${offset}`);
+  const t = readHeader(bytes, offset, limit, mode);
+  if (!t.constructed) {
+    if (mode === 'der') checkPrimitive(bytes, t);
+    return t;
+  }
+  if (mode === 'der' && (t.tagByte & 0xc0) === UNIVERSAL && CONSTRUCTED_ONLY_IN_BER.has(t.tagNumber)) {
+    throw invalid('constructed string in DER', t.start);
+  }
+  let p = t.valueStart;
+  if (t.indefinite) {
+    for (;;) {
+      if (p + 2 > limit) throw invalid('missing end-of-contents', p);
+      if (bytes[p] === 0 && bytes[p + 1] === 0) return { ...t, end: p + 2 };
+      p = walk(bytes, p, limit, depth + 1, maxDepth, mode).end;
+    }
+  }
+  while (p < t.end) p = walk(bytes, p, t.end, depth + 1, maxDepth, mode).end;
+  return t;
+}
+
 /**
  * Walks the whole TLV structure of `bytes` and returns the top-level element. Throws PkiError
  * PKI_SIZE_LIMIT, PKI_DEPTH_LIMIT or PKI_ASN1_INVALID; never anything else for any input.
@@ -151,31 +182,7 @@ export function scanDer(bytes: Uint8Array, limits: DerLimits = {}): Tlv {
   }
   if (bytes.length === 0) throw invalid('empty input', 0);
 
-  // Returns the offset after the element.
-  const walk = (offset: number, limit: number, depth: number): Tlv => {
-    if (depth > maxDepth)
-      throw new PkiError('PKI_DEPTH_LIMIT', `nesting deeper than ${maxDepth} at offset ${offset}`);
-    const t = readHeader(bytes, offset, limit, mode);
-    if (!t.constructed) {
-      if (mode === 'der') checkPrimitive(bytes, t);
-      return t;
-    }
-    if (mode === 'der' && (t.tagByte & 0xc0) === UNIVERSAL && CONSTRUCTED_ONLY_IN_BER.has(t.tagNumber)) {
-      throw invalid('constructed string in DER', t.start);
-    }
-    let p = t.valueStart;
-    if (t.indefinite) {
-      for (;;) {
-        if (p + 2 > limit) throw invalid('missing end-of-contents', p);
-        if (bytes[p] === 0 && bytes[p + 1] === 0) return { ...t, end: p + 2 };
-        p = walk(p, limit, depth + 1).end;
-      }
-    }
-    while (p < t.end) p = walk(p, t.end, depth + 1).end;
-    return t;
-  };
-
-  const top = walk(0, bytes.length, 1);
+  const top = walk(bytes, 0, bytes.length, 1, maxDepth, mode);
   if (!limits.allowTrailing && top.end !== bytes.length) {
     throw invalid(`${bytes.length - top.end} trailing bytes`, top.end);
   }
@@ -195,6 +202,13 @@ export function childrenOf(bytes: Uint8Array, parent: Tlv, mode: 'der' | 'ber' =
     p = located.end;
   }
   return out;
+}
+
+/** Whether two byte strings are equal (not constant-time: for public values such as names and digests). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The exact bytes of a located TLV (a view, not a copy). */

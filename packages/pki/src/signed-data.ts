@@ -26,7 +26,6 @@
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SignedData } from '@peculiar/asn1-cms';
-import { SubjectKeyIdentifier, id_ce_subjectKeyIdentifier } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
 import { digest, digestName, verifySignature, type AlgorithmPolicy } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
@@ -38,8 +37,9 @@ import {
   type RevocationOptions,
 } from './chain.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
-import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
+import { childrenOf, fromPem, sameBytes, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
 import { tlv } from './der-writer.js';
+import { attributeOctets, attributeOid, attributeTime } from './der-values.js';
 import { verifyTimeStampToken, type TimeStampVerification } from './tsp-verify.js';
 import {
   PkiError,
@@ -219,7 +219,7 @@ export function parseSignedData(input: Uint8Array | string, limits: DerLimits = 
     let signedAttrs: Uint8Array | undefined;
     if (signedTlv) {
       if (signedTlv.indefinite) throw bad('signedAttrs with indefinite length');
-      signedAttrs = Uint8Array.from(tlvBytes(der, signedTlv));
+      signedAttrs = new Uint8Array(tlvBytes(der, signedTlv));
       signedAttrs[0] = 0x31;
     }
     return {
@@ -236,20 +236,22 @@ export function parseSignedData(input: Uint8Array | string, limits: DerLimits = 
   return { der, contentType, eContentType, content, certificates, crls, otherRevocationInfo, signers };
 }
 
-function skiOf(cert: ParsedCertificate): Uint8Array | undefined {
-  const ext = cert.asn.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
-  if (!ext) return undefined;
-  try {
-    return new Uint8Array(AsnConvert.parse(ext.extnValue.buffer, SubjectKeyIdentifier).buffer);
-  } catch {
-    return undefined;
-  }
-}
-
-function trimZeros(b: Uint8Array): Buffer {
+/** Leading zero octets of an INTEGER's contents dropped (one kept), as `serialHex` drops them. */
+function trimZeros(b: Uint8Array): Uint8Array {
   let i = 0;
   while (i < b.length - 1 && b[i] === 0) i++;
-  return Buffer.from(b.subarray(i));
+  return b.subarray(i);
+}
+
+/** Each certificate's serial number as bytes, leading zeros dropped (computed once per certificate). */
+const serialBytes = new WeakMap<ParsedCertificate, Uint8Array>();
+function serialOf(cert: ParsedCertificate): Uint8Array {
+  let b = serialBytes.get(cert);
+  if (b === undefined) {
+    b = new Uint8Array(Buffer.from(cert.serialHex, 'hex'));
+    serialBytes.set(cert, b);
+  }
+  return b;
 }
 
 export function findSignerCertificate(
@@ -258,15 +260,11 @@ export function findSignerCertificate(
 ): ParsedCertificate | undefined {
   const sid = signer.sid;
   if ('ski' in sid)
-    return certs.find((c) => {
-      const s = skiOf(c);
-      return s !== undefined && Buffer.from(s).equals(Buffer.from(sid.ski));
-    });
-  return certs.find(
-    (c) =>
-      Buffer.from(c.issuerDer).equals(Buffer.from(sid.issuer)) &&
-      trimZeros(sid.serial).equals(Buffer.from(c.serialHex, 'hex')),
-  );
+    return certs.find(
+      (c) => c.subjectKeyIdentifier !== undefined && sameBytes(c.subjectKeyIdentifier, sid.ski),
+    );
+  const serial = trimZeros(sid.serial);
+  return certs.find((c) => sameBytes(c.issuerDer, sid.issuer) && sameBytes(serial, serialOf(c)));
 }
 
 export interface VerifySignedDataOptions {
@@ -331,10 +329,9 @@ function singleValue(signer: ParsedSignerInfo, oid: string): Uint8Array | undefi
 function signingTimeOf(signer: ParsedSignerInfo): Date | undefined {
   const v = singleValue(signer, CMS_OID.signingTime);
   if (v === undefined) return undefined;
-  const r = asn1js.fromBER(v);
-  if (r.result instanceof asn1js.UTCTime || r.result instanceof asn1js.GeneralizedTime)
-    return r.result.toDate();
-  throw bad('malformed signingTime');
+  const t = attributeTime(v);
+  if (t === undefined) throw bad('malformed signingTime');
+  return t;
 }
 
 function verifySigner(
@@ -348,7 +345,7 @@ function verifySigner(
   let signingTime: Date | undefined;
   let validatedAt: Date | undefined;
   let revocation: readonly RevocationCheck[] = [];
-  const all = [...sd.certificates, ...(options.certificates ?? [])];
+  const all = options.certificates ? [...sd.certificates, ...options.certificates] : sd.certificates;
   const timeStamps = signatureTimeStamps(signer, all, options);
   for (const [i, ts] of timeStamps.entries()) {
     failures.push(
@@ -366,7 +363,7 @@ function verifySigner(
       throw new PkiError('PKI_CMS_NO_SIGNER_CERT', `no certificate for signer ${signer.index}`, {
         context: { check: 'signerCertificate' },
       });
-    const cctx = { ...ctx, certificate: certificate.subject };
+    const cctx = { signerIndex: signer.index, certificate: certificate.subject };
     const content = sd.content ?? options.content;
     if (content === undefined)
       throw new PkiError('PKI_CMS_CONTENT_MISSING', 'detached signature without content', {
@@ -379,10 +376,9 @@ function verifySigner(
       const md = singleValue(signer, CMS_OID.messageDigest);
       const ct = singleValue(signer, CMS_OID.contentType);
       if (md === undefined || ct === undefined) throw bad('signedAttrs lack messageDigest or contentType');
-      const mdVal = asn1js.fromBER(md).result;
-      if (!(mdVal instanceof asn1js.OctetString)) throw bad('malformed messageDigest');
-      const expected = Buffer.from(mdVal.valueBlock.valueHexView);
-      if (!expected.equals(Buffer.from(digest(hash, content, policy)))) {
+      const expected = attributeOctets(md);
+      if (expected === undefined) throw bad('malformed messageDigest');
+      if (!sameBytes(expected, digest(hash, content, policy))) {
         failures.push({
           ...cctx,
           code: 'PKI_CMS_DIGEST_MISMATCH',
@@ -390,8 +386,7 @@ function verifySigner(
           message: 'messageDigest does not match the content',
         });
       }
-      const ctVal = asn1js.fromBER(ct).result;
-      if (!(ctVal instanceof asn1js.ObjectIdentifier) || ctVal.getValue() !== sd.eContentType) {
+      if (attributeOid(ct) !== sd.eContentType) {
         failures.push({
           ...cctx,
           code: 'PKI_CMS_SIGNATURE_INVALID',
@@ -500,9 +495,14 @@ export function verifySignedData(
   } catch (e) {
     return { ...resultOf([failureOf(e)]), signers: [], content: undefined };
   }
-  const signers = sd.signers.map((s) => verifySigner(sd, s, options));
-  const failures = signers.flatMap((s) => s.failures);
+  const signers: SignerResult[] = [];
+  const failures: VerificationFailure[] = [];
+  for (const s of sd.signers) {
+    const r = verifySigner(sd, s, options);
+    signers.push(r);
+    for (const f of r.failures) failures.push(f);
+  }
   if (sd.signers.length === 0)
     failures.push({ code: 'PKI_CMS_NO_SIGNER_CERT', check: 'signers', message: 'no signers' });
-  return { ...resultOf(failures), signers, content: sd.content ?? options.content };
+  return { valid: failures.length === 0, failures, signers, content: sd.content ?? options.content };
 }

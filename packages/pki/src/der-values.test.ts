@@ -1,0 +1,123 @@
+/**
+ * The direct decoders of der-values.ts against asn1js, the decoder they replace: the same answer for DER,
+ * for BER forms they hand over, and for values of the wrong type; and BytesCache's exact-bytes behaviour.
+ */
+import * as asn1js from 'asn1js';
+import { describe, expect, it } from 'vitest';
+import { BytesCache } from './bytes-cache.js';
+import { generalizedTime, octetString, oid, utcTime } from './der-writer.js';
+import { scanDer } from './der.js';
+import { attributeOctets, attributeOid, attributeTime, oidOf } from './der-values.js';
+
+const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s/g, ''), 'hex'));
+const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+const tagged = (tag: number, body: Uint8Array): Uint8Array => new Uint8Array([tag, body.length, ...body]);
+
+function asn1jsTime(v: Uint8Array): Date | undefined {
+  const r = asn1js.fromBER(v).result;
+  return r instanceof asn1js.UTCTime || r instanceof asn1js.GeneralizedTime ? r.toDate() : undefined;
+}
+
+describe('attributeTime', () => {
+  it('reads DER UTCTime and GeneralizedTime as asn1js does (UTCTime 50–99 → 19xx)', () => {
+    const cases = [
+      utcTime(new Date('2024-02-29T23:59:59Z')),
+      utcTime(new Date('1950-01-01T00:00:00Z')),
+      utcTime(new Date('2049-12-31T12:00:00Z')),
+      generalizedTime(new Date('2050-06-01T08:30:15Z')),
+      generalizedTime(new Date('1999-12-31T23:59:59Z')),
+    ];
+    for (const v of cases) {
+      expect(attributeTime(v)).toEqual(asn1jsTime(v));
+      expect(attributeTime(v)).toBeInstanceOf(Date);
+    }
+    expect(attributeTime(tagged(0x17, ascii('991231235959Z')))?.toISOString()).toBe(
+      '1999-12-31T23:59:59.000Z',
+    );
+  });
+
+  it('hands other forms to asn1js (fractions, offsets, out-of-range fields) and gets its answer', () => {
+    const cases = [
+      tagged(0x18, ascii('20240601083015.5Z')),
+      tagged(0x17, ascii('2406010830Z')),
+      tagged(0x17, ascii('240601083015+0800')),
+      tagged(0x17, ascii('241301083015Z')), // month 13
+      tagged(0x17, ascii('240231083015Z')), // 31 February
+      tagged(0x18, ascii('00240601083015Z')),
+    ];
+    for (const v of cases) expect(String(attributeTime(v))).toBe(String(asn1jsTime(v)));
+  });
+
+  it('returns undefined for a value that is not a time', () => {
+    expect(attributeTime(octetString(new Uint8Array(3)))).toBeUndefined();
+    expect(attributeTime(oid('1.2.3'))).toBeUndefined();
+  });
+});
+
+describe('attributeOctets and attributeOid', () => {
+  it('reads primitive OCTET STRINGs of short and long form, and constructed (BER) ones as asn1js does', () => {
+    for (const n of [0, 1, 32, 127, 128, 255, 256, 1000]) {
+      const body = new Uint8Array(n).map((_, i) => i & 0xff);
+      expect(attributeOctets(octetString(body))).toEqual(body);
+    }
+    // BER: non-minimal length, and a constructed OCTET STRING of two segments.
+    expect(attributeOctets(hex('04 81 03 01 02 03'))).toEqual(hex('010203'));
+    const constructed = hex('24 80 04 02 0102 04 01 03 00 00');
+    const viaAsn1js = asn1js.fromBER(constructed).result;
+    expect(viaAsn1js).toBeInstanceOf(asn1js.OctetString);
+    expect(attributeOctets(constructed)).toEqual(
+      new Uint8Array((viaAsn1js as asn1js.OctetString).valueBlock.valueHexView),
+    );
+    expect(attributeOctets(oid('1.2.3'))).toBeUndefined();
+  });
+
+  it('reads OIDs, gives non-minimal arcs to asn1js, and refuses non-OIDs', () => {
+    for (const s of ['1.2.840.113549.1.7.1', '1.2.156.10197.6.1.4.2.1', '2.999.1', '0.0'])
+      expect(attributeOid(oid(s))).toBe(s);
+    const nonMinimal = hex('06 03 2a 80 03');
+    const r = asn1js.fromBER(nonMinimal).result;
+    expect(attributeOid(nonMinimal)).toBe(r instanceof asn1js.ObjectIdentifier ? r.getValue() : undefined);
+    expect(attributeOid(octetString(hex('2a03')))).toBeUndefined();
+  });
+
+  it('oidOf: strict and cached, with arcs beyond 2^53 left to asn1js', () => {
+    const der = oid('1.2.840.113549.1.9.4');
+    expect(oidOf(der, scanDer(der))).toBe('1.2.840.113549.1.9.4');
+    expect(oidOf(der, scanDer(der))).toBe('1.2.840.113549.1.9.4'); // from the cache
+    const big = hex('06 0a 2a ff ff ff ff ff ff ff ff 7f');
+    expect(oidOf(big, scanDer(big, { mode: 'ber' }))).toBe(
+      (asn1js.fromBER(big).result as asn1js.ObjectIdentifier).getValue(),
+    );
+    const bad = hex('06 02 2a 80');
+    expect(() => oidOf(bad, scanDer(bad, { mode: 'ber' }))).toThrow(
+      expect.objectContaining({ code: 'PKI_ASN1_INVALID' }),
+    );
+  });
+});
+
+describe('BytesCache', () => {
+  it('finds values by exact bytes only; equal fingerprints take turns; bounded', () => {
+    const c = new BytesCache<string>(2);
+    const a = hex('0011223344');
+    const b = hex('ff11223344'); // same length and last four bytes as `a`
+    c.set(a, 'a');
+    expect(c.get(new Uint8Array(a))).toBe('a');
+    expect(c.get(b)).toBeUndefined();
+    c.set(b, 'b');
+    expect(c.get(b)).toBe('b');
+    expect(c.get(a)).toBeUndefined();
+    // A kept copy: rewriting the caller's array does not change what matches.
+    const m = hex('0102030405');
+    c.set(m, 'm');
+    m[0] = 9;
+    expect(c.get(m)).toBeUndefined();
+    expect(c.get(hex('0102030405'))).toBe('m');
+    c.set(hex('aa'), 'x');
+    c.set(hex('bbbb'), 'y');
+    expect(c.get(hex('0102030405'))).toBeUndefined(); // evicted: two entries at most
+    expect(c.get(hex('bbbb'))).toBe('y');
+    const none = new BytesCache<string>(0);
+    none.set(a, 'a');
+    expect(none.get(a)).toBeUndefined();
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * Direct decoding of the few primitive values read on every CMS verification (X.690 §8.19 OBJECT IDENTIFIER,
+ * §8.7 OCTET STRING, X.680 §47/§46 UTCTime/GeneralizedTime), without building an asn1js object tree. Each
+ * decoder handles the plain DER form itself and hands anything else (long-form or BER encodings, fractional
+ * seconds, arcs beyond 2^53) to asn1js, so that the result is always the one asn1js gives.
+ */
+import * as asn1js from 'asn1js';
+import { tlvBytes, type Tlv } from './der.js';
+import { PkiError } from './errors.js';
+
+function bad(message: string): PkiError {
+  return new PkiError('PKI_ASN1_INVALID', message);
+}
+
+/**
+ * The contents of `v` when it is exactly one primitive TLV with tag byte `tag` and a definite DER length;
+ * undefined otherwise (the caller then decodes it with asn1js).
+ */
+function primitiveContents(v: Uint8Array, tag: number): Uint8Array | undefined {
+  if (v.length < 2 || v[0] !== tag) return undefined;
+  const lb = v[1] ?? 0;
+  if (lb < 0x80) return lb === v.length - 2 ? v.subarray(2) : undefined;
+  if (lb === 0x81) {
+    const len = v[2] ?? 0;
+    return len >= 0x80 && len === v.length - 3 ? v.subarray(3) : undefined;
+  }
+  if (lb === 0x82) {
+    const len = ((v[2] ?? 0) << 8) | (v[3] ?? 0);
+    return len >= 0x100 && len === v.length - 4 ? v.subarray(4) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Dotted form of OBJECT IDENTIFIER contents `bytes[from, to)`; throws PKI_ASN1_INVALID for an empty,
+ * truncated or non-minimal encoding. Undefined for an arc beyond 2^53 (left to asn1js).
+ */
+export function oidContents(bytes: Uint8Array, from: number, to: number): string | undefined {
+  if (to === from) throw bad('empty OBJECT IDENTIFIER');
+  // Built as one string, arc by arc (no array per OID: this runs for every OID of every message).
+  let out = '';
+  let arc = 0;
+  let fresh = true;
+  for (let i = from; i < to; i++) {
+    const b = bytes[i] ?? 0;
+    if (fresh && b === 0x80) throw bad('non-minimal OBJECT IDENTIFIER arc');
+    fresh = false;
+    arc = arc * 128 + (b & 0x7f);
+    if (arc > Number.MAX_SAFE_INTEGER / 128) return undefined;
+    if ((b & 0x80) === 0) {
+      if (out === '') out = arc >= 80 ? `2.${arc - 80}` : `${Math.floor(arc / 40)}.${arc % 40}`;
+      else out += `.${arc}`;
+      arc = 0;
+      fresh = true;
+    }
+  }
+  if (!fresh) throw bad('truncated OBJECT IDENTIFIER');
+  return out;
+}
+
+/**
+ * Dotted forms of short OIDs already seen, by their contents as latin1: the same few OIDs come in every
+ * message, and a kept string is one flat string whose hash V8 has already computed (map lookups by it are
+ * cheap). Bounded; cleared when full.
+ */
+const seenOids = new Map<string, string>();
+const SEEN_OIDS_MAX = 512;
+const SEEN_OID_MAX_BYTES = 24;
+
+/** A located OBJECT IDENTIFIER in dotted form (strict: minimal arcs); arcs beyond 2^53 via asn1js. */
+export function oidOf(bytes: Uint8Array, t: Tlv | undefined): string {
+  if (!t || t.tagByte !== 0x06) throw bad('expected an OBJECT IDENTIFIER');
+  const n = t.end - t.valueStart;
+  if (n === 0 || n > SEEN_OID_MAX_BYTES)
+    return oidContents(bytes, t.valueStart, t.end) ?? asn1jsOid(tlvBytes(bytes, t));
+  let k = '';
+  for (let i = t.valueStart; i < t.end; i++) k += String.fromCharCode(bytes[i] ?? 0);
+  let s = seenOids.get(k);
+  if (s === undefined) {
+    s = oidContents(bytes, t.valueStart, t.end) ?? asn1jsOid(tlvBytes(bytes, t));
+    if (seenOids.size >= SEEN_OIDS_MAX) seenOids.clear();
+    seenOids.set(k, s);
+  }
+  return s;
+}
+
+function asn1jsOid(v: Uint8Array): string {
+  const r = asn1js.fromBER(v);
+  if (r.offset === -1 || !(r.result instanceof asn1js.ObjectIdentifier))
+    throw bad('malformed OBJECT IDENTIFIER');
+  return r.result.getValue();
+}
+
+/**
+ * An attribute value (one TLV) that should be an OBJECT IDENTIFIER: its dotted form, or undefined when it is
+ * not one (as asn1js reads it).
+ */
+export function attributeOid(v: Uint8Array): string | undefined {
+  const c = primitiveContents(v, 0x06);
+  if (c !== undefined) {
+    try {
+      const s = oidContents(c, 0, c.length);
+      if (s !== undefined) return s;
+    } catch {
+      // not minimal: asn1js decides below, as before
+    }
+  }
+  const r = asn1js.fromBER(v).result;
+  return r instanceof asn1js.ObjectIdentifier ? r.getValue() : undefined;
+}
+
+/**
+ * An attribute value (one TLV) that should be a primitive OCTET STRING: its contents (a view), or undefined
+ * when it is not one (as asn1js reads it).
+ */
+export function attributeOctets(v: Uint8Array): Uint8Array | undefined {
+  const c = primitiveContents(v, 0x04);
+  if (c !== undefined) return c;
+  const r = asn1js.fromBER(v).result;
+  return r instanceof asn1js.OctetString ? new Uint8Array(r.valueBlock.valueHexView) : undefined;
+}
+
+const digit = (b: number | undefined): number =>
+  b !== undefined && b >= 0x30 && b <= 0x39 ? b - 0x30 : Number.NaN;
+
+/** `n` decimal digits at `c[i]`, NaN if any is not a digit. */
+function digits(c: Uint8Array, i: number, n: number): number {
+  let x = 0;
+  for (let k = 0; k < n; k++) x = x * 10 + digit(c[i + k]);
+  return x;
+}
+
+/** Date.UTC of the fields when each is in its calendar range (so no roll-over), else undefined. */
+function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): Date | undefined {
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && s <= 59)) return undefined;
+  const t = Date.UTC(y, mo - 1, d, h, mi, s);
+  if (Number.isNaN(t) || new Date(t).getUTCDate() !== d) return undefined;
+  return new Date(t);
+}
+
+/**
+ * An attribute value (one TLV) that should be a UTCTime or GeneralizedTime (RFC 5652 §11.3 signingTime): the
+ * time, or undefined when it is neither (as asn1js reads it). DER forms YYMMDDHHMMSSZ and YYYYMMDDHHMMSSZ are
+ * read directly; UTCTime years 50–99 are 19xx (RFC 5280 §4.1.2.5.1).
+ */
+export function attributeTime(v: Uint8Array): Date | undefined {
+  const u = primitiveContents(v, 0x17);
+  if (u !== undefined && u.length === 13 && u[12] === 0x5a) {
+    const yy = digits(u, 0, 2);
+    const d = utc(
+      yy < 50 ? 2000 + yy : 1900 + yy,
+      digits(u, 2, 2),
+      digits(u, 4, 2),
+      digits(u, 6, 2),
+      digits(u, 8, 2),
+      digits(u, 10, 2),
+    );
+    if (d !== undefined) return d;
+  }
+  const g = primitiveContents(v, 0x18);
+  if (g !== undefined && g.length === 15 && g[14] === 0x5a) {
+    const y = digits(g, 0, 4);
+    const d =
+      y >= 1000
+        ? utc(y, digits(g, 4, 2), digits(g, 6, 2), digits(g, 8, 2), digits(g, 10, 2), digits(g, 12, 2))
+        : undefined;
+    if (d !== undefined) return d;
+  }
+  const r = asn1js.fromBER(v).result;
+  return r instanceof asn1js.UTCTime || r instanceof asn1js.GeneralizedTime ? r.toDate() : undefined;
+}
