@@ -17,4 +17,5 @@ export {
 export { verifyPackageWith, MAX_ENTRIES } from './verify-core.js';
 export type { EvidenceCrypto } from './crypto.js';
 export { nodeCrypto } from './node-provider.js';
+export { checkLabel, CHECK_LABELS, type Lang } from './messages.js';
 export { canonicalJson, type CanonicalValue } from './canonical-json.js';
