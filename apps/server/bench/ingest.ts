@@ -41,6 +41,12 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '100' },
     dialect: { type: 'string', default: 'postgres' },
     profile: { type: 'boolean', default: false },
+    /** Keep the raw .cpuprofile files here (with --profile) instead of deleting them after the summary. */
+    'profile-dir': { type: 'string' },
+    /** Extra Node options for the server process (repeatable), e.g. `--node-arg=--require=./count.cjs`. */
+    'node-arg': { type: 'string', multiple: true, default: [] },
+    /** Which phases to run: single, batch or both. */
+    phase: { type: 'string', default: 'both' },
     /** Requests are prepared for this single-item rate (batch: 3×) over --seconds; the phase ends early if used up. */
     rate: { type: 'string', default: '2500' },
   },
@@ -49,6 +55,8 @@ const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const BATCH = Number(values.batch);
 const DIALECT = values.dialect as HarnessDialect;
+const PHASE = values.phase;
+if (PHASE !== 'single' && PHASE !== 'batch' && PHASE !== 'both') throw new Error('--phase single|batch|both');
 if (DIALECT !== 'postgres' && DIALECT !== 'sqlite') throw new Error('--dialect postgres|sqlite');
 
 function sm2Certificate(): { key: string; cert: Uint8Array } {
@@ -255,7 +263,8 @@ function summariseProfiles(dir: string): void {
       `server CPU profile ${f}: ${(total / 1e6).toFixed(1)} s sampled\nby module:\n${top(files, 20)}\nby function (self):\n${top(self, 30)}`,
     );
   }
-  rmSync(dir, { recursive: true, force: true });
+  if (values['profile-dir'] === undefined) rmSync(dir, { recursive: true, force: true });
+  else log(`raw profiles kept in ${dir}`);
 }
 
 const log = (s: string): void => {
@@ -269,8 +278,8 @@ try {
   const { key, cert } = sm2Certificate();
   // Enough requests for the targets with headroom (default 2,500/s single, 7,500/s batch).
   const rate = Number(values.rate);
-  const singleCount = Math.ceil(SECONDS * rate);
-  const batchRequests = Math.ceil((SECONDS * 3 * rate) / BATCH);
+  const singleCount = PHASE === 'batch' ? 200 : Math.ceil(SECONDS * rate);
+  const batchRequests = PHASE === 'single' ? 0 : Math.ceil((SECONDS * 3 * rate) / BATCH);
   log(`preparing ${singleCount} single and ${batchRequests}×${BATCH} batch requests (SM2 CMS, signed)…`);
   const single: Prepared[] = makeItems(singleCount, 0, key, cert).map((item) => {
     const body = JSON.stringify(item);
@@ -293,19 +302,19 @@ try {
   }
   const reference = sm2VerifyRate();
   log(`single-core SM2 verify (reference): ${Math.round(reference)}/s`);
-  const profileDir = values.profile ? mkdtempSync(join(tmpdir(), 'yz-prof-')) : undefined;
-  server = await startServer(
-    ws,
-    await freePort(),
-    {},
-    profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
-  );
+  const profileDir = values.profile
+    ? (values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'yz-prof-')))
+    : undefined;
+  server = await startServer(ws, await freePort(), {}, [
+    ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+    ...(values['node-arg'] ?? []),
+  ]);
   // Warm-up: a few requests outside the measurement (JIT, connection pool, key caches).
   await runPhase(server.base, single.splice(0, 200), 5);
-  const s = await runPhase(server.base, single, SECONDS);
-  log(`single-item: ${JSON.stringify(s)}`);
-  const b = await runPhase(server.base, batch, SECONDS);
-  log(`batch ${BATCH}: ${JSON.stringify(b)}`);
+  const s = PHASE === 'batch' ? undefined : await runPhase(server.base, single, SECONDS);
+  if (s !== undefined) log(`single-item: ${JSON.stringify(s)}`);
+  const b = PHASE === 'single' ? undefined : await runPhase(server.base, batch, SECONDS);
+  if (b !== undefined) log(`batch ${BATCH}: ${JSON.stringify(b)}`);
   const meta = { dialect: DIALECT, clients: CLIENTS, cpus: (await import('node:os')).cpus().length };
   const line = (bench: string, r: PhaseResult, target: number): string =>
     JSON.stringify({
@@ -325,8 +334,8 @@ try {
     server = undefined;
     summariseProfiles(profileDir);
   }
-  process.stdout.write(`${line('ingest.single', s, 2_000)}\n`);
-  process.stdout.write(`${line('ingest.batch', b, 5_000)}\n`);
+  if (s !== undefined) process.stdout.write(`${line('ingest.single', s, 2_000)}\n`);
+  if (b !== undefined) process.stdout.write(`${line('ingest.batch', b, 5_000)}\n`);
 } finally {
   await server?.stop();
   await ws.remove();

@@ -8,6 +8,9 @@ import type { PlatformKey } from '../crypto/platform-key.js';
 import type { Database } from '../db/schema.js';
 import type { EvidenceDeps } from '../modules/evidence/service.js';
 import { createDatabaseFileStore, createLocalFileStore } from '../storage/file-store.js';
+import * as repo from '../modules/evidence/repo.js';
+import { BatchLookup } from './batch-lookup.js';
+import type { StatsEvent } from '../stats/repo.js';
 import { createEvidenceWriter } from './store.js';
 import { loadTrustStore } from './trust-store.js';
 
@@ -28,6 +31,8 @@ export function createEvidenceDeps(options: {
   platformKey: PlatformKey;
   config: EvidenceConfig;
   log: FastifyBaseLogger;
+  /** Statistics sink after each commit (the Redis write buffer, src/buffer). */
+  stats?: ((events: StatsEvent[]) => Promise<void>) | undefined;
 }): { deps: EvidenceDeps; close(): Promise<void> } {
   const { db, config } = options;
   const anchors = config.trustStore === undefined ? undefined : loadTrustStore(config.trustStore);
@@ -35,6 +40,7 @@ export function createEvidenceDeps(options: {
     options.log.warn('no trust store (YIZHENG_TRUST_STORE): evidence chains are recorded as untrusted-root');
   const writer = createEvidenceWriter({
     db,
+    stats: options.stats,
     onFallback: (e, size) => {
       options.log.debug({ err: e, size }, 'evidence batch fell back to per-item writes');
     },
@@ -47,6 +53,9 @@ export function createEvidenceDeps(options: {
       platformKey: options.platformKey,
       trust: { anchors },
       writer,
+      dedupeLookup: new BatchLookup<repo.EvidenceRow>({
+        load: (appId, keys) => repo.findByDedupeKeys(db, appId, keys),
+      }),
       fileStores: {
         local: createLocalFileStore({ root: config.fileDir }),
         database: createDatabaseFileStore({ db, now: () => options.now() }),

@@ -15,9 +15,11 @@ import {
   createApplication,
   rotateApplicationKey,
   setApplicationStatus,
+  updateApplication,
 } from '../modules/applications/service.js';
 import { assertProjectActive, createProject, setProjectStatus } from '../modules/projects/service.js';
 import { appAuthOf } from './auth.js';
+import { authSubjectsChanged, createAuthSubjectCache } from './auth-subjects.js';
 import {
   eventually,
   signWithGm,
@@ -332,5 +334,28 @@ describe.each(testDialects())('signed application API on %s', (dialect) => {
     expect(JSON.parse(ok.headers)['x-yz-signature']).toBe('[redacted]');
     expect(ok.response).toContain('"pong":true');
     expect(await verifyChain({ db: app.db, table: 'api_logs' })).toMatchObject({ ok: true });
+  });
+
+  it('the subject cache: changes through the services apply at once, other writers within the TTL', async () => {
+    let clock = T0;
+    const cache = createAuthSubjectCache({ db: app.db, now: () => clock, ttlMs: 2_000 });
+    try {
+      expect(await cache.get('app_does_not_exist')).toBeUndefined();
+      expect((await cache.get(appId))?.status).toBe('active');
+      // Another process (the CLI, a second server) freezes the application behind our back.
+      await app.db.updateTable('applications').set({ status: 'frozen' }).where('id', '=', appId).execute();
+      expect((await cache.get(appId))?.status).toBe('active');
+      clock += 2_000;
+      expect((await cache.get(appId))?.status).toBe('frozen');
+      await app.db.updateTable('applications').set({ status: 'active' }).where('id', '=', appId).execute();
+      authSubjectsChanged();
+      expect((await cache.get(appId))?.status).toBe('active');
+      // The default tags travel with the subject (merged into pushed records).
+      await updateApplication({ ctx: ctx(), id: appId, defaultTags: ['门诊'] });
+      expect((await cache.get(appId))?.default_tags).toBe('["门诊"]');
+      await updateApplication({ ctx: ctx(), id: appId, defaultTags: [] });
+    } finally {
+      cache.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { appendToChain } from '../../audit/hash-chain.js';
 import { isoTime, type ServiceContext } from '../../context.js';
 import type { ApplicationStatus } from '../../db/schema.js';
 import { YzError } from '../../errors.js';
+import { authSubjectsChanged } from '../../plugins/auth-subjects.js';
 import { getProject } from '../projects/service.js';
 import * as repo from './repo.js';
 
@@ -202,6 +203,7 @@ export async function updateApplication(options: {
       { ...changes, updated_at: undefined },
     );
   });
+  authSubjectsChanged();
   return getApplication(options);
 }
 
@@ -229,6 +231,7 @@ export async function setApplicationStatus(options: {
       );
     }
   });
+  authSubjectsChanged();
   return Promise.all(apps.map((a) => getApplication({ ctx, id: a.id })));
 }
 
@@ -249,6 +252,7 @@ export async function rotateApplicationKey(options: {
       generated: key.privateKeyPem !== undefined,
     });
   });
+  authSubjectsChanged();
   const application = await getApplication(options);
   return key.privateKeyPem === undefined
     ? { application }

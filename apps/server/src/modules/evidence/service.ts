@@ -26,6 +26,7 @@ import {
   sm3Hex,
   type RecordColumns,
 } from '../../evidence/canonical.js';
+import type { BatchLookup } from '../../evidence/batch-lookup.js';
 import { signReceipt, platformKeyId, type Receipt, type ReceiptBody } from '../../evidence/receipt.js';
 import {
   existingFor,
@@ -52,6 +53,8 @@ export interface EvidenceDeps {
   platformKey: PlatformKey;
   trust: TrustConfig;
   writer: EvidenceWriter;
+  /** Coalesced "an earlier record of this evidence?" reads: group = application id, key = dedupe key. */
+  dedupeLookup: BatchLookup<repo.EvidenceRow>;
   fileStores: { local: FileStore; database: FileStore };
 }
 
@@ -293,11 +296,10 @@ async function earlier(
   dedupe: string,
   key: string | undefined,
 ): Promise<PushResult | undefined> {
-  const found = await existingFor(deps.db, {
-    app_id: caller.appId,
-    dedupe_key: dedupe,
-    idempotency_key: key ?? null,
-  });
+  const found =
+    key === undefined
+      ? await deps.dedupeLookup.get(caller.appId, dedupe)
+      : await existingFor(deps.db, { app_id: caller.appId, dedupe_key: dedupe, idempotency_key: key });
   return found === undefined ? undefined : { receipt: receiptOf(deps, normaliseRow(found)), duplicate: true };
 }
 

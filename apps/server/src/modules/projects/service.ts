@@ -9,6 +9,7 @@ import { isoTime, type ServiceContext } from '../../context.js';
 import { isUniqueViolation } from '../../db/connect.js';
 import type { FileStorage, ProjectStatus } from '../../db/schema.js';
 import { YzError } from '../../errors.js';
+import { authSubjectsChanged } from '../../plugins/auth-subjects.js';
 import * as repo from './repo.js';
 
 export interface Project {
@@ -134,6 +135,7 @@ export async function updateProject(options: {
       throw new YzError('PROJECT_NUMBER_TAKEN', options.number, { cause: e });
     throw e;
   }
+  authSubjectsChanged();
   return getProject({ ctx, ref: current.id });
 }
 
@@ -155,6 +157,7 @@ export async function setProjectStatus(options: {
     for (const p of projects)
       await log({ ...ctx, db }, status === 'frozen' ? 'project.freeze' : 'project.unfreeze', p, {});
   });
+  authSubjectsChanged();
   return Promise.all(projects.map((p) => getProject({ ctx, ref: p.id })));
 }
 
@@ -170,6 +173,7 @@ export async function deleteProject(options: { ctx: ServiceContext; ref: string 
     await repo.deleteProjectCascade(db, project.id);
     await log({ ...ctx, db }, 'project.delete', project, { number: project.number, name: project.name });
   });
+  authSubjectsChanged();
   return project;
 }
 
