@@ -110,6 +110,33 @@ describe('yizheng verify', () => {
     expect((await cli('verify', join(dir, 'missing.zip'))).code).toBe(2);
   });
 
+  it('exit 1 naming a failed cryptographic check, in Chinese and by its stable name in --json', async () => {
+    const signature = enc('not a CMS SignedData');
+    const rec = enc(
+      canonicalJson({ id: 'sig_1', signatureFormat: 'cms', signatureSm3: toHex(sm3(signature)) }),
+    );
+    const bad = buildEvidencePackage({
+      recordId: 'sig_1',
+      kind: 'signature',
+      evidenceHash: toHex(sm3(rec)),
+      logHash: 'sm3',
+      logOrigin: 'test/log',
+      createdAt: now.toISOString(),
+      files: { [FILES.record]: rec, [FILES.signature]: signature, [FILES.platformChain]: enc(p.chainPem) },
+      sign: (d) => sm2.sign(p.key, d),
+    });
+    const path = file('bad-cms.zip', bad);
+    const r = await cli('verify', path, '--root', root);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/✗ 未通过\s+signature\.bin · 签名验证 \[signature\]/);
+    const json = JSON.parse((await cli('verify', path, '--root', root, '--json')).out) as {
+      checks: { part: string; check: string; status: string }[];
+    };
+    expect(json.checks).toContainEqual(
+      expect.objectContaining({ part: 'signature.bin', check: 'signature', status: 'fail' }),
+    );
+  });
+
   it('--json prints the machine-readable result', async () => {
     const r = await cli('verify', pkg, '--root', root, '--json');
     expect(JSON.parse(r.out)).toMatchObject({ valid: true, rootPinned: true, recordId: 'dig_1' });

@@ -1,10 +1,11 @@
 /**
  * `yizheng verify PACKAGE.zip [--root ROOT.pem] [--lang zh-CN|en-US] [--json]`: checks an evidence package
- * offline (`@yizheng/evidence`), with no server. Exit 0 valid, 1 invalid (each failed check named on stdout),
- * 2 unreadable input or usage error.
+ * offline (`@yizheng/evidence`), with no server: every part's SM3, the signature and signer path, every RFC 3161
+ * token, the log proof and signed checkpoint, the platform chain and seals. Exit 0 valid, 1 invalid (each failed
+ * check named on stdout, in Chinese or English, and by its stable name in --json), 2 unreadable input or usage error.
  */
 import type { Command } from 'commander';
-import { isEvidenceError, verifyEvidencePackage, type PackageCheck } from '@yizheng/evidence';
+import { checkLabel, isEvidenceError, verifyEvidencePackage, type PackageCheck } from '@yizheng/evidence';
 import { PkiError } from '@yizheng/pki';
 import { EXIT, UsageError, type Io } from '../cli-error.js';
 import { readInput, readKeyFile } from '../files.js';
@@ -32,7 +33,7 @@ const WORDS = {
 
 function line(c: PackageCheck, lang: Lang): string {
   const mark = c.status === 'pass' ? '✓' : c.status === 'fail' ? '✗' : '–';
-  return `  ${mark} ${WORDS[lang].status[c.status].padEnd(4)}  ${c.part} [${c.check}] ${c.detail}\n`;
+  return `  ${mark} ${WORDS[lang].status[c.status].padEnd(4)}  ${c.part} · ${checkLabel(c.check, lang)} [${c.check}] ${c.detail}\n`;
 }
 
 export function registerVerify(program: Command, io: Io, setExit: (code: number) => void): void {
