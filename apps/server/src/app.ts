@@ -20,6 +20,8 @@ import { JobManager } from './jobs/manager.js';
 import { getSettings } from './modules/admin/settings/service.js';
 import { historyMigrationJob } from './jobs/history-migration.js';
 import { noncePurgeJob } from './jobs/nonce-purge.js';
+import { bufferFlushJob } from './jobs/buffer-flush.js';
+import { openWriteBuffer } from './buffer/write-buffer.js';
 import { abortableSleep } from './modules/history/service.js';
 import { checkpointJob, initLog, integratorJob } from './log/index.js';
 import { tsaCheckpointStamper } from './modules/tsa/checkpoint-stamper.js';
@@ -194,6 +196,12 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     });
 
     await app.register(healthRoutes);
+    // The Redis write buffer (src/buffer, 缓存数据落库). Its onClose hook is added before the signed scope's, so
+    // (hooks close last-in first-out) it drains and flushes after the evidence writer and before the database.
+    const writeBuffer = config.redis
+      ? await openWriteBuffer({ db: app.db, config: config.redis, now, log: app.log })
+      : undefined;
+    if (writeBuffer) app.addHook('onClose', () => writeBuffer.close());
     // The job manager (src/jobs/manager.ts): declared jobs; state, leases and the run log in the database.
     const jobManager = new JobManager({
       db: app.db,
@@ -208,7 +216,11 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     await app.register(
       async (scope) => {
         if (config.apiLog)
-          registerApiLog(scope, { now, enabled: async () => (await app.systemSettings()).apiLog });
+          registerApiLog(scope, {
+            now,
+            enabled: async () => (await app.systemSettings()).apiLog,
+            buffer: writeBuffer,
+          });
         scope.addHook('preValidation', async (request) => scope.verifySignedRequest(request));
         await scope.register(applicationRoutes, { now });
         await scope.register(projectRoutes, { now });
@@ -220,6 +232,7 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
           platformKey: app.platformKey,
           config: evidenceConfig,
           log: app.log,
+          stats: writeBuffer ? (events) => writeBuffer.appendStats(events) : undefined,
         });
         scope.addHook('onClose', () => evidence.close());
         jobManager.register(
@@ -258,6 +271,9 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
         stamper: tsaCheckpointStamper(app.tsa),
         log: app.log,
       }),
+      ...(writeBuffer && config.redis
+        ? [bufferFlushJob({ buffer: writeBuffer, everyMs: config.redis.flushIntervalMs })]
+        : []),
       ...(options.extraJobs ?? []),
     ])
       jobManager.register(job);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { StartupError } from './startup-error.js';
 import { parseTrustConfig, type TrustConfig } from './ca/trust-config.js';
+import { REDIS_DEFAULTS, REDIS_PREFIX, type RedisConfig } from './buffer/redis.js';
 
 export type DatabaseConfig =
   | { dialect: 'sqlite'; file: string }
@@ -44,6 +45,8 @@ export interface ServerConfig {
   evidence?: EvidenceConfig | undefined;
   /** Reports, TSA, time source, download links (absent: defaults, see ca/trust-config.ts). */
   trust?: TrustConfig | undefined;
+  /** The Redis write buffer (缓存数据落库, src/buffer); absent: API logs and statistics go to the database directly. */
+  redis?: RedisConfig | undefined;
 }
 
 export interface EvidenceConfig {
@@ -271,6 +274,7 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     apiLog,
     ...consoleFiles(env, file, cwd),
     trust: parseTrustConfig({ env, file, host, port, cwd }),
+    ...redisConfig(env),
     log: {
       hash: logHash,
       origin: logOrigin,
@@ -297,6 +301,22 @@ function consoleFiles(
     ...(trust ? { consoleTrustFile: resolve(cwd, trust) } : {}),
     ...(crl ? { consoleCrlFile: resolve(cwd, crl) } : {}),
   };
+}
+
+/** YIZHENG_REDIS_URL (redis:// or rediss://), YIZHENG_REDIS_PREFIX, YIZHENG_BUFFER_FLUSH_MS. */
+function redisConfig(env: Env): { redis?: RedisConfig } {
+  const url = env.YIZHENG_REDIS_URL;
+  if (url === undefined || url === '') return {};
+  if (!/^rediss?:\/\/[^\s]+$/i.test(url) || url.length > 2048)
+    throw invalid('YIZHENG_REDIS_URL must be a redis:// or rediss:// URL');
+  const prefix = env.YIZHENG_REDIS_PREFIX || REDIS_DEFAULTS.prefix;
+  if (!REDIS_PREFIX.test(prefix))
+    throw invalid(`YIZHENG_REDIS_PREFIX must be 1–64 of A-Z a-z 0-9 : _ . -, got ${prefix}`);
+  const flushIntervalMs = env.YIZHENG_BUFFER_FLUSH_MS
+    ? parseNonNegativeInt(env.YIZHENG_BUFFER_FLUSH_MS, 'YIZHENG_BUFFER_FLUSH_MS')
+    : REDIS_DEFAULTS.flushIntervalMs;
+  if (flushIntervalMs < 100) throw invalid('YIZHENG_BUFFER_FLUSH_MS must be at least 100');
+  return { redis: { url, prefix, flushIntervalMs } };
 }
 
 /** Database URL with the password masked, for logs. */

@@ -239,6 +239,11 @@ export const ERRORS = {
   SETTING_UNKNOWN: { status: 400, 'zh-CN': '未知的配置项', 'en-US': 'Unknown setting' },
   SETTING_INVALID: { status: 400, 'zh-CN': '配置值不合法', 'en-US': 'Invalid setting value' },
   AUDIT_ENTRY_NOT_FOUND: { status: 404, 'zh-CN': '日志条目不存在', 'en-US': 'Log entry not found' },
+  AUDIT_CURSOR_INVALID: {
+    status: 400,
+    'zh-CN': '分页游标无效',
+    'en-US': 'The paging cursor is invalid',
+  },
   // Evidence (signature data, digest data, files): 422 = the evidence does not verify, nothing was stored
   EVIDENCE_NOT_FOUND: { status: 404, 'zh-CN': '存证数据不存在', 'en-US': 'Evidence not found' },
   EVIDENCE_INPUT_INVALID: {

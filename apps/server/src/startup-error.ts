@@ -15,7 +15,9 @@ export type StartupErrorCode =
   /** The key-encryption key file is unreadable, malformed or has unsafe permissions. */
   | 'KEK_INVALID'
   /** The configured log hash or origin differs from the one of the existing (non-empty) Merkle log. */
-  | 'LOG_CONFIG_CHANGED';
+  | 'LOG_CONFIG_CHANGED'
+  /** Redis is configured (YIZHENG_REDIS_URL) but cannot be reached. */
+  | 'REDIS_UNREACHABLE';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';

@@ -14,7 +14,7 @@ import { isUniqueViolation, toCount } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { YzError } from '../errors.js';
 import { appendLeaves } from '../log/index.js';
-import { recordStats } from '../stats/repo.js';
+import { recordStats, type StatsEvent } from '../stats/repo.js';
 import * as repo from '../modules/evidence/repo.js';
 import { GroupCommitWriter } from './group-commit.js';
 
@@ -36,6 +36,7 @@ export type EvidenceWriter = GroupCommitWriter<PreparedEvidence, StoredEvidence>
 async function writeAll(
   trx: Transaction<Database>,
   items: readonly PreparedEvidence[],
+  countStats = true,
 ): Promise<StoredEvidence[]> {
   const first = await appendLeaves(
     trx,
@@ -47,10 +48,11 @@ async function writeAll(
     rows,
     items.map((i) => i.payload),
   );
-  await recordStats(
-    trx,
-    rows.map((r) => ({ ...r, at: r.received_at })),
-  );
+  if (countStats)
+    await recordStats(
+      trx,
+      rows.map((r) => ({ ...r, at: r.received_at })),
+    );
   return rows.map((r) => ({ row: r as repo.EvidenceRow, duplicate: false }));
 }
 
@@ -86,15 +88,22 @@ export function createEvidenceWriter(options: {
   db: Kysely<Database>;
   maxItems?: number;
   onFallback?: (error: unknown, size: number) => void;
+  /** Statistics sink called after each commit (the Redis write buffer); absent: counted in the transaction. */
+  stats?: ((events: StatsEvent[]) => Promise<void>) | undefined;
 }): EvidenceWriter {
-  const { db } = options;
+  const { db, stats } = options;
+  const write = async (items: readonly PreparedEvidence[]): Promise<StoredEvidence[]> => {
+    const stored = await db.transaction().execute((trx) => writeAll(trx, items, stats === undefined));
+    await stats?.(stored.map((s) => ({ ...s.row, at: s.row.received_at })));
+    return stored;
+  };
   return new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
     maxItems: options.maxItems ?? 500,
     overloaded: () => new YzError('NOT_READY', 'the evidence writer is overloaded: retry later'),
-    writeMany: (items) => db.transaction().execute((trx) => writeAll(trx, items)),
+    writeMany: write,
     writeOne: async (item) => {
       try {
-        const [stored] = await db.transaction().execute((trx) => writeAll(trx, [item]));
+        const [stored] = await write([item]);
         return stored!;
       } catch (e) {
         if (!isUniqueViolation(e)) throw e;

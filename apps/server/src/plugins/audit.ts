@@ -35,6 +35,8 @@ export function registerApiLog(
     now(): number;
     /** The switch in the system configuration (console), read per call. */
     enabled?: () => Promise<boolean>;
+    /** The Redis write buffer (src/buffer): entries go there, the flush job writes them to the database. */
+    buffer?: { appendApiLog(entry: ApiLogEntry): Promise<void> } | undefined;
   },
 ): void {
   scope.decorateRequest('loggedResponse', undefined);
@@ -79,7 +81,7 @@ export function registerApiLog(
         const m = /"code":"([A-Z0-9_]+)"/.exec(request.loggedResponse);
         errorCode = m?.[1] ?? null;
       }
-      await chain.submit({
+      const entry: ApiLogEntry = {
         at: isoTime(options.now()),
         request_id: request.id,
         app_id: request.appAuth?.appId ?? null,
@@ -92,7 +94,8 @@ export function registerApiLog(
         response: request.loggedResponse ?? '',
         duration_ms: Math.round(reply.elapsedTime),
         error_code: errorCode,
-      });
+      };
+      await (options.buffer ? options.buffer.appendApiLog(entry) : chain.submit(entry));
     } catch (e) {
       request.log.error({ err: e }, 'API log write failed');
     }

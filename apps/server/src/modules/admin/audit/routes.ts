@@ -79,12 +79,15 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = (app) =
       config: { permission: 'audit:read' },
       schema: {
         tags: ['console'],
-        querystring: Type.Object({ ...ApiFilter, ...Paging }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { ...ApiFilter, ...Paging, cursor: Type.Optional(Type.String({ maxLength: 20 })) },
+          { additionalProperties: false },
+        ),
       },
     },
     (request) => {
-      const { page = 1, pageSize = 20, ...filter } = request.query;
-      return queryApiLogs({ db: app.db, filter, page, pageSize });
+      const { page = 1, pageSize = 20, cursor, ...filter } = request.query;
+      return queryApiLogs({ db: app.db, filter, page, pageSize, cursor });
     },
   );
   app.get(

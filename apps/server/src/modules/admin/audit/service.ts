@@ -4,9 +4,18 @@
  * entry: the chain makes any such change detectable, and retention is at least 180 days in every configuration.
  */
 import type { Kysely, Selectable } from 'kysely';
+import {
+  exportApiLogRows,
+  getApiLog as getApiLogAcrossPeriods,
+  queryApiLogs as queryApiLogsAcrossPeriods,
+  verifyApiLogChain,
+  type ApiLogFilter,
+  type ApiLogPage,
+  type ApiLogView,
+} from '../../../audit/api-log-read.js';
 import { verifyChain, type ChainTable, type ChainVerdict } from '../../../audit/hash-chain.js';
 import { containsText } from '../../../db/like.js';
-import type { ApiLogsTable, Database, OperationLogsTable } from '../../../db/schema.js';
+import type { Database, OperationLogsTable } from '../../../db/schema.js';
 import { YzError } from '../../../errors.js';
 
 export const MAX_PAGE_SIZE = 200;
@@ -24,16 +33,8 @@ export interface OperationFilter {
   to?: string | undefined;
 }
 
-export interface ApiLogFilter {
-  appId?: string | undefined;
-  projectId?: string | undefined;
-  method?: string | undefined;
-  path?: string | undefined;
-  status?: number | undefined;
-  errorCode?: string | undefined;
-  from?: string | undefined;
-  to?: string | undefined;
-}
+// The API log's read path lives in audit/api-log-read.ts (across the period tables of the write buffer).
+export type { ApiLogFilter };
 
 export interface OperationEntry {
   seq: number;
@@ -48,23 +49,7 @@ export interface OperationEntry {
   hash: string;
 }
 
-export interface ApiLogEntry {
-  seq: number;
-  at: string;
-  requestId: string;
-  appId: string | null;
-  projectId: string | null;
-  method: string;
-  path: string;
-  params: unknown;
-  headers: unknown;
-  status: number;
-  response: string;
-  durationMs: number;
-  errorCode: string | null;
-  prevHash: string;
-  hash: string;
-}
+export type ApiLogEntry = ApiLogView;
 
 function json(text: string): unknown {
   try {
@@ -86,21 +71,7 @@ function operationsQuery(db: Kysely<Database>, f: OperationFilter) {
   return q;
 }
 
-function apiLogsQuery(db: Kysely<Database>, f: ApiLogFilter) {
-  let q = db.selectFrom('api_logs');
-  if (f.appId !== undefined) q = q.where('app_id', '=', f.appId);
-  if (f.projectId !== undefined) q = q.where('project_id', '=', f.projectId);
-  if (f.method !== undefined) q = q.where('method', '=', f.method.toUpperCase());
-  if (f.path !== undefined) q = q.where(containsText('path', f.path));
-  if (f.status !== undefined) q = q.where('status', '=', f.status);
-  if (f.errorCode !== undefined) q = q.where('error_code', '=', f.errorCode);
-  if (f.from !== undefined) q = q.where('at', '>=', f.from);
-  if (f.to !== undefined) q = q.where('at', '<', f.to);
-  return q;
-}
-
 type OpRow = Selectable<OperationLogsTable>;
-type ApiRow = Selectable<ApiLogsTable>;
 
 function toOperation(r: OpRow): OperationEntry {
   return {
@@ -112,26 +83,6 @@ function toOperation(r: OpRow): OperationEntry {
     targetId: r.target_id,
     projectId: r.project_id,
     detail: json(r.detail),
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
-
-function toApiLog(r: ApiRow): ApiLogEntry {
-  return {
-    seq: Number(r.seq),
-    at: r.at,
-    requestId: r.request_id,
-    appId: r.app_id,
-    projectId: r.project_id,
-    method: r.method,
-    path: r.path,
-    params: json(r.params),
-    headers: json(r.headers),
-    status: r.status,
-    response: r.response,
-    durationMs: r.duration_ms,
-    errorCode: r.error_code,
     prevHash: r.prev_hash,
     hash: r.hash,
   };
@@ -170,30 +121,18 @@ export async function getOperation(db: Kysely<Database>, seq: number): Promise<O
   return toOperation(r);
 }
 
-export async function queryApiLogs(options: {
+export function queryApiLogs(options: {
   db: Kysely<Database>;
   filter: ApiLogFilter;
   page: number;
   pageSize: number;
-}): Promise<Page<ApiLogEntry>> {
-  const { db, filter, page } = options;
-  const pageSize = Math.min(options.pageSize, MAX_PAGE_SIZE);
-  const total = await apiLogsQuery(db, filter)
-    .select((eb) => eb.fn.countAll().as('n'))
-    .executeTakeFirstOrThrow();
-  const rows = await apiLogsQuery(db, filter)
-    .selectAll()
-    .orderBy('seq', 'desc')
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
-    .execute();
-  return { total: Number(total.n), page, pageSize, items: rows.map(toApiLog) };
+  cursor?: string | undefined;
+}): Promise<ApiLogPage> {
+  return queryApiLogsAcrossPeriods(options);
 }
 
-export async function getApiLog(db: Kysely<Database>, seq: number): Promise<ApiLogEntry> {
-  const r = await db.selectFrom('api_logs').selectAll().where('seq', '=', seq).executeTakeFirst();
-  if (r === undefined) throw new YzError('AUDIT_ENTRY_NOT_FOUND', String(seq));
-  return toApiLog(r);
+export function getApiLog(db: Kysely<Database>, seq: number): Promise<ApiLogEntry> {
+  return getApiLogAcrossPeriods(db, seq);
 }
 
 /** One CSV field (RFC 4180), with formula-leading characters neutralised for spreadsheet safety. */
@@ -245,11 +184,7 @@ export async function exportOperationsCsv(db: Kysely<Database>, filter: Operatio
 }
 
 export async function exportApiLogsCsv(db: Kysely<Database>, filter: ApiLogFilter): Promise<string> {
-  const rows = await apiLogsQuery(db, filter)
-    .selectAll()
-    .orderBy('seq', 'asc')
-    .limit(MAX_EXPORT_ROWS)
-    .execute();
+  const rows = await exportApiLogRows(db, filter, MAX_EXPORT_ROWS);
   return (
     '\ufeff' +
     csv(
@@ -284,5 +219,5 @@ export async function exportApiLogsCsv(db: Kysely<Database>, filter: ApiLogFilte
 }
 
 export async function checkIntegrity(db: Kysely<Database>, table: ChainTable): Promise<ChainVerdict> {
-  return verifyChain({ db, table });
+  return table === 'api_logs' ? verifyApiLogChain({ db }) : verifyChain({ db, table });
 }
