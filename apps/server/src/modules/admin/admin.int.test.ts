@@ -161,6 +161,22 @@ describe.each(testDialects())('console admin API on %s', (dialect) => {
       expect(code(res)).toBe('LOGIN_SIGNATURE_INVALID');
     });
 
+    it('accepts an RSA key (PKCS#1 v1.5, SHA-256, as WebCrypto signs) and refuses another RSA key', async () => {
+      const rsa = makeUserCert(tmp.dir, ca, 'rsa-operator', 31, 'rsa');
+      const rsaOther = makeUserCert(tmp.dir, ca, 'rsa-other', 32, 'rsa');
+      await seedUser(db, now, { username: 'rsa-operator', roles: ['operator'], certificate: rsa.certPem });
+      const ok = await certificateLogin(app, 'rsa-operator', rsa.keyPem, rsa.certPem);
+      expect(ok.statusCode, ok.body).toBe(200);
+      const s = await clientOf(app, ok).request('GET', '/session');
+      expect(s.json<{ user: { username: string } }>().user.username).toBe('rsa-operator');
+      const bad = await certificateLogin(app, 'rsa-operator', rsaOther.keyPem);
+      expect(code(bad)).toBe('LOGIN_SIGNATURE_INVALID');
+      // An SM2 signature for an RSA certificate does not verify either.
+      expect(code(await certificateLogin(app, 'rsa-operator', strangerId.keyPem))).toBe(
+        'LOGIN_SIGNATURE_INVALID',
+      );
+    });
+
     it('refuses a replayed challenge (LOGIN_CHALLENGE_USED), even after a success', async () => {
       const ch = await challenge();
       const body = {
@@ -514,11 +530,33 @@ describe.each(testDialects())('console admin API on %s', (dialect) => {
     it('audit: query, detail, CSV export, integrity; AUDIT_ENTRY_NOT_FOUND', async () => {
       const auditor = clients.auditor!;
       const page = (await auditor.request('GET', '/audit/operations?action=project.create')).json<{
-        total: number;
+        nextCursor: string | null;
         items: { seq: number; actor: string }[];
       }>();
-      expect(page.total).toBeGreaterThanOrEqual(2);
+      expect(page.items.length).toBeGreaterThanOrEqual(2);
+      expect(page.nextCursor).toBeNull();
       expect(page.items[0]!.actor).toBe('console:admin1@127.0.0.1');
+      // Keyset paging: pages of 3 walk the whole log newest first, without gaps or repeats.
+      const all = (await auditor.request('GET', '/audit/operations?pageSize=200')).json<{
+        items: { seq: number }[];
+      }>().items;
+      const walked: number[] = [];
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        const res = await auditor.request(
+          'GET',
+          `/audit/operations?pageSize=3${cursor === '' ? '' : `&cursor=${cursor}`}`,
+        );
+        const p = res.json<{ nextCursor: string | null; items: { seq: number }[] }>();
+        expect(p.items.length).toBeLessThanOrEqual(3);
+        walked.push(...p.items.map((i) => i.seq));
+        cursor = p.nextCursor;
+        if (walked.length > all.length + 3) break;
+      }
+      expect(walked.slice(0, all.length)).toEqual(all.map((i) => i.seq));
+      expect(walked.length).toBeGreaterThan(3);
+      expect(code(await auditor.request('GET', '/audit/operations?cursor=abc'))).toBe('REQUEST_VALIDATION');
+      expect(code(await auditor.request('GET', '/audit/operations?page=2'))).toBe('REQUEST_VALIDATION');
       const one = await auditor.request('GET', `/audit/operations/${page.items[0]!.seq}`);
       expect(one.statusCode).toBe(200);
       expect(code(await auditor.request('GET', '/audit/operations/99999999'))).toBe('AUDIT_ENTRY_NOT_FOUND');

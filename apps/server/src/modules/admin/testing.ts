@@ -3,6 +3,7 @@
  * built app with a first administrator, and a logged-in client (cookie + CSRF) over `app.inject()`.
  */
 import { execFileSync } from 'node:child_process';
+import { createPublicKey, createSign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sm2 } from '@yizheng/gm';
@@ -73,9 +74,21 @@ export function makeCa(dir: string, name = 'ca'): TestIdentity {
   };
 }
 
-/** A user certificate (digitalSignature) issued by `ca`. */
-export function makeUserCert(dir: string, ca: TestIdentity, name: string, serial: number): TestIdentity {
-  const keyFile = sm2Key(dir, name);
+function rsaKey(dir: string, name: string): string {
+  const key = join(dir, `${name}.key.pem`);
+  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', key], dir);
+  return key;
+}
+
+/** A user certificate (digitalSignature) issued by `ca`, for an SM2 (default) or RSA key. */
+export function makeUserCert(
+  dir: string,
+  ca: TestIdentity,
+  name: string,
+  serial: number,
+  keyType: 'sm2' | 'rsa' = 'sm2',
+): TestIdentity {
+  const keyFile = keyType === 'rsa' ? rsaKey(dir, name) : sm2Key(dir, name);
   const csr = join(dir, `${name}.csr`);
   openssl(
     [
@@ -85,9 +98,7 @@ export function makeUserCert(dir: string, ca: TestIdentity, name: string, serial
       keyFile,
       '-subj',
       `/CN=${name}`,
-      '-sm3',
-      '-sigopt',
-      'distid:1234567812345678',
+      ...(keyType === 'rsa' ? ['-sha256'] : ['-sm3', '-sigopt', 'distid:1234567812345678']),
       '-out',
       csr,
     ],
@@ -113,8 +124,7 @@ export function makeUserCert(dir: string, ca: TestIdentity, name: string, serial
       '-sm3',
       '-sigopt',
       'distid:1234567812345678',
-      '-vfyopt',
-      'distid:1234567812345678',
+      ...(keyType === 'rsa' ? [] : ['-vfyopt', 'distid:1234567812345678']),
       '-extfile',
       ext,
       '-out',
@@ -135,8 +145,10 @@ export function clockWithin(certPem: string): number {
   return parseCertificate(certPem).notBefore.getTime() + 3600_000;
 }
 
-/** Signs a login challenge text as the browser does (SM2, default ID), base64. */
+/** Signs a login challenge text as the browser does (SM2 with the default ID, or RSA PKCS#1 v1.5 SHA-256), base64. */
 export function signChallenge(keyPem: string, text: string): string {
+  if (createPublicKey(keyPem).asymmetricKeyType === 'rsa')
+    return createSign('sha256').update(text, 'utf8').sign(keyPem).toString('base64');
   const key = sm2.importPrivateKey(keyPem);
   return Buffer.from(sm2.sign(key, new TextEncoder().encode(text))).toString('base64');
 }

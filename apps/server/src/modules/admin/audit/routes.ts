@@ -49,12 +49,19 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> = (app) =
       config: { permission: 'audit:read' },
       schema: {
         tags: ['console'],
-        querystring: Type.Object({ ...OpFilter, ...Paging }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            ...OpFilter,
+            pageSize: Paging.pageSize,
+            cursor: Type.Optional(Type.String({ maxLength: 16, pattern: '^[1-9][0-9]*$' })),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     (request) => {
-      const { page = 1, pageSize = 20, ...filter } = request.query;
-      return queryOperations({ db: app.db, filter, page, pageSize });
+      const { pageSize = 20, cursor, ...filter } = request.query;
+      return queryOperations({ db: app.db, filter, pageSize, cursor });
     },
   );
   app.get(

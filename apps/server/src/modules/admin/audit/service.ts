@@ -95,24 +95,40 @@ export interface Page<T> {
   items: T[];
 }
 
+/** A keyset page: newest first; `nextCursor` (the last seq shown) continues below it, null on the last page. */
+export interface CursorPage<T> {
+  pageSize: number;
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * The operation-log query, newest first, by keyset (`seq < cursor`, then `pageSize + 1` rows on the primary key):
+ * no OFFSET and no count, so the thousandth page costs what the first does.
+ */
 export async function queryOperations(options: {
   db: Kysely<Database>;
   filter: OperationFilter;
-  page: number;
   pageSize: number;
-}): Promise<Page<OperationEntry>> {
-  const { db, filter, page } = options;
-  const pageSize = Math.min(options.pageSize, MAX_PAGE_SIZE);
-  const total = await operationsQuery(db, filter)
-    .select((eb) => eb.fn.countAll().as('n'))
-    .executeTakeFirstOrThrow();
-  const rows = await operationsQuery(db, filter)
+  /** The `nextCursor` of the previous page (a seq). */
+  cursor?: string | undefined;
+}): Promise<CursorPage<OperationEntry>> {
+  const { db, filter } = options;
+  const pageSize = Math.min(Math.max(1, options.pageSize), MAX_PAGE_SIZE);
+  let q = operationsQuery(db, filter);
+  if (options.cursor !== undefined) {
+    if (!/^[1-9][0-9]{0,15}$/.test(options.cursor))
+      throw new YzError('REQUEST_VALIDATION', 'cursor must be a log sequence number');
+    q = q.where('seq', '<', Number(options.cursor));
+  }
+  const rows = await q
     .selectAll()
     .orderBy('seq', 'desc')
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
+    .limit(pageSize + 1)
     .execute();
-  return { total: Number(total.n), page, pageSize, items: rows.map(toOperation) };
+  const items = rows.slice(0, pageSize).map(toOperation);
+  const more = rows.length > pageSize;
+  return { pageSize, items, nextCursor: more ? String(items[items.length - 1]!.seq) : null };
 }
 
 export async function getOperation(db: Kysely<Database>, seq: number): Promise<OperationEntry> {
