@@ -14,7 +14,7 @@ import { canonicalJson } from '../../audit/canonical-json.js';
 import { EVIDENCE_DEFAULTS } from '../../config.js';
 import { verifyReceipt, type Receipt } from '../../evidence/receipt.js';
 import { integrateAll, publishCheckpoint } from '../../log/index.js';
-import { createApplication } from '../applications/service.js';
+import { createApplication, updateApplication } from '../applications/service.js';
 import { createProject, deleteProject, setProjectStatus, updateProject } from '../projects/service.js';
 import { signWithGm, tempDir, testApp, testConfig } from '../../testing/app.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
@@ -745,6 +745,42 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
       expect(r.status).toBe(422);
       expect(r.json().code).toBe('EVIDENCE_CHAIN_INVALID');
     });
+  });
+
+  it('the application’s default tags are merged into its records: defaults first, each tag once', async () => {
+    await updateApplication({ ctx: ctx(), id: a2.appId, defaultTags: ['门诊', '住院'] });
+    try {
+      const sig = await push(a2, sm2CmsItem('TAGS-1', { tags: ['住院', '急诊', '急诊'] }));
+      expect(sig.status).toBe(201);
+      const dig = await call(a2, 'POST', '/api/v1/digests', {
+        serialNumber: 'TAGS-2',
+        algorithm: 'sm3',
+        value: toHex(sm3(new TextEncoder().encode('TAGS-2'))),
+      });
+      expect(dig.status).toBe(201);
+      const batch = await call(a2, 'POST', '/api/v1/signatures:batch', {
+        items: [sm2CmsItem('TAGS-3', { tags: [] })],
+      });
+      expect(batch.json().results[0].status).toBe(201);
+      const tagsOf = async (kind: string, id: string) =>
+        (await call(a2, 'GET', `/api/v1/${kind}/${id}`)).json().tags as string[];
+      expect(await tagsOf('signatures', sig.json().id as string)).toEqual(['门诊', '住院', '急诊']);
+      expect(await tagsOf('digests', dig.json().id as string)).toEqual(['门诊', '住院']);
+      expect(await tagsOf('signatures', batch.json().results[0].receipt.id as string)).toEqual([
+        '门诊',
+        '住院',
+      ]);
+      // The merged tags are part of the hashed record.
+      const v = (await call(a2, 'POST', `/api/v1/signatures/${sig.json().id as string}/verify`)).json();
+      expect(v.intact).toBe(true);
+    } finally {
+      await updateApplication({ ctx: ctx(), id: a2.appId, defaultTags: [] });
+    }
+    // Without defaults the request's tags are stored as sent.
+    const plain = await push(a2, sm2CmsItem('TAGS-4', { tags: ['急诊'] }));
+    expect((await call(a2, 'GET', `/api/v1/signatures/${plain.json().id as string}`)).json().tags).toEqual([
+      '急诊',
+    ]);
   });
 
   it('deleting a project removes its evidence records and payloads, and nothing of other projects', async () => {

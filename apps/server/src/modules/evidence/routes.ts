@@ -51,7 +51,12 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
 
 function callerOf(request: FastifyRequest): service.Caller {
   const a = appAuthOf(request);
-  return { appId: a.appId, projectId: a.projectId, projectStatus: a.projectStatus };
+  return {
+    appId: a.appId,
+    projectId: a.projectId,
+    projectStatus: a.projectStatus,
+    defaultTags: a.defaultTags,
+  };
 }
 
 const errors = {

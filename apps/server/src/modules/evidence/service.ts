@@ -63,6 +63,16 @@ export interface Caller {
   appId: string;
   projectId: string;
   projectStatus: ProjectStatus;
+  /** The application's default tags, merged into every record it pushes (before the request's own tags). */
+  defaultTags?: readonly string[] | undefined;
+}
+
+/** The tags a record is stored with: the application's defaults, then the request's, each once, in that order. */
+export function mergeTags(
+  defaults: readonly string[] | undefined,
+  own: readonly string[] | undefined,
+): string[] {
+  return [...new Set([...(defaults ?? []), ...(own ?? [])])];
 }
 
 export interface PushResult {
@@ -218,7 +228,7 @@ function emptyRow(
     file_storage: null,
     signed_at: null,
     received_at: isoTime(deps.now()),
-    tags: canonicalText([...(c.tags ?? [])], 'tags'),
+    tags: canonicalText(mergeTags(caller.defaultTags, c.tags), 'tags'),
     metadata: canonicalText({ ...(c.metadata ?? {}) }, 'metadata'),
     verification: '{}',
     dedupe_key: '',
