@@ -59,8 +59,8 @@ describe('offline verifier with the browser provider (vite bundle)', () => {
   }
 
   const cases: ReadonlyArray<[Corruption, string, ('sm2' | 'rsa' | 'p256')?]> = [
-    ['signature', 'signature.bin#signature', 'rsa'],
-    ['signature', 'signature.bin#signature', 'p256'],
+    ['signature', 'signature.bin#cms', 'rsa'],
+    ['signature', 'signature.bin#cms', 'p256'],
     ['signer-validity', 'certificates.pem#signer-validity', 'rsa'],
     ['signer-chain', 'certificates.pem#signer-chain', 'p256'],
     ['timestamp-imprint', 'timestamp.tsr#timestamp-imprint'],

@@ -6,7 +6,7 @@ const failed = (r: PackageVerification): string[] =>
   r.checks.filter((c) => c.status === 'fail').map((c) => `${c.part}#${c.check}`);
 
 const EXPECTED: ReadonlyArray<[Corruption, string]> = [
-  ['signature', `${FILES.signature}#signature`],
+  ['signature', `${FILES.signature}#cms`],
   ['signer-validity', `${FILES.certificates}#signer-validity`],
   ['signer-chain', `${FILES.certificates}#signer-chain`],
   ['timestamp-imprint', `${FILES.timestamp}#timestamp-imprint`],
@@ -30,11 +30,12 @@ describe('offline verifier: every cryptographic check (Node provider)', () => {
         const r = verifyEvidencePackage(zip, { root: rootPem });
         expect(failed(r)).toEqual([]);
         expect(r.valid).toBe(true);
+        const sig = format === 'cms' ? 'cms' : 'raw-signature';
+        expect(r.checks.find((c) => c.part === FILES.signature && c.check === sig)?.status).toBe('pass');
         const passed = new Set(
           r.checks.filter((c) => c.status === 'pass').map((c) => `${c.part}#${c.check}`),
         );
         for (const c of [
-          `${FILES.signature}#signature`,
           `${FILES.certificates}#signer-validity`,
           `${FILES.certificates}#signer-chain`,
           `${FILES.timestamp}#timestamp-signature`,
@@ -67,6 +68,8 @@ describe('offline verifier: every cryptographic check (Node provider)', () => {
 
   it('a raw signature over another original fails the signature check', async () => {
     const { zip, rootPem } = await makePackage({ format: 'raw', corrupt: 'signature', signerKind: 'p256' });
-    expect(failed(verifyEvidencePackage(zip, { root: rootPem }))).toContain(`${FILES.signature}#signature`);
+    expect(failed(verifyEvidencePackage(zip, { root: rootPem }))).toContain(
+      `${FILES.signature}#raw-signature`,
+    );
   });
 });

@@ -83,11 +83,11 @@ export function checkSignatureEvidence(checks: Checks, e: SignatureEvidence): vo
     try {
       sd = parseSignedData(e.signature);
     } catch (err) {
-      checks.add(FILES.signature, 'signature', false, `unreadable CMS: ${(err as Error).message}`);
+      checks.add(FILES.signature, 'cms', false, `unreadable CMS: ${(err as Error).message}`);
     }
     const first = sd?.signers[0];
     if (sd !== undefined && first === undefined)
-      checks.add(FILES.signature, 'signature', false, 'the CMS has no signer');
+      checks.add(FILES.signature, 'cms', false, 'the CMS has no signer');
     if (sd !== undefined && first !== undefined) {
       extra = sd.certificates;
       signatureValue = first.signature;
@@ -118,7 +118,7 @@ export function checkSignatureEvidence(checks: Checks, e: SignatureEvidence): vo
       cmsTime = r.signers[0]?.signingTime;
       checks.add(
         FILES.signature,
-        'signature',
+        'cms',
         failures.length === 0 && signer !== undefined,
         failures.length > 0
           ? describe(failures)
@@ -133,7 +133,7 @@ export function checkSignatureEvidence(checks: Checks, e: SignatureEvidence): vo
     if (signer === undefined || e.content === undefined) {
       checks.add(
         FILES.signature,
-        'signature',
+        'raw-signature',
         false,
         'a raw signature needs the signer certificate and the original',
       );
@@ -147,7 +147,7 @@ export function checkSignatureEvidence(checks: Checks, e: SignatureEvidence): vo
       });
       checks.add(
         FILES.signature,
-        'signature',
+        'raw-signature',
         r.valid,
         r.valid ? `raw signature by ${signer.subject} over the original verifies` : describe(r.failures),
       );

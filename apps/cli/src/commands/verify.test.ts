@@ -128,12 +128,12 @@ describe('yizheng verify', () => {
     const path = file('bad-cms.zip', bad);
     const r = await cli('verify', path, '--root', root);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/✗ 未通过\s+signature\.bin · 签名验证 \[signature\]/);
+    expect(r.out).toMatch(/✗ 未通过\s+signature\.bin · CMS 签名验证 \[cms\]/);
     const json = JSON.parse((await cli('verify', path, '--root', root, '--json')).out) as {
       checks: { part: string; check: string; status: string }[];
     };
     expect(json.checks).toContainEqual(
-      expect.objectContaining({ part: 'signature.bin', check: 'signature', status: 'fail' }),
+      expect.objectContaining({ part: 'signature.bin', check: 'cms', status: 'fail' }),
     );
   });
 
