@@ -562,10 +562,12 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   napi_value fn, ver;
+  const char *version = sm2_get_impl() == SM2_IMPL_ADX
+                            ? "yizheng-sm2 2 (4x64 Montgomery, BMI2/ADX assembly, comb 7x37, Straus wNAF)"
+                            : "yizheng-sm2 2 (4x64 Montgomery, portable C, comb 7x37, Straus wNAF)";
   if (napi_create_function(env, "createContext", NAPI_AUTO_LENGTH, js_create_context, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "createContext", fn) != napi_ok ||
-      napi_create_string_utf8(env, "yizheng-sm2 1 (4x64 Montgomery, comb 7x37, Straus wNAF)", NAPI_AUTO_LENGTH,
-                              &ver) != napi_ok ||
+      napi_create_string_utf8(env, version, NAPI_AUTO_LENGTH, &ver) != napi_ok ||
       napi_set_named_property(env, exports, "version", ver) != napi_ok) {
     return NULL;
   }

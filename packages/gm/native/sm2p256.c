@@ -14,6 +14,7 @@
  *   [k]Q by 5-bit Booth windows over 16 projective multiples of Q, read by masked scans.
  */
 #include "sm2p256.h"
+#include "fe_adx.h"
 #include "sm3.h" /* secure_wipe */
 
 #include <pthread.h>
@@ -295,7 +296,21 @@ static inline __attribute__((always_inline)) void p_reduce(fe r, uint64_t t0, ui
   final_sub4(r, t4, t5, t6, t7, t8, P);
 }
 
+/* Field product, square, sum, difference and small multiple: BMI2/ADX assembly (fe_adx.h) when sm2_init
+   found the extensions, else portable C. */
+#ifdef SM2_HAVE_ADX_CODE
+static int use_adx;
+#define FE_ADX_PATH(call)                                    \
+  if (use_adx) {                                             \
+    call;                                                    \
+    return;                                                  \
+  }
+#else
+#define FE_ADX_PATH(product)
+#endif
+
 static void fe_mul(fe r, const fe a, const fe b) {
+  FE_ADX_PATH(fe_mul_adx(r, a, b))
   const uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, c;
   uint64_t bi = b[0];
@@ -322,6 +337,7 @@ static void fe_mul(fe r, const fe a, const fe b) {
 }
 
 static void fe_sqr(fe r, const fe a) {
+  FE_ADX_PATH(fe_sqr_adx(r, a))
   const uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   uint64_t t1, t2, t3, t4, t5, t6, t7, c;
   /* off-diagonal a_i·a_j, i < j */
@@ -357,8 +373,14 @@ static void fe_sqr(fe r, const fe a) {
   p_reduce(r, s0, t1, t2, t3, t4, t5, t6, t7);
 }
 
-static void fe_add(fe r, const fe a, const fe b) { mod_add(r, a, b, P); }
-static void fe_sub(fe r, const fe a, const fe b) { mod_sub(r, a, b, P); }
+static void fe_add(fe r, const fe a, const fe b) {
+  FE_ADX_PATH(fe_add_adx(r, a, b))
+  mod_add(r, a, b, P);
+}
+static void fe_sub(fe r, const fe a, const fe b) {
+  FE_ADX_PATH(fe_sub_adx(r, a, b))
+  mod_sub(r, a, b, P);
+}
 static void fe_neg(fe r, const fe a) {
   static const fe zero = {0, 0, 0, 0};
   mod_sub(r, zero, a, P);
@@ -460,6 +482,7 @@ typedef struct {
 
 /* r = k·a mod p for a small k (≤ 8): one pass, folding the top word with 2^256 ≡ 2^224 + 2^96 − 2^64 + 1. CT. */
 static void fe_mul_small(fe r, const fe a, uint64_t k) {
+  FE_ADX_PATH(fe_mul_small_adx(r, a, k))
   u128 t;
   uint64_t l0, l1, l2, l3, hi;
   t = (u128)a[0] * k;
@@ -866,9 +889,48 @@ fail:
   free(odd);
 }
 
+static void init(void) {
+#ifdef SM2_HAVE_ADX_CODE
+  const char *portable = getenv("YIZHENG_SM2_PORTABLE");
+  use_adx = cpu_has_bmi2_adx() && !(portable != NULL && strcmp(portable, "1") == 0);
+#endif
+  build_tables();
+}
+
 int sm2_init(void) {
-  pthread_once(&init_once, build_tables);
+  pthread_once(&init_once, init);
   return init_ok;
+}
+
+sm2_impl sm2_get_impl(void) {
+#ifdef SM2_HAVE_ADX_CODE
+  if (use_adx) return SM2_IMPL_ADX;
+#endif
+  return SM2_IMPL_PORTABLE;
+}
+
+int sm2_set_impl(sm2_impl impl) {
+  if (impl == SM2_IMPL_PORTABLE) {
+#ifdef SM2_HAVE_ADX_CODE
+    use_adx = 0;
+#endif
+    return 1;
+  }
+#ifdef SM2_HAVE_ADX_CODE
+  if (impl == SM2_IMPL_ADX) {
+    use_adx = 1;
+    return 1;
+  }
+#endif
+  return 0;
+}
+
+int sm2_cpu_has_adx(void) {
+#ifdef SM2_HAVE_ADX_CODE
+  return cpu_has_bmi2_adx();
+#else
+  return 0;
+#endif
 }
 
 /* ---------------------------------------------------------------------------------------------------------

@@ -42,6 +42,22 @@ typedef struct {
 /* Builds the base-point tables once (thread-safe, idempotent). Returns 1, or 0 on allocation failure. */
 int sm2_init(void);
 
+/*
+ * Field arithmetic: portable C, or the BMI2/ADX product of fe_adx.h (x86-64). sm2_init picks ADX when CPUID
+ * reports BMI2 and ADX, unless the environment variable YIZHENG_SM2_PORTABLE is "1". Both give identical
+ * results and both are constant-time.
+ */
+typedef enum { SM2_IMPL_PORTABLE = 0, SM2_IMPL_ADX = 1 } sm2_impl;
+sm2_impl sm2_get_impl(void);
+/* 1 iff the CPU has BMI2 and ADX (whatever sm2_init picked). */
+int sm2_cpu_has_adx(void);
+/*
+ * Tests only, before any concurrent use: forces one path (after sm2_init). Returns 0 if that path is not
+ * compiled in. Forcing ADX skips the CPUID check (valgrind hides ADX from CPUID but executes it); on a CPU
+ * without ADX the next field operation faults.
+ */
+int sm2_set_impl(sm2_impl impl);
+
 /* VT. Parses 0x04 || x || y: x, y < p and on the curve. Returns 1, or 0 if it is not such a point. */
 int sm2_pubkey_parse(sm2_pubkey *pk, const uint8_t in[65]);
 

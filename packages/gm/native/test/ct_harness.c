@@ -8,6 +8,7 @@
  *
  * Run by src/sm2/ct.test.ts: cc -DSM2_CT_VALGRIND … && valgrind --error-exitcode=1 ./ct_harness
  * `ct_harness leak` branches on the secret on purpose: valgrind must report it (the check checks itself).
+ * `ct_harness adx` runs everything on the BMI2/ADX assembly path instead of the portable C.
  */
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,12 @@ int main(int argc, char **argv) {
            64);
   if (!sm2_init()) return 2;
   int bad = 0;
+  /* `ct_harness adx`: the BMI2/ADX field arithmetic (valgrind hides ADX from CPUID, so it is forced here;
+     ct.test.ts passes it only on a CPU that has it). */
+  if (argc > 1 && strcmp(argv[1], "adx") == 0) {
+    if (!sm2_set_impl(SM2_IMPL_ADX)) return 3;
+    if (sm2_get_impl() != SM2_IMPL_ADX) return 3;
+  }
 
   if (argc > 1 && strcmp(argv[1], "leak") == 0) {
     SECRET(d, sizeof d);

@@ -3,7 +3,8 @@
  * marks the private key and the nonce undefined with VALGRIND_MAKE_MEM_UNDEFINED and calls key derivation,
  * signing (given k, RFC 6979 and CSPRNG nonces) and the scalar multiplication of decryption; memcheck then
  * reports any conditional jump or memory address that depends on them. Built with the addon's optimisation
- * level (-O3) and at -O2, since the compiler decides what becomes a branch. A control run branches on the
+ * level (-O3) and at -O2, since the compiler decides what becomes a branch; on a CPU with BMI2/ADX also on
+ * the assembly field arithmetic (forced: valgrind hides ADX from CPUID). A control run branches on the
  * secret on purpose and must be reported, so a silently broken check cannot pass.
  *
  * Needs a C compiler and valgrind (CI installs it); skipped only with YIZHENG_SKIP_NATIVE=1.
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { skipNative } from '../testing/engines.js';
+import { hostHasAdx, skipNative } from '../testing/engines.js';
 
 const native = (p: string): string => fileURLToPath(new URL(`../../native/${p}`, import.meta.url));
 const SOURCES = ['test/ct_harness.c', 'sm2p256.c', 'sm2_sign.c', 'sm3.c'].map(native);
@@ -53,6 +54,12 @@ describe.skipIf(skipNative)('native SM2: constant time in the private key and th
       expect(r.status).toBe(0);
     });
   }
+
+  it.skipIf(!hostHasAdx)('the same on the BMI2/ADX assembly path (-O3)', () => {
+    const r = valgrind(build('-O3'), 'adx');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
 
   it('the check reports a secret-dependent branch (control)', () => {
     const r = valgrind(build('-O2'), 'leak');

@@ -1,4 +1,5 @@
 /** Test support: an SM2 instance per engine. The native engine is required unless YIZHENG_SKIP_NATIVE=1. */
+import { readFileSync } from 'node:fs';
 import { createSm3 } from '../node/sm3.js';
 import { createSm3 as createSm3Js } from '../symmetric.js';
 import type { Sm2Engine } from '../sm2/engine.js';
@@ -8,6 +9,20 @@ import { loadOpensslEngine } from '../sm2/openssl-engine.js';
 import { createSm2 } from '../sm2/sm2.js';
 
 export const skipNative = process.env.YIZHENG_SKIP_NATIVE === '1';
+
+/**
+ * Whether this host's CPU has BMI2 and ADX, i.e. whether the native engine's assembly field arithmetic can
+ * run here (x86-64 Linux: the `flags` line of /proc/cpuinfo). Tests of that path run only where it can.
+ */
+export const hostHasAdx: boolean = (() => {
+  if (process.arch !== 'x64') return false;
+  try {
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    return flags.includes('bmi2') && flags.includes('adx');
+  } catch {
+    return false;
+  }
+})();
 
 export function nativeEngine(): Sm2Engine {
   const r = loadNativeEngine();
