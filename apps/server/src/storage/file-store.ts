@@ -16,6 +16,7 @@ import type { Kysely } from 'kysely';
 import { isoTime } from '../context.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { Database, FileStorage } from '../db/schema.js';
+import { readThrough } from '../lifecycle/read-through.js';
 
 export type FileStoreErrorCode = 'FILE_NOT_FOUND' | 'FILE_CORRUPT' | 'FILE_ADDRESS_INVALID';
 
@@ -147,11 +148,10 @@ export function createDatabaseFileStore(options: { db: Kysely<Database>; now(): 
     },
     async get(address) {
       checkAddress(address);
-      const row = await db
-        .selectFrom('file_blobs')
-        .select('content')
-        .where('sm3', '=', address)
-        .executeTakeFirst();
+      // Hot first, then the cold database when one is attached (lifecycle/read-through.ts).
+      const row = await readThrough(db, (d) =>
+        d.selectFrom('file_blobs').select('content').where('sm3', '=', address).executeTakeFirst(),
+      );
       if (row === undefined) throw new FileStoreError('FILE_NOT_FOUND', address);
       return verified(address, new Uint8Array(row.content));
     },

@@ -50,6 +50,8 @@ const ALLOW: Readonly<Record<'administrator' | 'operator' | 'auditor', readonly 
     'job:manage',
     'history:read',
     'history:manage',
+    'strategy:read',
+    'strategy:manage',
     'project:read',
     'application:read',
   ],
@@ -417,6 +419,75 @@ describe.each(testDialects())('console admin API on %s', (dialect) => {
       expect(code(await clients.administrator!.request('GET', '/evidence/digest?project=P-001'))).toBe(
         'ADMIN_PERMISSION_DENIED',
       );
+    });
+
+    it('an operator views and downloads the report and package, and exports selected records', async () => {
+      const c = operator2!;
+      const id = (await c.request('GET', '/evidence/digest?project=P-001&serialNumber=D-100')).json<{
+        items: { id: string }[];
+      }>().items[0]!.id;
+      const pdf = await c.request('GET', `/evidence/digest/${id}/report?project=P-001`);
+      expect(pdf.statusCode, pdf.body.slice(0, 200)).toBe(200);
+      expect(pdf.headers['content-type']).toBe('application/pdf');
+      expect(pdf.headers['content-disposition']).toBe(`attachment; filename="${id}.pdf"`);
+      expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+      const view = await c.request(
+        'GET',
+        `/evidence/digest/${id}/report?project=P-001&inline=true&lang=en-US`,
+      );
+      expect(view.headers['content-disposition']).toMatch(/^inline;/);
+      const pkg = await c.request('GET', `/evidence/digest/${id}/package?project=P-001`);
+      expect(pkg.headers['content-type']).toBe('application/zip');
+      expect(pkg.rawPayload.subarray(0, 2).toString()).toBe('PK');
+      const csv = await c.request('POST', `/evidence/digest/export?project=P-001&format=csv`, { ids: [id] });
+      expect(csv.statusCode, csv.body).toBe(200);
+      const lines = csv.body.split('\r\n');
+      expect(lines[0]).toMatch(/^\ufeffid,kind,app_id,serial_number,/);
+      expect(lines[1]).toContain(`${id},digest,${appOf!.application.id},D-100,`);
+      expect(lines[1]).toContain(`sm3:${'ab'.repeat(32)}`);
+      const xlsx = await c.request('POST', `/evidence/digest/export?project=P-001&format=xlsx`, {
+        ids: [id],
+      });
+      expect(xlsx.headers['content-type']).toBe(
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      );
+      const { unzipSync, strFromU8 } = await import('fflate');
+      const sheet = strFromU8(unzipSync(new Uint8Array(xlsx.rawPayload))['xl/worksheets/sheet1.xml']!);
+      expect(sheet).toContain('<t xml:space="preserve">D-100</t>');
+      const zips = await c.request('POST', `/evidence/digest/packages?project=P-001`, { ids: [id] });
+      const inner = unzipSync(new Uint8Array(zips.rawPayload));
+      expect(Object.keys(inner)).toEqual([`${id}.zip`]);
+      expect(Object.keys(unzipSync(inner[`${id}.zip`]!))).toContain('record.json');
+      // Refusals: an unknown record, too many records, another project, another role; each download is logged.
+      expect(code(await c.request('GET', `/evidence/digest/sig_nope/report?project=P-001`))).toBe(
+        'EVIDENCE_NOT_FOUND',
+      );
+      const many = Array.from({ length: 21 }, (_, i) => `d${i}`);
+      expect(code(await c.request('POST', `/evidence/digest/packages?project=P-001`, { ids: many }))).toBe(
+        'REQUEST_VALIDATION',
+      );
+      expect(
+        code(await c.request('POST', `/evidence/digest/export?project=P-001&format=pdf`, { ids: [id] })),
+      ).toBe('REQUEST_VALIDATION');
+      expect(code(await c.request('GET', `/evidence/digest/${id}/report?project=P-002`))).toBe(
+        'ADMIN_PROJECT_SCOPE',
+      );
+      expect(
+        code(await clients.administrator!.request('GET', `/evidence/digest/${id}/report?project=P-001`)),
+      ).toBe('ADMIN_PERMISSION_DENIED');
+      const logged = (
+        await clients.auditor!.request('GET', '/audit/operations?action=evidence.export')
+      ).json<{
+        items: { detail: { what: string } }[];
+      }>().items;
+      expect(logged.map((i) => i.detail.what).sort()).toEqual([
+        'csv',
+        'package',
+        'packages',
+        'report',
+        'report',
+        'xlsx',
+      ]);
     });
 
     it('user error codes', async () => {

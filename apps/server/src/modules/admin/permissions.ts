@@ -49,6 +49,12 @@ export const PERMISSIONS = {
     'zh-CN': '管理历史数据源与迁移任务',
     'en-US': 'Manage history data sources and migration tasks',
   },
+  'strategy:read': { duty: 'admin', 'zh-CN': '查看迁移策略', 'en-US': 'View migration strategies' },
+  'strategy:manage': {
+    duty: 'admin',
+    'zh-CN': '新增/修改/删除迁移策略',
+    'en-US': 'Create, modify and delete migration strategies',
+  },
   'scope:all-projects': {
     duty: 'admin',
     'zh-CN': '管理全部项目',

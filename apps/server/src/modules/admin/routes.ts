@@ -18,6 +18,7 @@ import { settingsRoutes } from './settings/routes.js';
 import { userRoutes } from './users/routes.js';
 import { jobRoutes } from '../jobs/routes.js';
 import { historyRoutes } from '../history/routes.js';
+import { strategyRoutes } from '../strategies/routes.js';
 import { statsRoutes } from './stats/routes.js';
 
 export const ADMIN_PREFIX = '/api/admin/v1';
@@ -77,6 +78,7 @@ async function adminApi(
   await scope.register(auditRoutes, opts);
   await scope.register(jobRoutes, opts);
   await scope.register(historyRoutes, opts);
+  await scope.register(strategyRoutes, opts);
   await scope.register(evidenceAdminRoutes, opts);
   await scope.register(statsRoutes, opts);
 }

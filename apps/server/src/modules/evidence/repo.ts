@@ -1,6 +1,7 @@
 /** SQL for evidence records and their payloads. */
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, EvidenceKind, EvidencePayloadsTable, EvidenceTable } from '../../db/schema.js';
+import { listThrough, readThrough } from '../../lifecycle/read-through.js';
 
 export type EvidenceRow = Selectable<EvidenceTable>;
 export type NewEvidenceRow = Insertable<EvidenceTable>;
@@ -108,17 +109,22 @@ export function findEvidence(
   db: Kysely<Database>,
   where: { id: string; kind: EvidenceKind; projectId: string },
 ): Promise<EvidenceRow | undefined> {
-  return db
-    .selectFrom('evidence')
-    .selectAll()
-    .where('id', '=', where.id)
-    .where('kind', '=', where.kind)
-    .where('project_id', '=', where.projectId)
-    .executeTakeFirst();
+  // Hot first, then the cold database when one is attached (lifecycle/read-through.ts).
+  return readThrough(db, (d) =>
+    d
+      .selectFrom('evidence')
+      .selectAll()
+      .where('id', '=', where.id)
+      .where('kind', '=', where.kind)
+      .where('project_id', '=', where.projectId)
+      .executeTakeFirst(),
+  );
 }
 
 export async function findPayload(db: Kysely<Database>, id: string): Promise<PayloadRow | undefined> {
-  return db.selectFrom('evidence_payloads').selectAll().where('evidence_id', '=', id).executeTakeFirst();
+  return readThrough(db, (d) =>
+    d.selectFrom('evidence_payloads').selectAll().where('evidence_id', '=', id).executeTakeFirst(),
+  );
 }
 
 export interface EvidenceFilter {
@@ -140,6 +146,11 @@ export interface EvidenceFilter {
 
 /** Newest first, ties broken by id (descending): a stable order for keyset pagination. */
 export function listEvidence(db: Kysely<Database>, f: EvidenceFilter): Promise<EvidenceRow[]> {
+  // Both sides merged in this order when a cold database is attached (lifecycle/read-through.ts).
+  return listThrough(db, f.limit, (d) => listOn(d, f));
+}
+
+function listOn(db: Kysely<Database>, f: EvidenceFilter): Promise<EvidenceRow[]> {
   let q = db
     .selectFrom('evidence')
     .selectAll()
