@@ -22,7 +22,7 @@ import { sm2, sm3, type Sm2PublicKey } from '@yizheng/gm';
 import type { Sm2Provider } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
-import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
+import { childrenOf, copyOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
 import { BytesCache } from './bytes-cache.js';
 import { oidOf } from './der-values.js';
 import { PkiError, failureOf, resultOf } from './errors.js';
@@ -146,6 +146,7 @@ export interface CmsVerifier {
 
 export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier {
   const certs = new BytesCache<ParsedCertificate>(options.maxCachedCertificates ?? 256);
+  const checkedIssuerNames = new WeakSet<ParsedCertificate>();
   const certificate = (bytes: Uint8Array): ParsedCertificate => {
     let c = certs.get(bytes);
     if (c === undefined) {
@@ -209,8 +210,15 @@ export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier
         const [issuer, serial] = is;
         if (is.length !== 2 || !issuer || issuer.tagByte !== 0x30 || !serial || serial.tagByte !== 0x02)
           throw bad('malformed IssuerAndSerialNumber');
-        checkName(der, issuer);
-        sid = { issuer: tlvBytes(der, issuer), serial: der.subarray(serial.valueStart, serial.end) };
+        const issuerDer = tlvBytes(der, issuer);
+        // checkName is a function of the bytes: once passed by a carried certificate's issuer Name, those
+        // same bytes need not be walked again.
+        const match = certificates.find((c) => Buffer.compare(c.issuerDer, issuerDer) === 0);
+        if (match === undefined || !checkedIssuerNames.has(match)) {
+          checkName(der, issuer);
+          if (match !== undefined) checkedIssuerNames.add(match);
+        }
+        sid = { issuer: issuerDer, serial: der.subarray(serial.valueStart, serial.end) };
       } else if (sidTlv?.tagByte === 0x80) {
         sid = { ski: der.subarray(sidTlv.valueStart, sidTlv.end) };
       } else throw bad('unknown SignerIdentifier');
@@ -228,7 +236,7 @@ export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier
       let signedAttrs: Uint8Array | undefined;
       if (signedTlv) {
         if (signedTlv.indefinite) throw bad('signedAttrs with indefinite length');
-        signedAttrs = new Uint8Array(tlvBytes(der, signedTlv));
+        signedAttrs = copyOf(tlvBytes(der, signedTlv));
         signedAttrs[0] = 0x31;
       }
       return {
@@ -254,7 +262,10 @@ export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier
       } catch (e) {
         return { ...resultOf([failureOf(e)]), signers: [], content: undefined };
       }
-      return verifySignedData(sd, { ...options, ...call });
+      return verifySignedData(
+        sd,
+        call.content === undefined && call.at === undefined ? options : { ...options, ...call },
+      );
     },
   };
 }

@@ -59,29 +59,34 @@ export function oidContents(bytes: Uint8Array, from: number, to: number): string
 }
 
 /**
- * Dotted forms of short OIDs already seen, by their contents as latin1: the same few OIDs come in every
- * message, and a kept string is one flat string whose hash V8 has already computed (map lookups by it are
- * cheap). Bounded; cleared when full.
+ * Dotted forms of short OIDs already seen, found by a numeric hash of their contents and confirmed byte for
+ * byte: the same few OIDs come in every message, and the kept string is one flat string whose hash V8 has
+ * computed already (map lookups by it are cheap). Bounded; cleared when full.
  */
-const seenOids = new Map<string, string>();
+const seenOids = new Map<number, { readonly bytes: Uint8Array; readonly dotted: string }>();
 const SEEN_OIDS_MAX = 512;
 const SEEN_OID_MAX_BYTES = 24;
 
 /** A located OBJECT IDENTIFIER in dotted form (strict: minimal arcs); arcs beyond 2^53 via asn1js. */
 export function oidOf(bytes: Uint8Array, t: Tlv | undefined): string {
   if (!t || t.tagByte !== 0x06) throw bad('expected an OBJECT IDENTIFIER');
-  const n = t.end - t.valueStart;
-  if (n === 0 || n > SEEN_OID_MAX_BYTES)
-    return oidContents(bytes, t.valueStart, t.end) ?? asn1jsOid(tlvBytes(bytes, t));
-  let k = '';
-  for (let i = t.valueStart; i < t.end; i++) k += String.fromCharCode(bytes[i] ?? 0);
-  let s = seenOids.get(k);
-  if (s === undefined) {
-    s = oidContents(bytes, t.valueStart, t.end) ?? asn1jsOid(tlvBytes(bytes, t));
-    if (seenOids.size >= SEEN_OIDS_MAX) seenOids.clear();
-    seenOids.set(k, s);
+  const from = t.valueStart;
+  const to = t.end;
+  if (to === from || to - from > SEEN_OID_MAX_BYTES)
+    return oidContents(bytes, from, to) ?? asn1jsOid(tlvBytes(bytes, t));
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = from; i < to; i++) h = Math.imul(h ^ (bytes[i] ?? 0), 0x01000193);
+  h = (h >>> 0) * 32 + (to - from);
+  const hit = seenOids.get(h);
+  if (hit !== undefined && hit.bytes.length === to - from) {
+    let same = true;
+    for (let i = from; i < to && same; i++) same = hit.bytes[i - from] === bytes[i];
+    if (same) return hit.dotted;
   }
-  return s;
+  const dotted = oidContents(bytes, from, to) ?? asn1jsOid(tlvBytes(bytes, t));
+  if (seenOids.size >= SEEN_OIDS_MAX) seenOids.clear();
+  seenOids.set(h, { bytes: bytes.slice(from, to), dotted });
+  return dotted;
 }
 
 function asn1jsOid(v: Uint8Array): string {

@@ -40,16 +40,35 @@ function invalid(message: string, offset: number): PkiError {
   return new PkiError('PKI_ASN1_INVALID', `${message} at offset ${offset}`);
 }
 
-/**
- * Reads one TLV header at `offset` and bounds its length by `limit`. For an indefinite length, `end` is not
- * known without walking the children; it is set to -1 here and resolved by {@link scanDer}.
- */
-export function readHeader(
+/** A TLV header as read by {@link readHeaderInto}: one mutable record reused across a whole walk. */
+interface Header {
+  tagByte: number;
+  tagNumber: number;
+  constructed: boolean;
+  start: number;
+  valueStart: number;
+  end: number;
+  indefinite: boolean;
+}
+
+const newHeader = (): Header => ({
+  tagByte: 0,
+  tagNumber: 0,
+  constructed: false,
+  start: 0,
+  valueStart: 0,
+  end: 0,
+  indefinite: false,
+});
+
+/** {@link readHeader} into `h` (no allocation). */
+function readHeaderInto(
   bytes: Uint8Array,
   offset: number,
   limit: number,
-  mode: 'der' | 'ber' = 'der',
-): Tlv {
+  mode: 'der' | 'ber',
+  h: Header,
+): void {
   let p = offset;
   if (p >= limit) throw invalid('truncated tag', p);
   const tagByte = bytes[p++] ?? 0;
@@ -69,17 +88,27 @@ export function readHeader(
     }
     if (mode === 'der' && tagNumber < 0x1f) throw invalid('non-minimal tag number', offset);
   }
+  h.tagByte = tagByte;
+  h.tagNumber = tagNumber;
+  h.constructed = constructed;
+  h.start = offset;
+  h.indefinite = false;
   if (p >= limit) throw invalid('truncated length', p);
   const lb = bytes[p++] ?? 0;
   if (lb < 0x80) {
     const end = p + lb;
     if (end > limit) throw invalid(`length ${lb} exceeds the remaining input`, offset);
-    return { tagByte, tagNumber, constructed, start: offset, valueStart: p, end, indefinite: false };
+    h.valueStart = p;
+    h.end = end;
+    return;
   }
   if (lb === 0x80) {
     if (mode === 'der') throw invalid('indefinite length in DER', offset);
     if (!constructed) throw invalid('indefinite length on a primitive value', offset);
-    return { tagByte, tagNumber, constructed, start: offset, valueStart: p, end: -1, indefinite: true };
+    h.valueStart = p;
+    h.end = -1;
+    h.indefinite = true;
+    return;
   }
   const n = lb & 0x7f;
   if (n === 0x7f) throw invalid('reserved length octet', offset);
@@ -90,12 +119,28 @@ export function readHeader(
   if (mode === 'der' && (bytes[p] === 0 || len < 0x80)) throw invalid('non-minimal length', offset);
   p += n;
   if (len > limit - p) throw invalid(`length ${len} exceeds the remaining input`, offset);
-  return { tagByte, tagNumber, constructed, start: offset, valueStart: p, end: p + len, indefinite: false };
+  h.valueStart = p;
+  h.end = p + len;
+}
+
+/**
+ * Reads one TLV header at `offset` and bounds its length by `limit`. For an indefinite length, `end` is not
+ * known without walking the children; it is set to -1 here and resolved by {@link scanDer}.
+ */
+export function readHeader(
+  bytes: Uint8Array,
+  offset: number,
+  limit: number,
+  mode: 'der' | 'ber' = 'der',
+): Tlv {
+  const h = newHeader();
+  readHeaderInto(bytes, offset, limit, mode, h);
+  return h;
 }
 
 const UNIVERSAL = 0x00;
 
-function checkPrimitive(bytes: Uint8Array, t: Tlv): void {
+function checkPrimitive(bytes: Uint8Array, t: Header): void {
   if ((t.tagByte & 0xc0) !== UNIVERSAL) return;
   const len = t.end - t.valueStart;
   const v0 = bytes[t.valueStart] ?? 0;
@@ -137,7 +182,10 @@ function checkPrimitive(bytes: Uint8Array, t: Tlv): void {
 
 const CONSTRUCTED_ONLY_IN_BER = new Set([3, 4, 12, 19, 20, 22, 26, 28, 30]);
 
-/** Walks the TLV at `offset` and everything inside it; returns it with `end` resolved. */
+/**
+ * Walks the TLV at `offset` and everything inside it, reading headers into `h`; returns the offset after it
+ * (for an indefinite length, after its end-of-contents octets).
+ */
 function walk(
   bytes: Uint8Array,
   offset: number,
@@ -145,27 +193,29 @@ function walk(
   depth: number,
   maxDepth: number,
   mode: 'der' | 'ber',
-): Tlv {
+  h: Header,
+): number {
   if (depth > maxDepth)
     throw new PkiError('PKI_DEPTH_LIMIT', `nesting deeper than ${maxDepth} at offset ${offset}`);
-  const t = readHeader(bytes, offset, limit, mode);
-  if (!t.constructed) {
-    if (mode === 'der') checkPrimitive(bytes, t);
-    return t;
+  readHeaderInto(bytes, offset, limit, mode, h);
+  if (!h.constructed) {
+    if (mode === 'der') checkPrimitive(bytes, h);
+    return h.end;
   }
-  if (mode === 'der' && (t.tagByte & 0xc0) === UNIVERSAL && CONSTRUCTED_ONLY_IN_BER.has(t.tagNumber)) {
-    throw invalid('constructed string in DER', t.start);
+  if (mode === 'der' && (h.tagByte & 0xc0) === UNIVERSAL && CONSTRUCTED_ONLY_IN_BER.has(h.tagNumber)) {
+    throw invalid('constructed string in DER', h.start);
   }
-  let p = t.valueStart;
-  if (t.indefinite) {
+  let p = h.valueStart;
+  if (h.indefinite) {
     for (;;) {
       if (p + 2 > limit) throw invalid('missing end-of-contents', p);
-      if (bytes[p] === 0 && bytes[p + 1] === 0) return { ...t, end: p + 2 };
-      p = walk(bytes, p, limit, depth + 1, maxDepth, mode).end;
+      if (bytes[p] === 0 && bytes[p + 1] === 0) return p + 2;
+      p = walk(bytes, p, limit, depth + 1, maxDepth, mode, h);
     }
   }
-  while (p < t.end) p = walk(bytes, p, t.end, depth + 1, maxDepth, mode).end;
-  return t;
+  const end = h.end;
+  while (p < end) p = walk(bytes, p, end, depth + 1, maxDepth, mode, h);
+  return end;
 }
 
 /**
@@ -182,11 +232,12 @@ export function scanDer(bytes: Uint8Array, limits: DerLimits = {}): Tlv {
   }
   if (bytes.length === 0) throw invalid('empty input', 0);
 
-  const top = walk(bytes, 0, bytes.length, 1, maxDepth, mode);
-  if (!limits.allowTrailing && top.end !== bytes.length) {
-    throw invalid(`${bytes.length - top.end} trailing bytes`, top.end);
+  const top = readHeader(bytes, 0, bytes.length, mode);
+  const end = walk(bytes, 0, bytes.length, 1, maxDepth, mode, newHeader());
+  if (!limits.allowTrailing && end !== bytes.length) {
+    throw invalid(`${bytes.length - end} trailing bytes`, end);
   }
-  return top;
+  return top.indefinite ? { ...top, end } : top;
 }
 
 /** The direct children of a constructed TLV (definite or indefinite length), as located TLVs. */
@@ -209,6 +260,30 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Copies of short byte strings are cut from shared slabs: one small view each instead of a new buffer. */
+const SLAB_SIZE = 64 * 1024;
+const SLAB_MAX_PIECE = 4096;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * A copy of `view` (which may then be changed without touching the input). Copies of up to 4 KiB share a
+ * 64 KiB backing buffer with other such copies — only ever copies made here, of received (public) encodings,
+ * never key material — so a copy's `.buffer` is not its own.
+ */
+export function copyOf(view: Uint8Array): Uint8Array {
+  const n = view.length;
+  if (n > SLAB_MAX_PIECE) return new Uint8Array(view);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += (n + 7) & ~7;
+  out.set(view);
+  return out;
 }
 
 /** The exact bytes of a located TLV (a view, not a copy). */

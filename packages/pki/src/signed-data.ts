@@ -37,7 +37,16 @@ import {
   type RevocationOptions,
 } from './chain.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
-import { childrenOf, fromPem, sameBytes, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
+import {
+  childrenOf,
+  copyOf,
+  fromPem,
+  sameBytes,
+  scanDer,
+  tlvBytes,
+  type DerLimits,
+  type Tlv,
+} from './der.js';
 import { tlv } from './der-writer.js';
 import { attributeOctets, attributeOid, attributeTime } from './der-values.js';
 import { verifyTimeStampToken, type TimeStampVerification } from './tsp-verify.js';
@@ -219,7 +228,7 @@ export function parseSignedData(input: Uint8Array | string, limits: DerLimits = 
     let signedAttrs: Uint8Array | undefined;
     if (signedTlv) {
       if (signedTlv.indefinite) throw bad('signedAttrs with indefinite length');
-      signedAttrs = new Uint8Array(tlvBytes(der, signedTlv));
+      signedAttrs = copyOf(tlvBytes(der, signedTlv));
       signedAttrs[0] = 0x31;
     }
     return {
