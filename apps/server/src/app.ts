@@ -17,6 +17,7 @@ import { loadPlatformKey, type PlatformKey } from './crypto/platform-key.js';
 import type { Db } from './db/connect.js';
 import type { Job } from './jobs/job.js';
 import { JobManager } from './jobs/manager.js';
+import { registerColdStorage } from './lifecycle/cold-storage.js';
 import { getSettings } from './modules/admin/settings/service.js';
 import { historyMigrationJob } from './jobs/history-migration.js';
 import { noncePurgeJob } from './jobs/nonce-purge.js';
@@ -63,6 +64,8 @@ export interface BuildOptions {
   logger?: FastifyBaseLogger | false;
   /** An already open database (the app will not close it). */
   db?: Db;
+  /** An already open cold database (the app will not close it); otherwise `config.coldDatabase` is opened. */
+  coldDb?: Db;
   /** Start background jobs (default true). */
   jobs?: boolean;
   /** Extra jobs for the job manager (tests). */
@@ -210,6 +213,8 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
       jobLog: async () => (await getSettings({ db: app.db, defaults: adminDefaults(config) })).jobLog,
     });
     app.decorate('jobs', jobManager);
+    // Cold storage: the cold database (read-through behind app.db), hot → cold migration, archive cleanup.
+    await registerColdStorage(app, { config, now, open: options.coldDb });
     // The console's admin API (session cookie + CSRF + permissions), outside the signed /api/v1 scope.
     await registerAdminApi(app, { now, config });
     await serveConsole(app);

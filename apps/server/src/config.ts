@@ -22,6 +22,8 @@ export interface ServerConfig {
   /** Absolute path of the data directory (SQLite file, KEK file, later the file store). */
   dataDir: string;
   database: DatabaseConfig;
+  /** Cold storage for archived evidence (YIZHENG_COLD_DATABASE_URL; absent: no hot → cold migration). */
+  coldDatabase?: DatabaseConfig | undefined;
   /** Key-encryption key file (32 hex digits = 16 bytes SM4 key); generated with mode 0600 on first start. */
   kekFile: string;
   logLevel: LogLevel;
@@ -87,6 +89,7 @@ export interface ConfigFile {
   port?: number;
   dataDir?: string;
   databaseUrl?: string;
+  coldDatabaseUrl?: string;
   kekFile?: string;
   logLevel?: LogLevel;
   bodyLimit?: number;
@@ -218,6 +221,9 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     dataDir,
     Math.max(1, poolSize),
   );
+  const coldUrl = pick(undefined, nonEmpty(env.YIZHENG_COLD_DATABASE_URL), file.coldDatabaseUrl, undefined);
+  const coldDatabase =
+    coldUrl === undefined ? undefined : parseDatabaseUrl(coldUrl, dataDir, Math.max(1, poolSize));
   const kekFile = resolve(
     cwd,
     pick(undefined, nonEmpty(env.YIZHENG_KEK_FILE), file.kekFile, join(dataDir, 'kek.key')),
@@ -265,6 +271,7 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     port,
     dataDir,
     database,
+    ...(coldDatabase === undefined ? {} : { coldDatabase }),
     kekFile,
     logLevel,
     bodyLimit,

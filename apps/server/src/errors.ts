@@ -385,6 +385,22 @@ export const ERRORS = {
     'zh-CN': '中间表记录格式错误',
     'en-US': 'The intermediate-table row is malformed',
   },
+  STRATEGY_NOT_FOUND: { status: 404, 'zh-CN': '迁移策略不存在', 'en-US': 'No such migration strategy' },
+  STRATEGY_INVALID: {
+    status: 400,
+    'zh-CN': '迁移策略参数无效（项目、数据类型、时间窗口或时区）',
+    'en-US': 'The migration strategy is invalid (project, kinds, time window or time zone)',
+  },
+  STRATEGY_NAME_TAKEN: {
+    status: 409,
+    'zh-CN': '迁移策略名称已存在',
+    'en-US': 'A migration strategy with this name already exists',
+  },
+  COLD_COPY_MISMATCH: {
+    status: 500,
+    'zh-CN': '冷库副本校验失败，热库数据未删除',
+    'en-US': 'The cold copy failed verification; the hot copy was kept',
+  },
   // Download links (modules/downloads): the link is the credential; every refusal is 403.
   DOWNLOAD_LINK_INVALID: {
     status: 403,

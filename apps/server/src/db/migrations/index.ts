@@ -12,6 +12,7 @@ import { trust } from './0006-trust.js';
 import { lifecycle } from './0007-lifecycle.js';
 import { stats } from './0008-stats.js';
 import { checkpointStamps } from './0009-checkpoint-stamps.js';
+import { coldStorage } from './0010-cold-storage.js';
 import { writeBuffer } from './0011-write-buffer.js';
 import { statsRollup } from './0012-stats-rollup.js';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007-lifecycle': lifecycle,
   '0008-stats': stats,
   '0009-checkpoint-stamps': checkpointStamps,
+  '0010-cold-storage': coldStorage,
   '0011-write-buffer': writeBuffer,
   '0012-stats-rollup': statsRollup,
 };
