@@ -2,7 +2,8 @@
  * Evidence for operators in the console (seed §2.1–2.3): search, detail and one-click re-verification of
  * signature data, digests and files, within the projects assigned to the user — over the evidence module's
  * own service functions (`listEvidence`, `getEvidence`, `verifyEvidence`), with the project as the caller.
- * Each re-verification is written to the operation log with its verdict.
+ * Each re-verification is written to the operation log with its verdict. Reports, packages and exports of the
+ * selected records: ./exports.ts.
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { appendToChain } from '../../../audit/hash-chain.js';
@@ -13,6 +14,7 @@ import { ListQuery } from '../../evidence/schema.js';
 import { getEvidence, listEvidence, verifyEvidence, type Caller } from '../../evidence/service.js';
 import { getProject } from '../../projects/service.js';
 import type { AdminRouteOptions } from '../options.js';
+import { registerEvidenceExports } from './exports.js';
 
 const Kind = Type.Union([Type.Literal('signature'), Type.Literal('digest'), Type.Literal('file')]);
 const Project = Type.String({ minLength: 1, maxLength: 64 });
@@ -120,5 +122,6 @@ export const evidenceAdminRoutes: FastifyPluginAsyncTypebox<AdminRouteOptions> =
       return report;
     },
   );
+  registerEvidenceExports(app, { opts, evidence: evidence.deps, callerOf });
   return Promise.resolve();
 };
