@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, sign as nodeSign } from 'node:crypto';
 import type { PlatformKey } from '../crypto/platform-key.js';
 import {
   buildCertificate,
@@ -50,6 +50,11 @@ export interface CaConfig {
 export interface TsaIdentity {
   algorithm: TsaAlgorithm;
   signer: Signer;
+  /**
+   * The signer's signature computed off the event loop (libuv's thread pool), for node:crypto keys (RSA, P-256);
+   * undefined for SM2 (the native engine signs in ~50 µs, not worth a thread hop).
+   */
+  signAsync?: (data: Uint8Array) => Promise<Uint8Array>;
   certificate: ParsedCertificate;
   /** Certificates above the TSA certificate, up to and including the root. */
   chain: readonly ParsedCertificate[];
@@ -76,6 +81,16 @@ const YEAR_MS = 365.25 * 24 * 3600 * 1000;
 
 function signerOf(k: PrivateKey): Signer {
   return k.algorithm === 'sm2' ? signerFromSm2Key(k.key) : signerFromKeyObject(k.key);
+}
+
+/** What `signerFromKeyObject` signs (SHA-256; ECDSA as DER), through node:crypto's asynchronous sign. */
+export function asyncSignerOf(k: PrivateKey): TsaIdentity['signAsync'] {
+  if (k.algorithm === 'sm2') return undefined;
+  const key = { key: k.key, dsaEncoding: 'der' as const };
+  return (data) =>
+    new Promise((resolve, reject) => {
+      nodeSign('sha256', data, key, (err, sig) => (err ? reject(err) : resolve(new Uint8Array(sig))));
+    });
 }
 
 /** A positive 16-byte serial (RFC 5280 §4.1.2.2: unique per issuer; random, so not guessable). */
@@ -221,9 +236,11 @@ export async function loadInternalCa(options: {
     if (!equalBytes(certificate.spki, spki)) {
       throw new StartupError('KEK_INVALID', `the ${algorithm} TSA certificate does not match its sealed key`);
     }
+    const signAsync = asyncSignerOf(key);
     tsa.set(algorithm, {
       algorithm,
       signer: signerOf(key),
+      ...(signAsync === undefined ? {} : { signAsync }),
       certificate,
       chain: origin === 'generated' ? [root] : [],
       origin,

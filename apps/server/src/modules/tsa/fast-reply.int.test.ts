@@ -19,7 +19,7 @@ import { loadPlatformKey } from '../../crypto/platform-key.js';
 import type { Db } from '../../db/connect.js';
 import { openMigrated, T0 } from '../../testing/app.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/databases.js';
-import { fastReply, stampTemplate, takes } from './fast-reply.js';
+import { fastReply, fastReplyAsync, stampTemplate, takes } from './fast-reply.js';
 import { readTimeStampReq } from './fast-req.js';
 
 const KEK = new Uint8Array(16).fill(7);
@@ -156,4 +156,18 @@ describe('pre-encoded TimeStampResp', () => {
       }
     },
   );
+
+  it('signs off the event loop with the same bytes (RSA, deterministic)', async () => {
+    const id = ca.tsa.get('rsa')!;
+    expect(id.signAsync).toBeDefined();
+    expect(ca.tsa.get('sm2')!.signAsync).toBeUndefined();
+    const identity = { signer: id.signer, certificate: id.certificate, chain: id.chain };
+    const template = stampTemplate(identity);
+    const [, der] = requests[0]!;
+    const request = readTimeStampReq(der)!;
+    const common = { serialNumber: 77n, genTime: new Date(T0), policy: POLICY };
+    const ours = await fastReplyAsync(template, { request, ...common }, id.signAsync!);
+    expect(hex(ours)).toBe(hex(fastReply(template, { request, ...common })));
+    expect(hex(ours)).toBe(hex(replyTimeStamp({ request: der, tsa: identity, ...common })));
+  });
 });

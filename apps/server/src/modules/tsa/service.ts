@@ -9,7 +9,7 @@ import {
 } from '@yizheng/pki';
 import type { TsaAlgorithm, TsaIdentity } from '../../ca/internal-ca.js';
 import type { ClockMonitor } from './clock.js';
-import { fastReply, stampTemplate, takes, type StampTemplate } from './fast-reply.js';
+import { fastReply, fastReplyAsync, stampTemplate, takes, type StampTemplate } from './fast-reply.js';
 import { readTimeStampReq } from './fast-req.js';
 import type { SerialAllocator } from './serials.js';
 
@@ -107,13 +107,17 @@ export function createTsa(options: {
         const acceptedPolicies = [config.policy, policyOf(algorithm)];
         const genTime = new Date(now());
         if (parsed !== undefined && takes(parsed, acceptedPolicies)) {
-          return fastReply(templates.get(algorithm)!, {
+          const fields = {
             request: parsed,
             serialNumber,
             genTime,
             policy,
             ...(accuracy === undefined ? {} : { accuracy }),
-          });
+          };
+          const template = templates.get(algorithm)!;
+          return tsa.signAsync === undefined
+            ? fastReply(template, fields)
+            : await fastReplyAsync(template, fields, tsa.signAsync);
         }
         return replyTimeStamp({
           request,
