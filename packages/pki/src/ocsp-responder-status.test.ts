@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crlRevocationSource } from './chain.js';
+import { crlRevocationSource, verifyChain } from './chain.js';
+import { ocspRevocationSource } from './ocsp-source.js';
 import { verifyOcspResponse } from './ocsp-verify.js';
 import { TestPki, ocspResponse, type TestCertificate } from './testing/index.js';
 
@@ -125,5 +126,45 @@ describe('delegated responder status', () => {
     });
     expect(r.failures).toEqual([]);
     expect(r.responderStatus?.status).toBe('good');
+  });
+});
+
+describe('ocspRevocationSource passes responderRevocation', () => {
+  const response = (responder: TestCertificate): Uint8Array =>
+    ocspResponse(ca, { certificates: [doctor], responder });
+  const chain = (source: ReturnType<typeof ocspRevocationSource>) =>
+    verifyChain(doctor.cert, {
+      trustAnchors: [ca.cert],
+      at,
+      revocation: { sources: [source], mode: 'require' },
+    });
+
+  it('a revoked delegated responder without nocheck: its response is rejected, the status unknown', () => {
+    const checked = ocspRevocationSource([response(plainRevoked)], {
+      responderRevocation: { sources: [crl], mode: 'require' },
+    });
+    const answer = checked.status(doctor.cert, ca.cert, at);
+    expect(answer?.status).toBe('unknown');
+    expect(answer?.explanation).toMatch(/PKI_REVOKED/);
+    expect(chain(checked).failures.map((f) => f.code)).toEqual(['PKI_REVOCATION_UNKNOWN']);
+    // Unchecked (no responderRevocation), the same response is believed.
+    const unchecked = ocspRevocationSource([response(plainRevoked)]);
+    expect(unchecked.status(doctor.cert, ca.cert, at)?.status).toBe('good');
+    expect(chain(unchecked).failures).toEqual([]);
+  });
+
+  it('a good delegated responder without nocheck passes the check; with nocheck it is not checked', () => {
+    const responderRevocation = { sources: [crl], mode: 'require' } as const;
+    const good = ocspRevocationSource([response(plain)], { responderRevocation });
+    expect(good.status(doctor.cert, ca.cert, at)?.status).toBe('good');
+    expect(chain(good).failures).toEqual([]);
+    // nocheck: believed even though revocation data would call the responder revoked.
+    const noCheckSource = ocspRevocationSource([response(noCheckRevoked)], { responderRevocation });
+    expect(noCheckSource.status(doctor.cert, ca.cert, at)?.status).toBe('good');
+    // Without any answer about the responder, 'require' rejects the response.
+    const unknown = ocspRevocationSource([response(plain)], {
+      responderRevocation: { sources: [], mode: 'require' },
+    });
+    expect(unknown.status(doctor.cert, ca.cert, at)?.explanation).toMatch(/PKI_REVOCATION_UNKNOWN/);
   });
 });

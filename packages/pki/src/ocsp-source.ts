@@ -8,7 +8,7 @@
  *   CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo, unknown [2] IMPLICIT UnknownInfo }
  */
 import type { AlgorithmPolicy } from './algorithms.js';
-import type { RevocationSource, RevocationStatus } from './chain.js';
+import type { RevocationOptions, RevocationSource, RevocationStatus } from './chain.js';
 import { certIdMatches } from './ocsp-request.js';
 import { parseOcspResponse, type ParsedOcspResponse } from './ocsp-response.js';
 import { verifyOcspResponse } from './ocsp-verify.js';
@@ -21,6 +21,13 @@ export interface OcspSourceOptions {
   readonly maxAgeMs?: number;
   /** Accept responses issued after the validation time (default true). */
   readonly acceptNewer?: boolean;
+  /**
+   * Revocation checking of a delegated responder's own certificate when it lacks id-pkix-ocsp-nocheck
+   * (RFC 6960 §4.2.2.2.1), passed to {@link verifyOcspResponse}: a response whose responder is revoked (or,
+   * in 'require' mode, of unknown status) is rejected, and the certificate's status is then 'unknown'.
+   * Without it such a responder is accepted, its status reported as not checked.
+   */
+  readonly responderRevocation?: RevocationOptions;
 }
 
 /**
@@ -53,6 +60,7 @@ export function ocspRevocationSource(
           ...(options.policy ? { policy: options.policy } : {}),
           ...(options.clockSkewMs === undefined ? {} : { clockSkewMs: options.clockSkewMs }),
           ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
+          ...(options.responderRevocation ? { responderRevocation: options.responderRevocation } : {}),
         });
         if (!v.valid) {
           rejected.push(v.failures.map((f) => `${f.code}: ${f.message}`).join('; '));
