@@ -20,7 +20,7 @@ export function setCsrf(token: string | null): void {
   else sessionStorage.setItem(CSRF_KEY, token);
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { 'accept-language': locale.value };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = sessionStorage.getItem(CSRF_KEY) ?? '';
@@ -30,8 +30,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     credentials: 'same-origin',
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-  const text = await res.text();
   if (!res.ok) {
+    const text = await res.text();
     let p: { code?: string; title?: string; detail?: string } = {};
     try {
       p = JSON.parse(text) as typeof p;
@@ -45,7 +45,49 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       p.detail ?? '',
     );
   }
+  return res;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const text = await (await send(method, path, body)).text();
   return (text === '' ? undefined : JSON.parse(text)) as T;
+}
+
+/** The file name of a content-disposition header (`filename="…"`), or the fallback. */
+function fileNameOf(res: Response, fallback: string): string {
+  const m = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '');
+  return m?.[1] ?? fallback;
+}
+
+/**
+ * Fetches a file from the admin API (with the session and CSRF token) and saves it, or opens it in a new tab
+ * (`view`, for PDFs the browser displays).
+ */
+export async function download(
+  method: string,
+  path: string,
+  options: { body?: unknown; fallbackName?: string; view?: boolean } = {},
+): Promise<void> {
+  const res = await send(method, path, options.body);
+  const url = URL.createObjectURL(await res.blob());
+  if (options.view === true) {
+    window.open(url, '_blank', 'noopener');
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return;
+  }
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileNameOf(res, options.fallbackName ?? 'download');
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A keyset page of the admin API: `nextCursor` continues it, null on the last page. */
+export interface CursorPage<T> {
+  items: T[];
+  nextCursor: string | null;
 }
 
 export function query(params: Record<string, string | number | undefined>): string {
