@@ -45,6 +45,12 @@ export interface Sm2Engine {
    */
   verifyBatch?(e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array): Uint8Array;
 
+  /**
+   * Optional: Z_A = SM3(ENTL_A ‖ ID_A ‖ a ‖ b ‖ x_G ‖ y_G ‖ x_A ‖ y_A) (GB/T 32918.2 clause 5.5) for a 65-byte
+   * public key and an ID of at most 8191 bytes, in one call (the protocol layer hashes it itself otherwise).
+   */
+  computeZ?(publicKey: Uint8Array, id: Uint8Array): Uint8Array;
+
   /** Optional: {@link verifyBatch} off the event loop (the libuv thread pool); same arguments and result. */
   verifyBatchAsync?(e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array): Promise<Uint8Array>;
 }

@@ -559,3 +559,40 @@ describe.skipIf(SKIP_NATIVE).each(ENGINES)(
     });
   },
 );
+
+describe.skipIf(SKIP_NATIVE)('native computeZ (Z_A of GB/T 32918.2 clause 5.5 in C)', () => {
+  const load = loadNativeEngine();
+  const eng = (): NonNullable<typeof load.engine> => {
+    if (!load.engine) throw new Error(load.reason);
+    return load.engine;
+  };
+
+  it('the GB/T 32918.5 example Z', () => {
+    const P = fromHex(
+      '04' +
+        '09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020' +
+        'CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13',
+    );
+    expect(toHex(eng().computeZ(P, utf8('1234567812345678')))).toBe(
+      'b2e14c5c79c6df5b85f4fe7ed8db7a262b9da7e07ccb0ea9f4747b8ccda8a4f3',
+    );
+  });
+
+  it('equals the hash of the encoded fields for random keys and IDs of 0, 1, 16, 63, 200 and 8191 bytes', () => {
+    for (const [i, len] of [0, 1, 16, 63, 200, 8191].entries()) {
+      const P = eng().publicKeyFromPrivate(testKey('z', i));
+      const id = new Uint8Array(len).map((_, j) => (j * 31 + i) & 0xff);
+      expect(toHex(eng().computeZ(P, id))).toBe(toHex(computeZ(P, id)));
+    }
+  });
+
+  it('an ID over 8191 bytes or a point of the wrong length → GM_INVALID_ARGUMENT', () => {
+    const P = eng().publicKeyFromPrivate(testKey('z', 9));
+    expectGmError(() => eng().computeZ(P, new Uint8Array(8192)), 'GM_INVALID_ARGUMENT');
+    expectGmError(() => eng().computeZ(P.subarray(1), utf8('id')), 'GM_INVALID_ARGUMENT');
+    expectGmError(
+      () => (eng().computeZ as (p: unknown, id: unknown) => Uint8Array)(P, 'id'),
+      'GM_INVALID_ARGUMENT',
+    );
+  });
+});

@@ -130,12 +130,14 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     }
     const idb = idBytes(id);
     const entl = idb.length * 8;
-    const z = hash()
-      .update(Uint8Array.of(entl >> 8, entl & 0xff))
-      .update(idb)
-      .update(CURVE_PARAMS)
-      .update(publicKey.point.subarray(1))
-      .digest();
+    const z = engine.computeZ
+      ? engine.computeZ(publicKey.point, idb)
+      : hash()
+          .update(Uint8Array.of(entl >> 8, entl & 0xff))
+          .update(idb)
+          .update(CURVE_PARAMS)
+          .update(publicKey.point.subarray(1))
+          .digest();
     if (isDefault) zCache.set(publicKey, z);
     return z;
   }
