@@ -14,6 +14,7 @@ import { registerCms } from './commands/cms.js';
 import { registerTs } from './commands/ts.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrateHistory } from './commands/migrate-history.js';
+import { registerStrategy } from './commands/strategy.js';
 import { registerVerify } from './commands/verify.js';
 import { registerStats } from './commands/stats.js';
 import { registerDemo } from './commands/demo.js';
@@ -41,6 +42,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerTs(program, io, setExit);
   registerJobs(program, io, setExit);
   registerMigrateHistory(program, io);
+  registerStrategy(program, io);
   registerVerify(program, io, setExit);
   registerStats(program, io);
   registerDemo(program, io);

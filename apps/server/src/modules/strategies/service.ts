@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { Value } from 'typebox/value';
 import { appendToChain } from '../../audit/hash-chain.js';
 import { isoTime, type ServiceContext } from '../../context.js';
 import { isUniqueViolation } from '../../db/connect.js';
@@ -13,7 +14,13 @@ import type { Database, EvidenceKind } from '../../db/schema.js';
 import { YzError } from '../../errors.js';
 import { DEFAULT_TIMEZONE } from '../../jobs/manager.js';
 import { coldTablesDb, type ColdStrategiesTable } from '../../lifecycle/cold-tables.js';
-import type { StrategyBodyType, StrategyPatchType, StrategyViewType } from './schema.js';
+import {
+  StrategyBody,
+  StrategyPatch,
+  type StrategyBodyType,
+  type StrategyPatchType,
+  type StrategyViewType,
+} from './schema.js';
 
 export const STRATEGY_DEFAULTS = { hotRetentionDays: 0, batchSize: 500 };
 const KINDS: readonly EvidenceKind[] = ['signature', 'digest', 'file'];
@@ -86,6 +93,16 @@ async function resolveProject(db: Kysely<Database>, ref: string | null | undefin
     .executeTakeFirst();
   if (!p) throw new YzError('STRATEGY_INVALID', `no project ${ref}`);
   return p.id;
+}
+
+/** The admin API validates bodies by schema; the CLI's come here unchecked, so the service checks them too. */
+function checkShape(schema: typeof StrategyBody | typeof StrategyPatch, body: unknown): void {
+  if (Value.Check(schema, body)) return;
+  const first = [...Value.Errors(schema, body)][0];
+  throw new YzError(
+    'STRATEGY_INVALID',
+    first ? `${first.instancePath || '/'} ${first.message}`.slice(0, 300) : 'invalid strategy',
+  );
 }
 
 function checkWindow(w: { start: string; end: string } | null | undefined): void {
@@ -192,6 +209,7 @@ export async function createStrategy(options: {
   body: StrategyBodyType;
 }): Promise<StrategyViewType> {
   const { ctx, body } = options;
+  checkShape(StrategyBody, body);
   const timezone = body.timezone ?? DEFAULT_TIMEZONE;
   checkTimezone(timezone);
   checkWindow(body.window);
@@ -231,6 +249,7 @@ export async function updateStrategy(options: {
   patch: StrategyPatchType;
 }): Promise<StrategyViewType> {
   const { ctx, patch } = options;
+  checkShape(StrategyPatch, patch);
   const old = await row(ctx.db, options.id);
   if (patch.timezone !== undefined) checkTimezone(patch.timezone);
   checkWindow(patch.window);
