@@ -31,6 +31,7 @@ import { logRoutes } from './modules/log/routes.js';
 import { applicationRoutes } from './modules/applications/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { serveConsole } from './modules/admin/console-static.js';
+import { publicVerifyRoutes } from './modules/public-verify/routes.js';
 import { adminDefaults, registerAdminApi } from './modules/admin/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { defaultTrustConfig } from './ca/trust-config.js';
@@ -218,6 +219,11 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     // The console's admin API (session cookie + CSRF + permissions), outside the signed /api/v1 scope.
     await registerAdminApi(app, { now, config });
     await serveConsole(app);
+    // The public verification page (/verify/) and its unauthenticated, rate-limited proof endpoints.
+    await app.register(publicVerifyRoutes, {
+      deps: { db: app.db, platformKey: app.platformKey, ca: app.ca },
+      now,
+    });
     await app.register(
       async (scope) => {
         if (config.apiLog)

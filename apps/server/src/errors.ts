@@ -413,6 +413,12 @@ export const ERRORS = {
     'zh-CN': '一次性下载链接已被使用',
     'en-US': 'The one-time download link has already been used',
   },
+  // Public verification (modules/public-verify): an unknown record and a wrong code look the same.
+  PUBLIC_VERIFY_NOT_FOUND: {
+    status: 404,
+    'zh-CN': '记录不存在或核验码不正确',
+    'en-US': 'No such record, or the verification code is wrong',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

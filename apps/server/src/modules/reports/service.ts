@@ -18,6 +18,7 @@ import { reportContent, sealReport } from '../../report/seal.js';
 import type { ReportCheck, ReportLocale, ReportSeal, ReportView } from '../../report/view-model.js';
 import * as evidenceRepo from '../evidence/repo.js';
 import * as evidence from '../evidence/service.js';
+import { publicVerifyUrl } from '../public-verify/code.js';
 
 export interface ReportDeps {
   evidence: evidence.EvidenceDeps;
@@ -175,7 +176,7 @@ async function collect(options: {
         : {}),
       inclusionProof: verification.log.proof ?? [],
     },
-    verifyUrl: `${deps.publicUrl}/verify/${encodeURIComponent(detail.id)}`,
+    verifyUrl: publicVerifyUrl(deps.publicUrl, deps.evidence.platformKey, detail.id),
     generatedAt: verification.verifiedAt,
   };
   const seal = sealReport({ view, privateKey: e.platformKey.privateKey });
