@@ -22,6 +22,8 @@ import { getSettings } from './modules/admin/settings/service.js';
 import { historyMigrationJob } from './jobs/history-migration.js';
 import { noncePurgeJob } from './jobs/nonce-purge.js';
 import { bufferFlushJob } from './jobs/buffer-flush.js';
+import { digestReportJob } from './jobs/digest-report.js';
+import { digestTimestampJob } from './jobs/digest-timestamp.js';
 import { openWriteBuffer } from './buffer/write-buffer.js';
 import { abortableSleep } from './modules/history/service.js';
 import { checkpointJob, initLog, integratorJob } from './log/index.js';
@@ -285,6 +287,8 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
       ...(writeBuffer && config.redis
         ? [bufferFlushJob({ buffer: writeBuffer, everyMs: config.redis.flushIntervalMs })]
         : []),
+      digestTimestampJob({ db: app.db, tsa: app.tsa, now }),
+      digestReportJob({ db: app.db, reports: app.reportsHolder, now }),
       ...(options.extraJobs ?? []),
     ])
       jobManager.register(job);

@@ -7,8 +7,9 @@ export function bufferFlushJob(deps: { buffer: WriteBuffer; everyMs: number }): 
     id: 'buffer-flush',
     description: '缓存数据落库 — flush buffered API logs and statistics from Redis to the database',
     everyMs: deps.everyMs,
-    // One server at a time (the flush is safe concurrently too: offsets are advanced conditionally).
-    exclusive: true,
+    // Not leased: flushes on several servers are safe (offsets advance conditionally), and a lease left by a
+    // killed server would hold the flush back until it expired.
+    exclusive: false,
     handler: ({ signal }) => deps.buffer.flush({ signal }),
   };
 }
