@@ -54,6 +54,8 @@ export interface ServerConfig {
 export interface EvidenceConfig {
   /** PEM file or directory of PEM files with the trusted root certificates; none → chains recorded as untrusted. */
   trustStore: string | undefined;
+  /** Directory of CRL files (PEM or DER) the pushed signers are checked against, re-read when it changes. */
+  crlDir?: string | undefined;
   /** Largest evidence file accepted by POST /api/v1/files, in bytes (413 EVIDENCE_FILE_TOO_LARGE above it). */
   fileSizeLimit: number;
   /** Directory of the local content-addressed file store. */
@@ -103,6 +105,7 @@ export interface ConfigFile {
   /** ca/trust-config.ts: unitName, unitLogo, publicUrl, tsaKeys, tsaPolicy, ntpServer, downloadTtlMs, … */
   trust?: Record<string, unknown>;
   trustStore?: string;
+  crlDir?: string;
   fileSizeLimit?: number;
 }
 
@@ -246,6 +249,7 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     ? parseBool(env.YIZHENG_API_LOG, 'YIZHENG_API_LOG')
     : (file.apiLog ?? true);
   const trustStore = pick(undefined, nonEmpty(env.YIZHENG_TRUST_STORE), file.trustStore, undefined);
+  const crlDir = pick(undefined, nonEmpty(env.YIZHENG_CRL_DIR), file.crlDir, undefined);
   const fileSizeLimit = env.YIZHENG_FILE_SIZE_LIMIT
     ? parseNonNegativeInt(env.YIZHENG_FILE_SIZE_LIMIT, 'YIZHENG_FILE_SIZE_LIMIT')
     : (file.fileSizeLimit ?? EVIDENCE_DEFAULTS.fileSizeLimit);
@@ -290,6 +294,7 @@ export function loadConfig(options: { env: Env; overrides?: ConfigOverrides; cwd
     },
     evidence: {
       trustStore: trustStore === undefined ? undefined : resolve(cwd, trustStore),
+      ...(crlDir === undefined ? {} : { crlDir: resolve(cwd, crlDir) }),
       fileSizeLimit,
       fileDir: join(dataDir, 'files'),
     },

@@ -322,6 +322,11 @@ export const ERRORS = {
     'zh-CN': '证书链验证失败（签发者签名、CA 约束或密钥用法）',
     'en-US': 'The certificate chain is invalid (issuer signature, CA constraints or key usage)',
   },
+  EVIDENCE_CERT_REVOKED: {
+    status: 422,
+    'zh-CN': '签名证书（或其证书链）在签名时间之前已被吊销',
+    'en-US': 'The signer certificate (or one of its chain) was revoked before the signing time',
+  },
   EVIDENCE_TIMESTAMP_INVALID: {
     status: 422,
     'zh-CN': '时间戳签名值验证失败',

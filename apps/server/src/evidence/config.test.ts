@@ -33,4 +33,10 @@ describe('evidence configuration', () => {
     }
     expect(isStartupError(error, 'CONFIG_INVALID')).toBe(true);
   });
+
+  it('YIZHENG_CRL_DIR (resolved against cwd); unset: no configured CRLs', () => {
+    const c = loadConfig({ env: { YIZHENG_CRL_DIR: 'crls' }, cwd: '/srv/yz' });
+    expect(c.evidence?.crlDir).toBe('/srv/yz/crls');
+    expect(loadConfig({ env: {}, cwd: '/srv/yz' }).evidence?.crlDir).toBeUndefined();
+  });
 });

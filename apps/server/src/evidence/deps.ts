@@ -12,7 +12,9 @@ import * as repo from '../modules/evidence/repo.js';
 import { BatchLookup } from './batch-lookup.js';
 import type { StatsEvent } from '../stats/repo.js';
 import { createEvidenceWriter } from './store.js';
+import { crlDirectorySource } from './revocation.js';
 import { loadTrustStore } from './trust-store.js';
+import { POLICY } from './verify-signature.js';
 
 export function evidenceConfigOf(config: Pick<ServerConfig, 'evidence' | 'dataDir'>): EvidenceConfig {
   return (
@@ -38,6 +40,16 @@ export function createEvidenceDeps(options: {
   const anchors = config.trustStore === undefined ? undefined : loadTrustStore(config.trustStore);
   if (anchors === undefined)
     options.log.warn('no trust store (YIZHENG_TRUST_STORE): evidence chains are recorded as untrusted-root');
+  const crls =
+    config.crlDir === undefined
+      ? undefined
+      : crlDirectorySource({
+          dir: config.crlDir,
+          policy: POLICY,
+          onError: (file, e) => {
+            options.log.warn({ err: e, file }, 'CRL file not used (YIZHENG_CRL_DIR)');
+          },
+        });
   const writer = createEvidenceWriter({
     db,
     stats: options.stats,
@@ -51,7 +63,7 @@ export function createEvidenceDeps(options: {
       now: () => options.now(),
       fieldCrypto: options.fieldCrypto,
       platformKey: options.platformKey,
-      trust: { anchors },
+      trust: { anchors, ...(crls === undefined ? {} : { revocation: [crls] }) },
       writer,
       dedupeLookup: new BatchLookup<repo.EvidenceRow>({
         load: (appId, keys) => repo.findByDedupeKeys(db, appId, keys),

@@ -34,6 +34,7 @@ import {
   type EvidenceWriter,
   type PreparedEvidence,
 } from '../../evidence/store.js';
+import type { RevocationSummary } from '../../evidence/revocation.js';
 import {
   verifySignatureEvidence,
   type SignatureCheckInput,
@@ -849,7 +850,15 @@ export function receiptKey(deps: Pick<EvidenceDeps, 'platformKey'>): {
 // ---------------------------------------------------------------------------------------------- verify
 
 export type EvidencePart =
-  'record' | 'patient' | 'original' | 'signature' | 'certificates' | 'timestamp' | 'file' | 'log';
+  | 'record'
+  | 'patient'
+  | 'original'
+  | 'signature'
+  | 'certificates'
+  | 'timestamp'
+  | 'file'
+  | 'log'
+  | 'revocation';
 
 export interface VerifyCheck {
   part: EvidencePart;
@@ -866,6 +875,12 @@ export interface VerifyReport {
   checks: VerifyCheck[];
   log: { status: string; index: number; treeSize?: number; checkpoint?: string; proof?: string[] };
   verifiedAt: string;
+}
+
+/** "revocation: good / revoked at T / unknown", with what said so. */
+function revocationText(r: RevocationSummary): string {
+  const head = r.status === 'revoked' ? `revoked at ${r.revokedAt ?? '?'}` : r.status;
+  return `revocation: ${head} (${r.detail})`;
 }
 
 const bytesOf = (v: Uint8Array | null | undefined): Uint8Array | undefined =>
@@ -1009,8 +1024,11 @@ export async function verifyEvidence(options: {
         row.original_sm3 === null || (content !== undefined && sm3Hex(content) === row.original_sm3);
       if (!contentOk) check('original', false, 'the signed content differs from the SM3 in the record');
       check('signature', true, `the ${row.signature_format} signature verifies again (${res.summary.chain})`);
+      check('revocation', true, revocationText(res.summary.revocation));
     } catch (e) {
-      if (isYzError(e)) check('signature', false, `${e.code}: ${e.detail ?? ''}`, e.code);
+      if (isYzError(e) && e.code === 'EVIDENCE_CERT_REVOKED')
+        check('revocation', false, `revocation: revoked (${e.detail ?? ''})`, e.code);
+      else if (isYzError(e)) check('signature', false, `${e.code}: ${e.detail ?? ''}`, e.code);
       // Altered columns (say a digest that is no longer hex) can make the re-verification itself fail.
       else if (!recordOk) check('signature', false, 'cannot be re-verified: the record was altered');
       else throw e;
