@@ -4,6 +4,8 @@ import type { MessageKey } from './i18n.js';
 import ApiLog from './pages/ApiLog.vue';
 import Applications from './pages/Applications.vue';
 import Evidence from './pages/Evidence.vue';
+import History from './pages/History.vue';
+import Jobs from './pages/Jobs.vue';
 import Login from './pages/Login.vue';
 import OperationLog from './pages/OperationLog.vue';
 import Projects from './pages/Projects.vue';
@@ -27,6 +29,8 @@ export const PAGES: {
   { path: '/evidence', title: 'evidence', permission: 'evidence:read', component: Evidence },
   { path: '/statistics', title: 'statistics', permission: 'stats:read', component: Statistics },
   { path: '/settings', title: 'settings', permission: 'config:read', component: Settings },
+  { path: '/jobs', title: 'jobs', permission: 'job:read', component: Jobs },
+  { path: '/history', title: 'historyMigration', permission: 'history:read', component: History },
   { path: '/operation-log', title: 'operationLog', permission: 'audit:read', component: OperationLog },
   { path: '/api-log', title: 'apiLog', permission: 'audit:read', component: ApiLog },
 ];
