@@ -19,3 +19,12 @@ export type { EvidenceCrypto } from './crypto.js';
 export { nodeCrypto } from './node-provider.js';
 export { checkLabel, CHECK_LABELS, type Lang } from './messages.js';
 export { canonicalJson, type CanonicalValue } from './canonical-json.js';
+export {
+  LIVE_PART,
+  RECORD_PART,
+  verifyLiveConsistency,
+  verifyRecordProof,
+  type PublicCheckpoint,
+  type PublicConsistency,
+  type PublicRecordProof,
+} from './live.js';

@@ -24,7 +24,9 @@ export const CHECK_LABELS: Readonly<Record<string, Readonly<Record<Lang, string>
   'checkpoint-timestamp': { 'zh-CN': '检查点时间戳', 'en-US': 'checkpoint timestamp' },
   inclusion: { 'zh-CN': '日志包含证明', 'en-US': 'log inclusion proof' },
   seal: { 'zh-CN': '报告平台签章', 'en-US': "report's platform seal" },
-  consistency: { 'zh-CN': '与当前日志一致', 'en-US': 'consistent with the live log' },
+  consistency: { 'zh-CN': '与当前日志一致（一致性证明）', 'en-US': 'consistent with the live log' },
+  'checkpoint-signature': { 'zh-CN': '检查点平台签名', 'en-US': 'checkpoint platform signature' },
+  'record-intact': { 'zh-CN': '服务器存证记录未被篡改', 'en-US': 'stored record unaltered (server)' },
 };
 
 /** The readable name of a check (the stable name itself when unknown). */

@@ -89,15 +89,15 @@ function unzip(zip: Uint8Array, maxBytes: number): Map<string, Uint8Array> {
   return new Map(Object.entries(files));
 }
 
-interface Platform {
+export interface Platform {
   key: ReturnType<EvidenceCrypto['sm2']['importPublicKey']> | undefined;
   anchors: ParsedCertificate[];
   intermediates: ParsedCertificate[];
   pinned: boolean;
 }
 
-/** 2. The platform's certificate chain, and the root it is pinned to. */
-function checkPlatform(
+/** 2. The platform's certificate chain (checks under FILES.platformChain), and the root it is pinned to. */
+export function checkPlatform(
   checks: Checks,
   chainBytes: Uint8Array | undefined,
   root: VerifyPackageOptions['root'],

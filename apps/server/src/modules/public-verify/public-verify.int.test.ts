@@ -13,6 +13,13 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '@yizheng/ledger';
+import {
+  nodeCrypto,
+  verifyLiveConsistency,
+  verifyRecordProof,
+  type PublicCheckpoint,
+  type PublicRecordProof,
+} from '@yizheng/evidence';
 import { unzipSync } from 'fflate';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +132,43 @@ describe.each(testDialects())('public verification on %s', (dialect) => {
       body.log.proof.map(hex),
       opened.checkpoint.rootHash,
     );
+  });
+
+  it('@yizheng/evidence verifies the served material: inclusion, checkpoint signature and stamp; a forged proof fails', async () => {
+    const id = ids[0]!;
+    const proof = (await record(id, verificationCode(app.platformKey, id))).json<PublicRecordProof>();
+    const checks = verifyRecordProof(proof, nodeCrypto, app.ca.root.der);
+    expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(checks.find((c) => c.check === 'inclusion')?.status).toBe('pass');
+    expect(checks.find((c) => c.check === 'checkpoint-signature')?.status).toBe('pass');
+    const forged = { ...proof, evidenceHash: '00'.repeat(32) };
+    expect(
+      verifyRecordProof(forged, nodeCrypto, app.ca.root.der).find((c) => c.check === 'inclusion')?.status,
+    ).toBe('fail');
+    const old = (await signed('GET', '/api/v1/log/checkpoint?size=1')).json<{
+      rootHash: string;
+      origin: string;
+    }>();
+    const latest = (
+      await app.inject({ method: 'GET', url: '/api/v1/public/log/checkpoint' })
+    ).json<PublicCheckpoint>();
+    const consistency = (
+      await app.inject({ method: 'GET', url: `/api/v1/public/log/consistency?from=1&to=${latest.size}` })
+    ).json<{ from: number; to: number; proof: string[] }>();
+    const base = {
+      logHash: 'sm3' as const,
+      latest,
+      consistency,
+      platformChain: latest.platformChain,
+      root: app.ca.root.der,
+      crypto: nodeCrypto,
+    };
+    const cp = { origin: old.origin, size: 1, rootHash: Buffer.from(old.rootHash, 'base64').toString('hex') };
+    const live = verifyLiveConsistency({ ...base, checkpoint: cp });
+    expect(live.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(live.find((c) => c.check === 'consistency')?.status).toBe('pass');
+    const bad = verifyLiveConsistency({ ...base, checkpoint: { ...cp, rootHash: '11'.repeat(32) } });
+    expect(bad.find((c) => c.check === 'consistency')?.status).toBe('fail');
   });
 
   it('PUBLIC_VERIFY_NOT_FOUND alike for a wrong code and an unknown id; 400 for a malformed one', async () => {
