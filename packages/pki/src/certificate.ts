@@ -21,6 +21,7 @@ import { fitsKey, isKnownSignatureAlgorithm, verifySignature, type AlgorithmPoli
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits } from './der.js';
 import { PkiError } from './errors.js';
 import { decodeExtensions, type DecodedExtensions, type RawExtension } from './extensions.js';
+import { namesMatch } from './name-compare.js';
 
 /** KeyUsage bits (RFC 5280 §4.2.1.3), as numbers in {@link ParsedCertificate.keyUsage}. */
 export const KEY_USAGE = {
@@ -189,16 +190,14 @@ export function isSignedBy(
   );
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
-}
-
+/** Whether `issuer`'s subject is `cert`'s issuer name (RFC 5280 §7.1 name matching, {@link namesMatch}). */
 export function isIssuerName(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
-  return sameBytes(cert.issuerDer, issuer.subjectDer);
+  return namesMatch(cert.issuerDer, issuer.subjectDer);
 }
 
+/** Self-issued (RFC 5280 §6.1): subject and issuer names match. */
 export function isSelfIssued(cert: ParsedCertificate): boolean {
-  return sameBytes(cert.issuerDer, cert.subjectDer);
+  return namesMatch(cert.issuerDer, cert.subjectDer);
 }
 
 /** Throws PKI_CERT_NOT_YET_VALID / PKI_CERT_EXPIRED when `at` is outside [notBefore, notAfter]. */

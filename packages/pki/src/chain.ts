@@ -22,6 +22,7 @@ import {
   type VerificationFailure,
   type VerificationResult,
 } from './errors.js';
+import { namesMatch } from './name-compare.js';
 
 export { KEY_USAGE };
 
@@ -322,7 +323,7 @@ export function crlRevocationSource(
   return {
     kind: 'crl',
     status(cert, issuer, at) {
-      const mine = parsed.filter((c) => Buffer.from(c.issuerDer).equals(Buffer.from(cert.issuerDer)));
+      const mine = parsed.filter((c) => namesMatch(c.issuerDer, cert.issuerDer));
       if (mine.length === 0) return undefined;
       const rejected: string[] = [];
       for (const crl of mine) {

@@ -19,6 +19,7 @@ import { fitsKey, verifySignature, type AlgorithmPolicy } from './algorithms.js'
 import { KEY_USAGE, nameToString, type ParsedCertificate } from './certificate.js';
 import { childrenOf, fromPem, scanDer, tlvBytes, type DerLimits } from './der.js';
 import { PkiError } from './errors.js';
+import { namesMatch } from './name-compare.js';
 
 /** CRLReason (RFC 5280 §5.3.1) names. */
 export type CrlReason =
@@ -146,7 +147,7 @@ export function verifyCrl(
   options: { at?: Date; policy?: AlgorithmPolicy } = {},
 ): void {
   const context = { certificate: issuer.subject, check: 'crl' };
-  if (!Buffer.from(crl.issuerDer).equals(Buffer.from(issuer.subjectDer))) {
+  if (!namesMatch(crl.issuerDer, issuer.subjectDer)) {
     throw new PkiError('PKI_CRL_SIGNATURE_INVALID', `CRL issuer ${crl.issuer} is not ${issuer.subject}`, {
       context,
     });
@@ -174,7 +175,7 @@ export function verifyCrl(
 
 /** The revocation date of `cert` in `crl` when it was revoked at or before `at` (or at all), else undefined. */
 export function revocationOf(crl: ParsedCrl, cert: ParsedCertificate, at?: Date): Date | undefined {
-  if (!Buffer.from(crl.issuerDer).equals(Buffer.from(cert.issuerDer))) return undefined;
+  if (!namesMatch(crl.issuerDer, cert.issuerDer)) return undefined;
   const date = crl.revoked.get(cert.serialHex);
   if (date === undefined || (at !== undefined && date > at)) return undefined;
   return date;

@@ -41,6 +41,7 @@ export {
   parseCertificate,
   type ParsedCertificate,
 } from './certificate.js';
+export { namesMatch, prepareString } from './name-compare.js';
 export {
   EKU,
   KEY_USAGE,

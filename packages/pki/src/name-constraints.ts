@@ -18,6 +18,7 @@ import { NameConstraints, SubjectAlternativeName, type GeneralSubtrees } from '@
 import { isSelfIssued, type ParsedCertificate } from './certificate.js';
 import { childrenOf, scanDer, type Tlv } from './der.js';
 import { PkiError, type VerificationFailure } from './errors.js';
+import { prepareString } from './name-compare.js';
 
 const ID_CE_NAME_CONSTRAINTS = '2.5.29.30';
 const ID_CE_SUBJECT_ALT_NAME = '2.5.29.17';
@@ -43,12 +44,10 @@ interface Constraints {
   readonly excluded: readonly Base[];
 }
 
-const norm = (s: string): string => s.trim().replace(/\s+/g, ' ').toLowerCase();
-
 function rdnsOf(name: Name): string[] {
   return [...name].map((rdn) =>
     [...rdn]
-      .map((atv) => `${atv.type}=${norm(atv.value.toString())}`)
+      .map((atv) => `${atv.type}=${prepareString(atv.value.toString())}`)
       .sort()
       .join('+'),
   );

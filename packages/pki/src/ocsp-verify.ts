@@ -25,6 +25,7 @@ import {
   type ParsedOcspResponse,
   type ParsedSingleResponse,
 } from './ocsp-response.js';
+import { namesMatch } from './name-compare.js';
 
 export interface VerifyOcspOptions {
   /** An OCSPResponse (DER or PEM), or one already parsed. */
@@ -87,7 +88,7 @@ function hex(b: Uint8Array): string {
 
 function isResponder(basic: ParsedBasicOcspResponse, cert: ParsedCertificate): boolean {
   const id = basic.responderId;
-  if ('byName' in id) return hex(id.byName) === hex(cert.subjectDer);
+  if ('byName' in id) return namesMatch(id.byName, cert.subjectDer);
   return hex(id.byKey) === hex(responderKeyHash(cert));
 }
 

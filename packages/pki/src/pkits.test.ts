@@ -85,16 +85,6 @@ const KNOWN_FAILURES: ReadonlyMap<string, string> = new Map<string, string>([
   // DSA (id-dsa-with-sha1 and parameter inheritance) is not supported, deliberately: obsolete, not in GM/T use.
   ['4.1.4 Valid DSA Signatures Test4', 'DSA not supported'],
   ['4.1.5 Valid DSA Parameter Inheritance Test5', 'DSA not supported'],
-  // Names are matched byte for byte; RFC 5280 §7.1 / RFC 4518 string preparation (case, whitespace,
-  // PrintableString vs UTF8String) is not implemented in certificate.ts isIssuerName.
-  ['4.3.3 Valid Name Chaining Whitespace Test3', 'RFC 4518 name comparison not implemented'],
-  ['4.3.4 Valid Name Chaining Whitespace Test4', 'RFC 4518 name comparison not implemented'],
-  ['4.3.5 Valid Name Chaining Capitalization Test5', 'RFC 4518 name comparison not implemented'],
-  [
-    '4.3.10 Valid Rollover from PrintableString to UTF8String Test10',
-    'RFC 4518 name comparison not implemented',
-  ],
-  ['4.3.11 Valid UTF8String Case Insensitive Match Test11', 'RFC 4518 name comparison not implemented'],
 ]);
 
 /** The policy names of vectors.json (PKITS §3: NIST-test-policy-N is 2.16.840.1.101.3.2.1.48.N). */

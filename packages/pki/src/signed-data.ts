@@ -57,6 +57,7 @@ import {
   type VerificationFailure,
   type VerificationResult,
 } from './errors.js';
+import { namesMatch } from './name-compare.js';
 
 export const CMS_OID = {
   data: '1.2.840.113549.1.7.1',
@@ -273,7 +274,11 @@ export function findSignerCertificate(
       (c) => c.subjectKeyIdentifier !== undefined && sameBytes(c.subjectKeyIdentifier, sid.ski),
     );
   const serial = trimZeros(sid.serial);
-  return certs.find((c) => sameBytes(c.issuerDer, sid.issuer) && sameBytes(serial, serialOf(c)));
+  return certs.find(
+    (c) =>
+      sameBytes(serial, serialOf(c)) &&
+      (sameBytes(c.issuerDer, sid.issuer) || namesMatch(c.issuerDer, sid.issuer)),
+  );
 }
 
 export interface VerifySignedDataOptions {

@@ -31,6 +31,7 @@ import { verifySignedData, type ParsedSignerInfo } from './signed-data.js';
 import { digestLength, tspHashOf } from './time-stamp-req.js';
 import { parseTimeStampToken, type ParsedTimeStampToken } from './time-stamp-resp.js';
 import { TSP_OID, type ParsedTstInfo, type TstAccuracy } from './tst-info.js';
+import { namesMatch } from './name-compare.js';
 
 export interface VerifyTimeStampOptions {
   /** A TimeStampResp or a bare TimeStampToken (DER or PEM), or one already parsed. */
@@ -158,6 +159,7 @@ function sameGeneralName(a: Uint8Array, b: Uint8Array): boolean {
   const va = a.subarray(ta.valueStart, ta.end);
   const vb = b.subarray(tb.valueStart, tb.end);
   if (ta.tagByte === 0x82) return asciiLower(va) === asciiLower(vb); // dNSName
+  if (ta.tagByte === 0xa4) return namesMatch(va, vb); // directoryName [4] EXPLICIT Name
   if (ta.tagByte === 0x81) {
     // rfc822Name: the local part exactly, the domain case-insensitively.
     const at = (v: Uint8Array): number => v.lastIndexOf(0x40);
@@ -177,7 +179,7 @@ function tsaNameMatches(tst: ParsedTstInfo, cert: ParsedCertificate): boolean {
   if (
     name[0] === 0xa4 &&
     tst.tsaDirectoryName !== undefined &&
-    hex(tst.tsaDirectoryName) === hex(cert.subjectDer)
+    namesMatch(tst.tsaDirectoryName, cert.subjectDer)
   )
     return true;
   const san = cert.extensions.find((e) => e.oid === '2.5.29.17');
@@ -220,7 +222,7 @@ export function checkSigningCertificate(
     });
   }
   if (id.issuerSerial) {
-    const issuerOk = id.issuerSerial.issuers.some((n) => Buffer.from(n).equals(Buffer.from(cert.issuerDer)));
+    const issuerOk = id.issuerSerial.issuers.some((n) => namesMatch(n, cert.issuerDer));
     if (!issuerOk || id.issuerSerial.serialHex !== cert.serialHex) {
       throw new PkiError('PKI_TSP_CERT_BINDING', `ESSCertID issuerSerial does not name ${cert.subject}`, {
         context,
