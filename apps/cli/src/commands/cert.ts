@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import {
+  ANY_POLICY,
   KEY_USAGE,
   checkRevocation,
   gmSm2Provider,
   keyKind,
+  namesMatch,
+  processPolicies,
   verifyChain,
   verifyCrl,
   type ParsedCertificate,
   type ParsedCrl,
+  type PolicySettings,
   type VerificationFailure,
 } from '@yizheng/pki';
 import { EXIT, UsageError, type Io } from '../cli-error.js';
@@ -108,7 +112,7 @@ function crlFailures(
     const issuer = chain[i + 1];
     if (issuer === undefined) return;
     for (const crl of crls) {
-      if (!Buffer.from(crl.issuerDer).equals(Buffer.from(cert.issuerDer))) continue;
+      if (!namesMatch(crl.issuerDer, cert.issuerDer)) continue;
       try {
         verifyCrl(crl, issuer, { at, policy: POLICY });
         checkRevocation(crl, cert, at);
@@ -127,6 +131,28 @@ function purposeOid(v: string): string {
   throw new UsageError(
     `unknown --purpose ${v} (serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning or an OID)`,
   );
+}
+
+/** The RFC 5280 §6.1.1 policy inputs from the flags, or undefined when none was given (the defaults). */
+export function policySettings(o: {
+  policy?: string[];
+  explicitPolicy?: boolean;
+  inhibitPolicyMapping?: boolean;
+  inhibitAnyPolicy?: boolean;
+}): PolicySettings | undefined {
+  const set = (o.policy ?? []).map((v) => {
+    if (v === 'anyPolicy') return ANY_POLICY;
+    if (/^[0-2](\.(0|[1-9]\d*))+$/.test(v)) return v;
+    throw new UsageError(`--policy ${v} is not an OID (or anyPolicy)`);
+  });
+  if (set.length === 0 && !o.explicitPolicy && !o.inhibitPolicyMapping && !o.inhibitAnyPolicy)
+    return undefined;
+  return {
+    initialPolicySet: set.length > 0 ? set : [ANY_POLICY],
+    initialExplicitPolicy: o.explicitPolicy === true,
+    initialPolicyMappingInhibit: o.inhibitPolicyMapping === true,
+    initialAnyPolicyInhibit: o.inhibitAnyPolicy === true,
+  };
 }
 
 export function registerCert(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -151,6 +177,14 @@ export function registerCert(program: Command, io: Io, setExit: (code: number) =
     .option('--crl <file>', 'CRL to check revocation against (repeatable, DER or PEM)', collect)
     .option('--at <iso8601>', 'validation time (default: now)')
     .option('--purpose <eku>', 'required extended key usage: timeStamping, codeSigning, … or an OID')
+    .option(
+      '--policy <oid>',
+      'user-initial-policy-set (RFC 5280 §6.1.1 c): an acceptable certificate policy OID or anyPolicy (repeatable; default anyPolicy)',
+      collect,
+    )
+    .option('--explicit-policy', 'initial-explicit-policy: the path must be valid for a policy of --policy')
+    .option('--inhibit-policy-mapping', 'initial-policy-mapping-inhibit: policy mappings are not allowed')
+    .option('--inhibit-any-policy', 'initial-any-policy-inhibit: anyPolicy in a certificate does not count')
     .action(
       async (o: {
         cert: string;
@@ -159,7 +193,12 @@ export function registerCert(program: Command, io: Io, setExit: (code: number) =
         crl?: string[];
         at?: string;
         purpose?: string;
+        policy?: string[];
+        explicitPolicy?: boolean;
+        inhibitPolicyMapping?: boolean;
+        inhibitAnyPolicy?: boolean;
       }) => {
+        const certificatePolicies = policySettings(o);
         const at = parseAt(o.at) ?? new Date();
         if (!o.ca || o.ca.length === 0)
           throw new UsageError('cert verify needs at least one --ca trust anchor');
@@ -175,6 +214,7 @@ export function registerCert(program: Command, io: Io, setExit: (code: number) =
           at,
           policy: POLICY,
           ...(purpose === undefined ? {} : { extKeyUsage: purpose }),
+          ...(certificatePolicies === undefined ? {} : { certificatePolicies }),
         });
         const failures = [...result.failures, ...crlFailures(result.chain, crls, at)];
         if (failures.length > 0) {
@@ -184,6 +224,10 @@ export function registerCert(program: Command, io: Io, setExit: (code: number) =
         }
         io.out('valid\n');
         result.chain.forEach((c, i) => io.out(`  ${i}: ${c.subject}\n`));
+        if (certificatePolicies !== undefined) {
+          const { policies } = processPolicies(result.chain, certificatePolicies);
+          io.out(`  policies: ${policies.length > 0 ? policies.join(', ') : '(none)'}\n`);
+        }
       },
     );
 }
