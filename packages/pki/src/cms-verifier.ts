@@ -6,6 +6,8 @@
  *   decoded directly.
  * - Certificates carried in messages are parsed once and kept by their exact bytes (bounded cache).
  * - SM2 public keys are imported once per SubjectPublicKeyInfo ({@link cachedSm2Provider}).
+ * - With trust anchors, valid signer paths are kept and reused while provably unchanged
+ *   ({@link cachedChainValidator}; never with revocation checking).
  * The SignedData structure is checked more strictly than by `parseSignedData` (extra SEQUENCE elements,
  * non-minimal OID arcs, certificate choices other than X.509 certificates and malformed CRLs are refused), but
  * values the verification does not use (a signed attribute of an unknown type, an unsigned attribute) are only
@@ -24,6 +26,7 @@ import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
 import { childrenOf, copyOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
 import { BytesCache } from './bytes-cache.js';
+import { cachedChainValidator } from './chain-cache.js';
 import { oidOf } from './der-values.js';
 import { PkiError, failureOf, resultOf } from './errors.js';
 import {
@@ -144,7 +147,12 @@ export interface CmsVerifier {
   ): SignedDataResult;
 }
 
-export function createCmsVerifier(options: CmsVerifierOptions = {}): CmsVerifier {
+export function createCmsVerifier(input: CmsVerifierOptions = {}): CmsVerifier {
+  // Signer paths are validated through a cache of valid results (see cachedChainValidator for when one is
+  // reused) unless the caller brings its own validator.
+  const options: CmsVerifierOptions = input.chainValidator
+    ? input
+    : { ...input, chainValidator: cachedChainValidator() };
   const certs = new BytesCache<ParsedCertificate>(options.maxCachedCertificates ?? 256);
   const checkedIssuerNames = new WeakSet<ParsedCertificate>();
   const certificate = (bytes: Uint8Array): ParsedCertificate => {

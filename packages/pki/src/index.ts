@@ -56,6 +56,7 @@ export {
   type RevocationSource,
   type RevocationStatus,
 } from './chain.js';
+export { cachedChainValidator, type ChainValidator } from './chain-cache.js';
 export { verifyRawSignature, type RawSignatureInput, type RawSignatureResult } from './raw-signature.js';
 export {
   checkRevocation,

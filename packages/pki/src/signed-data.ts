@@ -36,6 +36,7 @@ import {
   type RevocationCheck,
   type RevocationOptions,
 } from './chain.js';
+import type { ChainValidator } from './chain-cache.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
 import {
   childrenOf,
@@ -304,6 +305,11 @@ export interface VerifySignedDataOptions {
    * passed to `verifyChain`, reported per signer in `revocation`.
    */
   readonly revocation?: SignatureRevocationOptions;
+  /**
+   * Validates each signer's certificate path in place of {@link verifyChain} (same contract), e.g. the
+   * caching {@link cachedChainValidator} that `createCmsVerifier` uses.
+   */
+  readonly chainValidator?: ChainValidator;
 }
 
 /** Revocation checking of a signer's certificate path: {@link RevocationOptions} plus the message's own CRLs. */
@@ -446,7 +452,7 @@ function verifySigner(
       validatedAt = at;
       if (at === undefined)
         throw new PkiError('PKI_INVALID_ARGUMENT', 'no validation time: pass `at` (no signingTime)');
-      const chain = verifyChain(certificate, {
+      const chain = (options.chainValidator ?? verifyChain)(certificate, {
         trustAnchors: options.trustAnchors,
         intermediates: all,
         at,
