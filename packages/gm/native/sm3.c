@@ -10,9 +10,15 @@
 #define P0(x) ((x) ^ ROL((x), 9) ^ ROL((x), 17))
 #define P1(x) ((x) ^ ROL((x), 15) ^ ROL((x), 23))
 
+/* memset, then an empty asm that "reads" the memory, so the compiler cannot drop the stores as dead. */
 void secure_wipe(void *p, size_t n) {
+  memset(p, 0, n);
+#if defined(__GNUC__) || defined(__clang__)
+  __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
   volatile uint8_t *q = p;
   while (n--) *q++ = 0;
+#endif
 }
 
 static const uint32_t IV[8] = {0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600,
@@ -26,36 +32,48 @@ static void store_be32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
 }
 
-/* CF(V, B), clause 5.3.3. */
+/* T_j <<< j (clause 4.2 with the rotation of 5.3.3): T_j = 79cc4519 for j < 16, 7a879d8a after. */
+static const uint32_t TJ[64] = {
+    0x79cc4519, 0xf3988a32, 0xe7311465, 0xce6228cb, 0x9cc45197, 0x3988a32f, 0x7311465e, 0xe6228cbc,
+    0xcc451979, 0x988a32f3, 0x311465e7, 0x6228cbce, 0xc451979c, 0x88a32f39, 0x11465e73, 0x228cbce6,
+    0x9d8a7a87, 0x3b14f50f, 0x7629ea1e, 0xec53d43c, 0xd8a7a879, 0xb14f50f3, 0x629ea1e7, 0xc53d43ce,
+    0x8a7a879d, 0x14f50f3b, 0x29ea1e76, 0x53d43cec, 0xa7a879d8, 0x4f50f3b1, 0x9ea1e762, 0x3d43cec5,
+    0x7a879d8a, 0xf50f3b14, 0xea1e7629, 0xd43cec53, 0xa879d8a7, 0x50f3b14f, 0xa1e7629e, 0x43cec53d,
+    0x879d8a7a, 0x0f3b14f5, 0x1e7629ea, 0x3cec53d4, 0x79d8a7a8, 0xf3b14f50, 0xe7629ea1, 0xcec53d43,
+    0x9d8a7a87, 0x3b14f50f, 0x7629ea1e, 0xec53d43c, 0xd8a7a879, 0xb14f50f3, 0x629ea1e7, 0xc53d43ce,
+    0x8a7a879d, 0x14f50f3b, 0x29ea1e76, 0x53d43cec, 0xa7a879d8, 0x4f50f3b1, 0x9ea1e762, 0x3d43cec5};
+
+/* One round j of CF with FF_j, GG_j given; W'_j = W_j ^ W_{j+4}. */
+#define SM3_ROUND(j, FF, GG)                                 \
+  do {                                                       \
+    uint32_t a12 = ROL(a, 12);                               \
+    uint32_t ss1 = ROL(a12 + e + TJ[j], 7);                  \
+    uint32_t ss2 = ss1 ^ a12;                                \
+    uint32_t tt1 = FF + d + ss2 + (w[j] ^ w[(j) + 4]);       \
+    uint32_t tt2 = GG + h + ss1 + w[j];                      \
+    d = c;                                                   \
+    c = ROL(b, 9);                                           \
+    b = a;                                                   \
+    a = tt1;                                                 \
+    h = g;                                                   \
+    g = ROL(f, 19);                                          \
+    f = e;                                                   \
+    e = P0(tt2);                                             \
+  } while (0)
+
+/* CF(V, B), clause 5.3.3 (message expansion 5.3.2 into w[0..67]). */
 static void compress(uint32_t v[8], const uint8_t block[64]) {
-  uint32_t w[68], w1[64];
+  uint32_t w[68];
   for (int j = 0; j < 16; j++) w[j] = load_be32(block + 4 * j);
   for (int j = 16; j < 68; j++) {
     uint32_t x = w[j - 16] ^ w[j - 9] ^ ROL(w[j - 3], 15);
     w[j] = P1(x) ^ ROL(w[j - 13], 7) ^ w[j - 6];
   }
-  for (int j = 0; j < 64; j++) w1[j] = w[j] ^ w[j + 4];
   uint32_t a = v[0], b = v[1], c = v[2], d = v[3], e = v[4], f = v[5], g = v[6], h = v[7];
-  for (int j = 0; j < 64; j++) {
-    uint32_t t = j < 16 ? 0x79cc4519u : 0x7a879d8au;
-    uint32_t ss1 = ROL(ROL(a, 12) + e + ROL(t, (uint32_t)j), 7);
-    uint32_t ss2 = ss1 ^ ROL(a, 12);
-    uint32_t ff = j < 16 ? (a ^ b ^ c) : ((a & b) | (a & c) | (b & c));
-    uint32_t gg = j < 16 ? (e ^ f ^ g) : ((e & f) | (~e & g));
-    uint32_t tt1 = ff + d + ss2 + w1[j];
-    uint32_t tt2 = gg + h + ss1 + w[j];
-    d = c;
-    c = ROL(b, 9);
-    b = a;
-    a = tt1;
-    h = g;
-    g = ROL(f, 19);
-    f = e;
-    e = P0(tt2);
-  }
+  for (int j = 0; j < 16; j++) SM3_ROUND(j, (a ^ b ^ c), (e ^ f ^ g));
+  for (int j = 16; j < 64; j++) SM3_ROUND(j, ((a & b) | (a & c) | (b & c)), ((e & f) | (~e & g)));
   v[0] ^= a, v[1] ^= b, v[2] ^= c, v[3] ^= d, v[4] ^= e, v[5] ^= f, v[6] ^= g, v[7] ^= h;
   secure_wipe(w, sizeof w);
-  secure_wipe(w1, sizeof w1);
 }
 
 void sm3_init(sm3_ctx *c) {

@@ -3,7 +3,7 @@
  * `YIZHENG_GM_ENGINE` (native | openssl | js | auto, read once on first use). Applications that compose their own
  * (the server) call `createSm2` with `selectEngine(config.engine)` instead.
  */
-import { createSm3 } from './node/sm3.js';
+import { createSm3, sm3 } from './node/sm3.js';
 import { createSm2, type Sm2 } from './sm2/sm2.js';
 import { createSm2BatchVerify, type Sm2BatchVerify } from './sm2/batch-verify.js';
 import { parseEngineChoice, selectEngine, type EngineSelection } from './sm2/select.js';
@@ -18,7 +18,7 @@ export function defaultEngineSelection(): EngineSelection {
 }
 
 function get(): Sm2 {
-  instance ??= createSm2({ engine: defaultEngineSelection().engine, hash: createSm3 });
+  instance ??= createSm2({ engine: defaultEngineSelection().engine, hash: createSm3, hashOneShot: sm3 });
   return instance;
 }
 

@@ -31,6 +31,21 @@ describe.each(sm2Instances())('SM2 (%s)', (_label, sm2) => {
     expect(sm2.verify(key.publicKey, 'message digesT', rs, { format: 'raw' })).toBe(false);
   });
 
+  it('e = SM3(Z ‖ M) and Z agree with the pure-TypeScript instance on both sides of the one-shot limit', () => {
+    const reference = sm2Instances().find(([label]) => label === 'js+pure-sm3')![1];
+    const refKey = reference.importPublicKey(key.publicKey.point);
+    for (const len of [0, 1, 4095, 4096, 4097, 10_000]) {
+      const m = new Uint8Array(len).map((_, i) => (i * 7 + len) & 0xff);
+      expect(toHex(sm2.computeDigest(key.publicKey, m))).toBe(toHex(reference.computeDigest(refKey, m)));
+      expect(toHex(sm2.computeDigest(key.publicKey, m, 'another id'))).toBe(
+        toHex(reference.computeDigest(refKey, m, 'another id')),
+      );
+    }
+    expect(toHex(sm2.computeZ(key.publicKey, new Uint8Array(8191)))).toBe(
+      toHex(reference.computeZ(refKey, new Uint8Array(8191))),
+    );
+  });
+
   it('reproduces the Annex A encryption with its fixed k, in all three layouts', () => {
     const msg = new TextEncoder().encode('encryption standard');
     const c = sm2.testing.encryptWithK(key.publicKey, msg, fromHex(K), 'c1c3c2');

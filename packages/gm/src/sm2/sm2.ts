@@ -82,7 +82,15 @@ export interface Sm2 {
 export interface Sm2Deps {
   engine: Sm2Engine;
   hash: HashFactory;
+  /**
+   * Optional: the same hash as `hash` in one call (on Node, `crypto.hash` is several times cheaper than a
+   * streaming object for short inputs). Used for e = SM3(Z ‖ M) when M is at most {@link ONE_SHOT_MAX} bytes.
+   */
+  hashOneShot?: (data: Uint8Array) => Uint8Array;
 }
+
+/** Longest message for which e is computed by {@link Sm2Deps.hashOneShot} over a copy of Z ‖ M. */
+const ONE_SHOT_MAX = 4096;
 
 /** Internal hooks for published test vectors (fixed k). Not exported from the package entry points. */
 export interface Sm2Testing {
@@ -110,7 +118,7 @@ function randomScalar(): Uint8Array {
 }
 
 export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
-  const { engine, hash } = deps;
+  const { engine, hash, hashOneShot } = deps;
   // Z for the default ID is cached per key object: the same signer is verified many times.
   const zCache = new WeakMap<Sm2PublicKey, Uint8Array>();
 
@@ -147,7 +155,15 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     message: Uint8Array | string,
     id?: string | Uint8Array,
   ): Uint8Array {
-    return hash().update(computeZ(publicKey, id)).update(toBytes(message)).digest();
+    const z = computeZ(publicKey, id);
+    const m = toBytes(message);
+    if (hashOneShot && m.length <= ONE_SHOT_MAX) {
+      const zm = new Uint8Array(z.length + m.length);
+      zm.set(z);
+      zm.set(m, z.length);
+      return hashOneShot(zm);
+    }
+    return hash().update(z).update(m).digest();
   }
 
   function checkDigest(e: Uint8Array): void {

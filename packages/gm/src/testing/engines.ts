@@ -1,6 +1,6 @@
 /** Test support: an SM2 instance per engine. The native engine is required unless YIZHENG_SKIP_NATIVE=1. */
 import { readFileSync } from 'node:fs';
-import { createSm3 } from '../node/sm3.js';
+import { createSm3, sm3 } from '../node/sm3.js';
 import { createSm3 as createSm3Js } from '../symmetric.js';
 import type { Sm2Engine } from '../sm2/engine.js';
 import { createJsEngine } from '../sm2/js-engine.js';
@@ -49,7 +49,7 @@ export function sm2Instances(): [string, TestSm2][] {
   ];
   if (!skipNative) {
     list.unshift(
-      ['native', createSm2({ engine: nativeEngine(), hash: createSm3 })],
+      ['native', createSm2({ engine: nativeEngine(), hash: createSm3, hashOneShot: sm3 })],
       ['openssl', createSm2({ engine: opensslEngine(), hash: createSm3 })],
     );
   }
