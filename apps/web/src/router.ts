@@ -12,6 +12,7 @@ import Projects from './pages/Projects.vue';
 import Roles from './pages/Roles.vue';
 import Settings from './pages/Settings.vue';
 import Statistics from './pages/Statistics.vue';
+import Strategies from './pages/Strategies.vue';
 import Users from './pages/Users.vue';
 import { loadMe, me } from './session.js';
 
@@ -31,6 +32,7 @@ export const PAGES: {
   { path: '/settings', title: 'settings', permission: 'config:read', component: Settings },
   { path: '/jobs', title: 'jobs', permission: 'job:read', component: Jobs },
   { path: '/history', title: 'historyMigration', permission: 'history:read', component: History },
+  { path: '/strategies', title: 'strategies', permission: 'strategy:read', component: Strategies },
   { path: '/operation-log', title: 'operationLog', permission: 'audit:read', component: OperationLog },
   { path: '/api-log', title: 'apiLog', permission: 'audit:read', component: ApiLog },
 ];
