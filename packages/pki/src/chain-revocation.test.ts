@@ -1,18 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate } from './certificate.js';
 import { crlRevocationSource, verifyChain, type RevocationSource } from './chain.js';
 import { parseCrl } from './crl.js';
 import { PkiError } from './errors.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
 /** An `openssl ca` with a root, two leaves (a revoked for keyCompromise, b not) and a CRL. */
-const dir = mkdtempSync(join(tmpdir(), 'pki-rev-'));
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
-};
+const w = opensslWorkdir('pki-rev');
+const dir = w.dir;
+const openssl = w.run;
 mkdirSync(join(dir, 'new'));
 writeFileSync(join(dir, 'index.txt'), '');
 writeFileSync(join(dir, 'serial'), '2000\n');

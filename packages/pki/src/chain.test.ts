@@ -1,17 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkValidity, isSignedBy, parseCertificate, type ParsedCertificate } from './certificate.js';
 import { EKU, KEY_USAGE, verifyChain } from './chain.js';
 import { isPkiError, type PkiErrorCode } from './errors.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pki-chain-'));
-const p = (f: string): string => join(dir, f);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-};
+const w = opensslWorkdir('pki-chain');
+const p = w.path;
+const openssl = w.run;
 
 writeFileSync(
   p('ext.cnf'),

@@ -1,20 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate } from './certificate.js';
 import { parseCrl } from './crl.js';
 import { fromPem } from './der.js';
 import { isPkiError } from './errors.js';
 import { verifySignedData } from './signed-data.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
 // Deterministic single-byte mutations of real openssl artefacts: every failure must be a typed PkiError.
-const dir = mkdtempSync(join(tmpdir(), 'pki-mut-'));
-const p = (f: string): string => join(dir, f);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-};
+const w = opensslWorkdir('pki-mut');
+const p = w.path;
+const openssl = w.run;
 writeFileSync(p('data'), 'mutation');
 openssl(
   'req',

@@ -1,18 +1,14 @@
 // Name constraints on openssl-made certificates (the NIST PKITS §4.13 vectors run in pkits.test.ts).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { verifyChain } from './chain.js';
 import { checkNameConstraints, nameConstraintsOf } from './name-constraints.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pki-nc-'));
-const p = (f: string): string => join(dir, f);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-};
+const w = opensslWorkdir('pki-nc');
+const p = w.path;
+const openssl = w.run;
 const LEAVES: Record<string, { subj: string; san?: string }> = {
   ok: {
     subj: '/C=CN/O=Hospital A/CN=Doctor',

@@ -1,19 +1,15 @@
 // Certificate policy processing on openssl-made chains, checked against `openssl verify -policy_check`
 // (the NIST PKITS §4.8–4.12 vectors run in pkits.test.ts).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { verifyChain } from './chain.js';
 import { ANY_POLICY, processPolicies, type PolicySettings } from './policies.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pki-pol-'));
-const p = (f: string): string => join(dir, f);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-};
+const w = opensslWorkdir('pki-pol');
+const p = w.path;
+const openssl = w.run;
 const P1 = '1.2.156.112.1.1';
 const P2 = '1.2.156.112.1.2';
 writeFileSync(

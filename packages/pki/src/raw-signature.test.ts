@@ -1,16 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate } from './certificate.js';
 import { verifyRawSignature } from './raw-signature.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pki-raw-'));
-const p = (f: string): string => join(dir, f);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-};
+const w = opensslWorkdir('pki-raw');
+const p = w.path;
+const openssl = w.run;
 const data = new TextEncoder().encode('病历 EMR 2026-001');
 writeFileSync(p('data'), data);
 

@@ -1,7 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { crlRevocationSource } from './chain.js';
 import { createCmsVerifier } from './cms-verifier.js';
@@ -10,17 +7,16 @@ import { verifyRawSignature } from './raw-signature.js';
 import { buildSignedData } from './signed-data-builder.js';
 import { verifySignedData } from './signed-data.js';
 import { TestPki, ocspResponse, type TestCertificate } from './testing/index.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
 /**
  * Revocation through the signature verifiers: a CMS (openssl cms -sign and buildSignedData) and a raw signature
  * (openssl dgst -sign) by a revoked and by a good leaf, checked against a CRL, an OCSP response, the CRLs
  * carried in the CMS, and nothing.
  */
-const dir = mkdtempSync(join(tmpdir(), 'pki-sig-rev-'));
-const p = (f: string): string => join(dir, f);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-};
+const w = opensslWorkdir('pki-sig-rev');
+const p = w.path;
+const openssl = w.run;
 const HOUR = 3_600_000;
 const pki = new TestPki({ seed: 'signature-revocation', kind: 'p256' });
 const root = pki.root({ subject: { CN: '签名吊销根CA' } });

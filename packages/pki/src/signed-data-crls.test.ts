@@ -1,7 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createCmsVerifier } from './cms-verifier.js';
 import { childrenOf, scanDer, tlvBytes } from './der.js';
@@ -11,13 +9,12 @@ import { Prng, mutate } from './fuzz/mutate.js';
 import { buildSignedData } from './signed-data-builder.js';
 import { parseSignedData, verifySignedData } from './signed-data.js';
 import { TestPki } from './testing/index.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
 /** SignedData carrying CRLs ([1] IMPLICIT RevocationInfoChoices): openssl crl2pkcs7, openssl cms -sign, ours. */
-const dir = mkdtempSync(join(tmpdir(), 'pki-cms-crls-'));
-const p = (f: string): string => join(dir, f);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-};
+const w = opensslWorkdir('pki-cms-crls');
+const p = w.path;
+const openssl = w.run;
 
 const pki = new TestPki({ seed: 'cms-crls', kind: 'p256' });
 const root = pki.root({ subject: { CN: '吊销列表根CA' } });

@@ -1,17 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate } from './certificate.js';
 import type { PkiErrorCode } from './errors.js';
 import { parseSignedData, verifySignedData } from './signed-data.js';
+import { opensslWorkdir } from './testing/openssl.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pki-cms-'));
-const p = (f: string): string => join(dir, f);
-const openssl = (...args: string[]): void => {
-  execFileSync('openssl', args, { stdio: 'ignore' });
-};
+const w = opensslWorkdir('pki-cms');
+const p = w.path;
+const openssl = w.run;
 const content = new TextEncoder().encode('门诊病历：患者张三，诊断……');
 writeFileSync(p('data'), content);
 writeFileSync(

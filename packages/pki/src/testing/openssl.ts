@@ -12,13 +12,13 @@ export interface OpensslWorkdir {
   /** The scratch directory (a fresh one under the system temp directory). */
   readonly dir: string;
   /** `file` inside the scratch directory. */
-  path(file: string): string;
+  readonly path: (file: string) => string;
   /** Runs `openssl args…` in the scratch directory; throws (with openssl's stderr) when it fails. */
-  run(...args: string[]): void;
+  readonly run: (...args: string[]) => void;
   /** As {@link run}, returning stdout as UTF-8. */
-  output(...args: string[]): string;
+  readonly output: (...args: string[]) => string;
   /** The bytes of `file` in the scratch directory. */
-  read(file: string): Uint8Array;
+  readonly read: (file: string) => Uint8Array;
 }
 
 export function opensslWorkdir(prefix: string): OpensslWorkdir {
@@ -28,7 +28,7 @@ export function opensslWorkdir(prefix: string): OpensslWorkdir {
   return {
     dir,
     path: (file) => join(dir, file),
-    run(...args) {
+    run: (...args) => {
       exec(args);
     },
     output: (...args) => exec(args),
