@@ -28,6 +28,8 @@ export interface PackageVerification {
   evidenceHash: string | undefined;
   /** The checkpoint the inclusion proof is under, when it verified (for a live consistency check). */
   checkpoint: { origin: string; size: number; rootHash: string } | undefined;
+  /** The public verification link in the sealed report content (when its seal verified). */
+  verifyUrl: string | undefined;
   checks: PackageCheck[];
   /** The parts with a failed check, in package order. */
   failedParts: string[];
@@ -158,6 +160,7 @@ export function verifyPackageWith(
   const checks = new Checks();
   const add = checks.add.bind(checks);
   let checkpointOut: PackageVerification['checkpoint'];
+  let verifyUrl: string | undefined;
   const done = (manifest?: PackageManifest, rootPinned = false): PackageVerification => {
     const failedParts = checks.failedParts();
     return {
@@ -167,6 +170,7 @@ export function verifyPackageWith(
       kind: manifest?.kind,
       evidenceHash: manifest?.evidenceHash,
       checkpoint: checkpointOut,
+      verifyUrl,
       checks: checks.list,
       failedParts,
     };
@@ -397,6 +401,7 @@ export function verifyPackageWith(
         crypto.sm2.verify(platformKey, bytes, base64(c.seal.signature)) &&
         isRecord(c.view) &&
         c.view.recordId === manifest.recordId;
+      if (ok && isRecord(c.view) && typeof c.view.verifyUrl === 'string') verifyUrl = c.view.verifyUrl;
       add(
         FILES.reportContent,
         'seal',
