@@ -151,9 +151,32 @@ interface PhaseResult {
   p50: number;
   p99: number;
   statuses: Record<string, number>;
+  /** CPU time (user + system) the server process spent per stored record, ms; null where /proc is absent. */
+  serverCpuMsPerRecord: number | null;
+  /** The same for this client process (building, sending and timing the requests). */
+  clientCpuMsPerRecord: number;
 }
 
-async function runPhase(base: string, prepared: readonly Prepared[], seconds: number): Promise<PhaseResult> {
+/** CPU seconds (user + system) of a process, from /proc (Linux; USER_HZ = 100); undefined elsewhere. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function runPhase(
+  base: string,
+  prepared: readonly Prepared[],
+  seconds: number,
+  serverPid?: number,
+): Promise<PhaseResult> {
+  const serverCpu0 = cpuSecondsOf(serverPid);
+  const clientCpu0 = process.cpuUsage();
   const url = new URL(base);
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const latencies: number[] = [];
@@ -209,6 +232,8 @@ async function runPhase(base: string, prepared: readonly Prepared[], seconds: nu
   };
   await Promise.all(Array.from({ length: CLIENTS }, () => worker()));
   const elapsed = (performance.now() - started) / 1000;
+  const serverCpu1 = cpuSecondsOf(serverPid);
+  const clientCpu = process.cpuUsage(clientCpu0);
   agent.destroy();
   latencies.sort((a, b) => a - b);
   if (next >= prepared.length)
@@ -222,6 +247,12 @@ async function runPhase(base: string, prepared: readonly Prepared[], seconds: nu
     p50: Math.round(percentile(latencies, 50) * 10) / 10,
     p99: Math.round(percentile(latencies, 99) * 10) / 10,
     statuses,
+    serverCpuMsPerRecord:
+      serverCpu0 === undefined || serverCpu1 === undefined || records === 0
+        ? null
+        : Math.round(((serverCpu1 - serverCpu0) * 1e5) / records) / 100,
+    clientCpuMsPerRecord:
+      records === 0 ? 0 : Math.round(((clientCpu.user + clientCpu.system) / 1e3 / records) * 100) / 100,
   };
 }
 
@@ -311,9 +342,10 @@ try {
   ]);
   // Warm-up: a few requests outside the measurement (JIT, connection pool, key caches).
   await runPhase(server.base, single.splice(0, 200), 5);
-  const s = PHASE === 'batch' ? undefined : await runPhase(server.base, single, SECONDS);
+  const pid = server.child.pid;
+  const s = PHASE === 'batch' ? undefined : await runPhase(server.base, single, SECONDS, pid);
   if (s !== undefined) log(`single-item: ${JSON.stringify(s)}`);
-  const b = PHASE === 'single' ? undefined : await runPhase(server.base, batch, SECONDS);
+  const b = PHASE === 'single' ? undefined : await runPhase(server.base, batch, SECONDS, pid);
   if (b !== undefined) log(`batch ${BATCH}: ${JSON.stringify(b)}`);
   const meta = { dialect: DIALECT, clients: CLIENTS, cpus: (await import('node:os')).cpus().length };
   const line = (bench: string, r: PhaseResult, target: number): string =>
@@ -326,6 +358,8 @@ try {
       target,
       p50Ms: r.p50,
       p99Ms: r.p99,
+      serverCpuMsPerRecord: r.serverCpuMsPerRecord,
+      clientCpuMsPerRecord: r.clientCpuMsPerRecord,
       failures: r.failures,
       ...meta,
     });
