@@ -28,7 +28,7 @@ import type { Database } from '../../db/schema.js';
 import { YzError, isYzError } from '../../errors.js';
 import { lifecycleDb, type HistorySourcesTable, type HistoryTasksTable } from '../../lifecycle/tables.js';
 import { SignaturePush, type SignaturePushBody } from '../evidence/schema.js';
-import { pushSignature, type EvidenceDeps } from '../evidence/service.js';
+import { pushSignatureBatch, type EvidenceDeps } from '../evidence/service.js';
 import {
   checkIdentifier,
   openSource,
@@ -509,38 +509,54 @@ export async function runBatch(options: {
       .executeTakeFirst();
     if (!appRow) throw new YzError('HISTORY_TASK_INVALID', `no application ${t.app_id}`);
     const caller = { appId: appRow.appId, projectId: appRow.projectId, projectStatus: appRow.projectStatus };
-    const results = await Promise.all(
-      rows.map(async (row) => {
-        const key = text(row[mapping.key]) ?? '';
-        try {
-          const body = mapRow(mapping, row);
-          if (t.level === 'full' && body.timestampToken === undefined)
-            throw new YzError('HISTORY_ROW_INVALID', 'level full: the row has no timestamp token');
-          const r = await pushSignature({
-            deps: deps.evidence,
-            caller,
-            body,
-            idempotencyKey: `hist:${t.id}:${key}`.slice(0, 128),
-          });
-          if (t.level === 'full') {
-            const v = r.receipt.verification as { chain?: string; timestamp?: unknown };
-            if (v.chain !== 'trusted')
-              throw new YzError(
-                'EVIDENCE_CHAIN_UNTRUSTED',
-                'migrated record kept, but its chain is not trusted',
-              );
-          }
-          return { key, ok: true as const, duplicate: r.duplicate };
-        } catch (e) {
-          // 4xx: the row's fault, kept aside with the reason. Anything else (database down…) stops the batch.
-          if (isYzError(e) && e.statusCode < 500)
-            return { key, ok: false as const, code: e.code, reason: e.message };
-          throw e;
-        }
-      }),
-    );
+    // Map every row (a row that cannot be a push fails alone), then push the mapped ones as ONE batch: the
+    // ingest path looks their earlier records up in one query and its group-commit writer stores them in shared
+    // transactions. A row re-read after a crash finds its record by dedupe key (kind, serial number, SM3 of
+    // the signature; unique per application) and counts as a duplicate, never as a second record.
+    type Result =
+      | { key: string; ok: true; duplicate: boolean }
+      | { key: string; ok: false; code: string; reason: string };
+    const results: Result[] = new Array<Result>(rows.length);
+    const bodies: { index: number; body: SignaturePushBody }[] = [];
+    rows.forEach((row, index) => {
+      const key = text(row[mapping.key]) ?? '';
+      try {
+        const body = mapRow(mapping, row);
+        if (t.level === 'full' && body.timestampToken === undefined)
+          throw new YzError('HISTORY_ROW_INVALID', 'level full: the row has no timestamp token');
+        bodies.push({ index, body });
+      } catch (e) {
+        if (!isYzError(e)) throw e;
+        results[index] = { key, ok: false, code: e.code, reason: e.message };
+      }
+    });
+    const pushed =
+      bodies.length === 0
+        ? []
+        : await pushSignatureBatch({ deps: deps.evidence, caller, items: bodies.map((b) => b.body) });
+    for (const r of pushed) {
+      const index = bodies[r.index]!.index;
+      const key = text(rows[index]![mapping.key]) ?? '';
+      if (r.error !== undefined) {
+        // 4xx: the row's fault, kept aside with the reason. Anything else (database down…) stops the batch.
+        if (r.error.status >= 500) throw new YzError(r.error.code, r.error.detail);
+        results[index] = { key, ok: false, code: r.error.code, reason: r.error.detail ?? r.error.code };
+        continue;
+      }
+      const v = r.receipt?.verification as { chain?: string } | undefined;
+      if (t.level === 'full' && v?.chain !== 'trusted') {
+        results[index] = {
+          key,
+          ok: false,
+          code: 'EVIDENCE_CHAIN_UNTRUSTED',
+          reason: 'migrated record kept, but its chain is not trusted',
+        };
+        continue;
+      }
+      results[index] = { key, ok: true, duplicate: r.status === 200 };
+    }
     const last = text(rows[rows.length - 1]?.[mapping.key]) ?? t.cursor;
-    const failures = results.filter((r) => !r.ok);
+    const failures = results.filter((r): r is Extract<Result, { ok: false }> => !r.ok);
     const migrated = results.filter((r) => r.ok).length;
     const duplicates = results.filter((r) => r.ok && r.duplicate).length;
     await deps.db.transaction().execute(async (trx) => {

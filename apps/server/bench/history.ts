@@ -1,0 +1,290 @@
+/**
+ * History-migration benchmark (历史数据迁移, seed §1.8): migration at signature-verification level from a
+ * PostgreSQL intermediate table (中间表) of SM2 raw signatures (1,000,000 rows by default) into a fresh Yizheng
+ * database on PostgreSQL, through the real job (`history-migration`, run in process by the job manager).
+ *
+ * - Source: database `yz_bench_history_src` (created when absent) on `--pg`, table `hist_signatures`, filled with
+ *   signatures made by the native SM2 engine (one signer certificate from the seeded test PKI) by multi-row
+ *   INSERT … SELECT unnest(…) statements; reused when it already holds exactly `--records` rows
+ *   (`--regenerate` forces a new one).
+ * - Reference: single-core SM2 verification rate of the same signatures (`sm2.verify`, native engine), measured
+ *   in this run before and after the migration. Target: records/s ≥ 0.7 × reference.
+ * - Source load: `pg_stat_user_tables` of the source table over the migration (scans = queries, tuples read),
+ *   against the task's throttle (`--throttle` rows/s).
+ *
+ *     npm run bench:history -- [--records 1000000] [--throttle 100000] [--batch 1000] [--pg URL] [--regenerate]
+ *
+ * Prints a detail JSON line, then `{"bench":"history","ours":…,"reference":…,"ratio":…}`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sm2, type Sm2PrivateKey } from '@yizheng/gm';
+import { TestPki } from '@yizheng/pki/testing';
+import pg from 'pg';
+import { build } from '../src/app.js';
+import type { ServerConfig } from '../src/config.js';
+import { createApplication } from '../src/modules/applications/service.js';
+import { createSource, createTask, getTask } from '../src/modules/history/service.js';
+import { createProject } from '../src/modules/projects/service.js';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    throttle: { type: 'string', default: '100000' },
+    batch: { type: 'string', default: '1000' },
+    pg: {
+      type: 'string',
+      default: process.env.YIZHENG_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    },
+    regenerate: { type: 'boolean', default: false },
+  },
+});
+const RECORDS = Number(values.records);
+const THROTTLE = Number(values.throttle);
+const BATCH = Number(values.batch);
+if (
+  ![RECORDS, THROTTLE, BATCH].every((n) => Number.isInteger(n) && n > 0) ||
+  THROTTLE > 100_000 ||
+  BATCH > 1000
+) {
+  process.stderr.write(
+    'usage: bench:history [--records N] [--throttle 1..100000] [--batch 1..1000] [--pg URL]\n',
+  );
+  process.exit(2);
+}
+const SOURCE_DB = 'yz_bench_history_src';
+const TABLE = 'hist_signatures';
+const ID = '1234567812345678';
+const NOW = Date.now();
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const log = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
+
+function urlFor(db: string): string {
+  const u = new URL(values.pg);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: values.pg });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+// The signer: one doctor's SM2 certificate from the seeded test PKI (valid around now).
+const pki = new TestPki({ seed: 'bench-history', now: new Date(NOW) });
+const leaf = pki.root().leaf({ subject: { CN: '医生甲' } });
+const key: Sm2PrivateKey = sm2.importPrivateKey(leaf.privateKeyPem);
+const content = (i: number): Uint8Array => utf8(`病历 ${i}：主诉头痛三天，查体无异常。`);
+
+/** Creates and fills the source table unless it already holds RECORDS rows. */
+async function prepareSource(): Promise<{ generatedIn: number | null }> {
+  const exists = await admin(
+    async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [SOURCE_DB])).rowCount === 1,
+  );
+  if (!exists) await admin((c) => c.query(`CREATE DATABASE ${SOURCE_DB}`));
+  const src = new pg.Client({ connectionString: urlFor(SOURCE_DB) });
+  await src.connect();
+  try {
+    if (!values.regenerate) {
+      const has = await src.query<{ n: string }>(
+        `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $1`,
+        [TABLE],
+      );
+      if (Number(has.rows[0]?.n) === 1) {
+        const n = await src.query<{ n: string; cert: string | null }>(
+          `SELECT count(*) AS n, min(signer_cert) AS cert FROM ${TABLE}`,
+        );
+        if (Number(n.rows[0]?.n) === RECORDS && n.rows[0]?.cert === leaf.pem) return { generatedIn: null };
+      }
+    }
+    const t0 = performance.now();
+    await src.query(`DROP TABLE IF EXISTS ${TABLE}`);
+    await src.query(
+      `CREATE TABLE ${TABLE} (id bigint PRIMARY KEY, serial_no text NOT NULL, sig_format text NOT NULL,
+        sig_value text NOT NULL, signer_cert text NOT NULL, content text NOT NULL, signed_at text NOT NULL)`,
+    );
+    const signedAt = new Date(NOW - 3_600_000).toISOString();
+    const CHUNK = 5000;
+    for (let from = 1; from <= RECORDS; from += CHUNK) {
+      const ids: number[] = [];
+      const serials: string[] = [];
+      const sigs: string[] = [];
+      const contents: string[] = [];
+      for (let i = from; i < Math.min(from + CHUNK, RECORDS + 1); i++) {
+        const data = content(i);
+        ids.push(i);
+        serials.push(`HIS-${i}`);
+        sigs.push(Buffer.from(sm2.sign(key, data, { id: ID })).toString('base64'));
+        contents.push(Buffer.from(data).toString('base64'));
+      }
+      await src.query(
+        `INSERT INTO ${TABLE} SELECT u.id, u.serial_no, 'raw', u.sig, $4, u.content, $5
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $6::text[]) AS u(id, serial_no, sig, content)`,
+        [ids, serials, sigs, leaf.pem, signedAt, contents],
+      );
+      if (from % 100_000 === 1) log(`source: ${from - 1 + ids.length}/${RECORDS} rows`);
+    }
+    await src.query(`ANALYZE ${TABLE}`);
+    return { generatedIn: (performance.now() - t0) / 1000 };
+  } finally {
+    await src.end();
+  }
+}
+
+/** Single-core SM2 verifications per second over the source's signatures (native engine, cached key). */
+function verifyRate(seconds: number): number {
+  const n = 2000;
+  const items = Array.from({ length: n }, (_, k) => {
+    const data = content(k + 1);
+    return { data, sig: sm2.sign(key, data, { id: ID }) };
+  });
+  let done = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    for (const it of items)
+      if (!sm2.verify(key.publicKey, it.data, it.sig, { id: ID })) throw new Error('verify');
+    done += n;
+  }
+  return done / ((performance.now() - t0) / 1000);
+}
+
+interface TableStats {
+  scans: number;
+  tuples: number;
+}
+
+async function sourceStats(): Promise<TableStats> {
+  const c = new pg.Client({ connectionString: urlFor(SOURCE_DB) });
+  await c.connect();
+  try {
+    await c.query('SELECT pg_stat_clear_snapshot()');
+    const r = await c.query<{ scans: string; tuples: string }>(
+      `SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS scans,
+              coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) AS tuples
+         FROM pg_stat_user_tables WHERE relname = $1`,
+      [TABLE],
+    );
+    return { scans: Number(r.rows[0]?.scans ?? 0), tuples: Number(r.rows[0]?.tuples ?? 0) };
+  } finally {
+    await c.end();
+  }
+}
+
+const generated = await prepareSource();
+log(
+  `source ready (${generated.generatedIn === null ? 'reused' : `generated in ${generated.generatedIn.toFixed(1)} s`})`,
+);
+const refBefore = verifyRate(3);
+log(`SM2 verify (one core): ${refBefore.toFixed(0)}/s`);
+
+// The target: a fresh Yizheng database on PostgreSQL, the app in process (jobs run on request only).
+const target = `yz_bench_hist_${randomBytes(4).toString('hex')}`;
+await admin((c) => c.query(`CREATE DATABASE ${target}`));
+const dataDir = mkdtempSync(join(tmpdir(), 'yz-bench-hist-'));
+const config: ServerConfig = {
+  host: '127.0.0.1',
+  port: 0,
+  dataDir,
+  database: { dialect: 'postgres', url: urlFor(target), poolSize: 10 },
+  kekFile: join(dataDir, 'kek.key'),
+  logLevel: 'warn',
+  bodyLimit: 16 * 1024 * 1024,
+  rateLimitPerMinute: 0,
+  auth: { maxSkewMs: 300_000, nonceTtlMs: 660_000 },
+  migrateOnStart: true,
+  apiLog: false,
+};
+const app = await build(config, { logger: false, jobs: false, now: () => Date.now() });
+try {
+  await app.ready();
+  const ctx = { db: app.db, now: () => Date.now(), actor: 'bench' };
+  await createProject({ ctx, number: 'HIS', name: '历史迁移' });
+  const appId = (await createApplication({ ctx, project: 'HIS', name: 'HIS' })).application.id;
+  const source = await createSource({
+    ctx,
+    fieldCrypto: app.fieldCrypto,
+    body: {
+      name: 'HIS 中间表',
+      url: urlFor(SOURCE_DB),
+      table: TABLE,
+      mapping: {
+        key: 'id',
+        keyType: 'integer',
+        serialNumber: 'serial_no',
+        format: 'sig_format',
+        defaultFormat: 'raw',
+        signature: 'sig_value',
+        certificate: 'signer_cert',
+        original: 'content',
+        signedAt: 'signed_at',
+      },
+    },
+  });
+  const task = await createTask({
+    ctx,
+    body: { sourceId: source.id, appId, level: 'signature', rowsPerSecond: THROTTLE, batchSize: BATCH },
+    trustStore: false,
+  });
+  const before = await sourceStats();
+  const t0 = performance.now();
+  const progress = setInterval(() => {
+    void getTask({ db: app.db, id: task.id }).then((t) => {
+      log(
+        `migrated ${t.migrated}/${RECORDS} (${(t.migrated / ((performance.now() - t0) / 1000)).toFixed(0)}/s)`,
+      );
+    });
+  }, 10_000);
+  const run = await app.jobs.runNow('history-migration');
+  if (run.status !== 'started') throw new Error('history-migration busy');
+  const view = await run.done;
+  const elapsed = (performance.now() - t0) / 1000;
+  clearInterval(progress);
+  if (view.outcome !== 'succeeded') throw new Error(`run ${view.outcome}: ${view.error ?? ''}`);
+  const done = await getTask({ db: app.db, id: task.id });
+  await new Promise((r) => setTimeout(r, 1500)); // PostgreSQL publishes table statistics within a second
+  const after = await sourceStats();
+  const refAfter = verifyRate(3);
+  const reference = (refBefore + refAfter) / 2;
+  const ours = done.migrated / elapsed;
+  if (done.migrated !== RECORDS || done.failed !== 0)
+    throw new Error(`migrated ${done.migrated}, failed ${done.failed} of ${RECORDS}`);
+  const queries = after.scans - before.scans;
+  const rowsRead = after.tuples - before.tuples;
+  const detail = {
+    records: RECORDS,
+    seconds: Number(elapsed.toFixed(2)),
+    recordsPerSecond: Math.round(ours),
+    verifyPerSecondBefore: Math.round(refBefore),
+    verifyPerSecondAfter: Math.round(refAfter),
+    source: {
+      throttleRowsPerSecond: THROTTLE,
+      batchSize: BATCH,
+      queries,
+      queriesPerSecond: Number((queries / elapsed).toFixed(2)),
+      rowsRead,
+      rowsReadPerSecond: Math.round(rowsRead / elapsed),
+      // The one count(*) at the start reads every row once; the migration's own reads are the rest.
+      migrationRowsReadPerSecond: Math.round((rowsRead - RECORDS) / elapsed),
+      underThrottle: (rowsRead - RECORDS) / elapsed <= THROTTLE,
+    },
+    generatedSourceSeconds: generated.generatedIn,
+  };
+  process.stdout.write(`${JSON.stringify(detail)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'history', ours: Math.round(ours), reference: Math.round(reference), ratio: Number((ours / reference).toFixed(3)) })}\n`,
+  );
+} finally {
+  await app.close();
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${target} WITH (FORCE)`));
+  rmSync(dataDir, { recursive: true, force: true });
+}
