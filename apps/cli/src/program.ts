@@ -12,6 +12,7 @@ import { registerSm4 } from './commands/sm4.js';
 import { registerCert } from './commands/cert.js';
 import { registerCms } from './commands/cms.js';
 import { registerTs } from './commands/ts.js';
+import { registerTsa } from './commands/tsa.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrateHistory } from './commands/migrate-history.js';
 import { registerStrategy } from './commands/strategy.js';
@@ -40,6 +41,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerCert(program, io, setExit);
   registerCms(program, io, setExit);
   registerTs(program, io, setExit);
+  registerTsa(program, io);
   registerJobs(program, io, setExit);
   registerMigrateHistory(program, io);
   registerStrategy(program, io);

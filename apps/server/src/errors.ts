@@ -406,6 +406,33 @@ export const ERRORS = {
     'zh-CN': '冷库副本校验失败，热库数据未删除',
     'en-US': 'The cold copy failed verification; the hot copy was kept',
   },
+  // TSA key import (ca/tsa-import.ts, `yizheng tsa import`).
+  TSA_IMPORT_UNREADABLE: {
+    status: 400,
+    'zh-CN': '无法读取时间戳私钥或证书（需未加密的 SM2、RSA 或 P-256 PEM 私钥与 X.509 证书）',
+    'en-US':
+      'The TSA key or certificate cannot be read (an unencrypted SM2, RSA or P-256 PEM key and X.509 certificates)',
+  },
+  TSA_IMPORT_KEY_MISMATCH: {
+    status: 400,
+    'zh-CN': '时间戳私钥与证书不匹配',
+    'en-US': 'The TSA private key does not belong to the certificate',
+  },
+  TSA_IMPORT_EKU_INVALID: {
+    status: 400,
+    'zh-CN': '时间戳证书须有唯一且关键的扩展密钥用法 timeStamping',
+    'en-US': 'A TSA certificate has one critical extended key usage: id-kp-timeStamping',
+  },
+  TSA_IMPORT_CERT_NOT_VALID: {
+    status: 400,
+    'zh-CN': '时间戳证书已过期或尚未生效',
+    'en-US': 'The TSA certificate has expired or is not yet valid',
+  },
+  TSA_IMPORT_CHAIN_INVALID: {
+    status: 400,
+    'zh-CN': '证书链中的证书未签发其下级证书',
+    'en-US': 'A chain certificate did not issue the certificate below it',
+  },
   // Download links (modules/downloads): the link is the credential; every refusal is 403.
   DOWNLOAD_LINK_INVALID: {
     status: 403,

@@ -22,6 +22,7 @@ export { JobManager, type JobRunView, type JobView } from './jobs/manager.js';
 export type { Job, JobRunContext } from './jobs/job.js';
 export * as history from './modules/history/service.js';
 export * as strategies from './modules/strategies/service.js';
+export * as tsaKeys from './ca/tsa-import.js';
 /** For operator tooling (the lifecycle crash test registers a history source with the deployment's keys). */
 export { loadOrCreateKek } from './crypto/kek.js';
 export { loadFieldCrypto, type FieldCrypto } from './crypto/field-crypto.js';

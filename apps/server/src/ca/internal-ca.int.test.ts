@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toPem } from '@yizheng/pki';
@@ -9,13 +9,7 @@ import type { Db } from '../db/connect.js';
 import { isStartupError } from '../startup-error.js';
 import { openMigrated, T0 } from '../testing/app.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../testing/databases.js';
-import {
-  CA_KEY_NAMES,
-  CaImportError,
-  importTsaIdentity,
-  loadInternalCa,
-  platformChainPem,
-} from './internal-ca.js';
+import { CA_KEY_NAMES, loadInternalCa, platformChainPem } from './internal-ca.js';
 
 const KEK = new Uint8Array(16).fill(5);
 const config = { unitName: '示例市第一人民医院', tsaAlgorithms: ['sm2', 'rsa', 'p256'] as const };
@@ -108,61 +102,5 @@ describe.each(testDialects())('internal CA on %s', (dialect) => {
       config,
     }).catch((e: unknown) => e);
     expect(isStartupError(err, 'KEK_INVALID')).toBe(true);
-  });
-
-  it('imports a TSA certificate and PKCS#8 key made by openssl, and refuses non-TSA certificates or a foreign key', async () => {
-    const key = join(dir, `${dialect}-imp.key`);
-    const cert = join(dir, `${dialect}-imp.pem`);
-    openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', key]);
-    openssl([
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      key,
-      '-subj',
-      '/CN=External TSA',
-      '-days',
-      '3650',
-      '-out',
-      cert,
-      '-addext',
-      'extendedKeyUsage=critical,timeStamping',
-      '-addext',
-      'keyUsage=critical,digitalSignature',
-    ]);
-    const imported = await importTsaIdentity({
-      db: db.kysely,
-      kek: KEK,
-      now: T0,
-      algorithm: 'rsa',
-      certificatePem: readFileSync(cert, 'utf8'),
-      privateKeyPem: readFileSync(key, 'utf8'),
-    });
-    const platformKey = await loadPlatformKey({ db: db.kysely, kek: KEK, now: T0 });
-    const ca = await loadInternalCa({ db: db.kysely, kek: KEK, now: T0, platformKey, config });
-    expect(ca.tsa.get('rsa')!.certificate.subject).toBe(imported.subject);
-    expect(ca.tsa.get('rsa')!.origin).toBe('imported');
-
-    const plain = join(dir, `${dialect}-plain.pem`);
-    openssl(['req', '-x509', '-new', '-key', key, '-subj', '/CN=Not a TSA', '-days', '10', '-out', plain]);
-    const other = join(dir, `${dialect}-other.key`);
-    openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', other]);
-    const attempt = (certificatePem: string, privateKeyPem: string) =>
-      importTsaIdentity({
-        db: db.kysely,
-        kek: KEK,
-        now: T0,
-        algorithm: 'rsa',
-        certificatePem,
-        privateKeyPem,
-      }).catch((e: unknown) => e);
-    expect(await attempt(readFileSync(plain, 'utf8'), readFileSync(key, 'utf8'))).toBeInstanceOf(
-      CaImportError,
-    );
-    expect(await attempt(readFileSync(cert, 'utf8'), readFileSync(other, 'utf8'))).toBeInstanceOf(
-      CaImportError,
-    );
-    expect(await attempt('garbage', 'garbage')).toBeInstanceOf(CaImportError);
   });
 });

@@ -14,15 +14,10 @@ import { isoTime } from '../context.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { StartupError } from '../startup-error.js';
-import {
-  loadOrCreateKey,
-  privateKeyFromPem,
-  publicKeyInfo,
-  storeKey,
-  type PrivateKey,
-} from './sealed-key.js';
+import { loadOrCreateKey, publicKeyInfo, type PrivateKey } from './sealed-key.js';
 import type { TsaAlgorithm } from './algorithms.js';
 import { trustDb, type CaCertificatesTable } from './tables.js';
+import { storedChain, TSA_CERT_NAME, TSA_KEY_NAME } from './tsa-import.js';
 
 /**
  * The platform's internal CA, generated on first start (keys sealed under the KEK, certificates in
@@ -34,7 +29,7 @@ import { trustDb, type CaCertificatesTable } from './tables.js';
  *   └── TSA certificates, one per configured algorithm: SM2 (SM3withSM2), RSA-2048 (sha256WithRSA), ECDSA P-256
  *       — critical extendedKeyUsage id-kp-timeStamping only (RFC 3161 §2.3), 10 years
  *
- * A TSA key and certificate from another CA can replace the generated ones (`importTsaIdentity`); the root and
+ * A TSA key and certificate from another CA can replace the generated ones (tsa-import.ts); the root and
  * platform certificates are what offline verifiers anchor on (`yizheng verify --root ROOT.pem`).
  */
 export { TSA_ALGORITHMS } from './algorithms.js';
@@ -69,12 +64,12 @@ export interface InternalCa {
 
 export const CA_KEY_NAMES = {
   root: 'ca-root-sm2-v1',
-  tsa: (a: TsaAlgorithm): string => `tsa-${a}-v1`,
+  tsa: TSA_KEY_NAME,
 } as const;
 const CERT_NAMES = {
   root: 'root',
   platform: 'platform',
-  tsa: (a: TsaAlgorithm): string => `tsa-${a}`,
+  tsa: TSA_CERT_NAME,
 } as const;
 
 const YEAR_MS = 365.25 * 24 * 3600 * 1000;
@@ -109,18 +104,23 @@ async function loadOrCreateCert(options: {
   algorithm: CaCertificatesTable['algorithm'];
   now: number;
   build: () => Uint8Array;
-}): Promise<{ certificate: ParsedCertificate; origin: CaCertificatesTable['origin'] }> {
+}): Promise<{
+  certificate: ParsedCertificate;
+  origin: CaCertificatesTable['origin'];
+  chain: string | null;
+}> {
   const db = trustDb(options.db);
   for (let attempt = 0; attempt < 2; attempt++) {
     const row = await db
       .selectFrom('ca_certificates')
-      .select(['der', 'origin'])
+      .select(['der', 'origin', 'chain'])
       .where('name', '=', options.name)
       .executeTakeFirst();
     if (row !== undefined) {
       return {
         certificate: parseCertificate(new Uint8Array(Buffer.from(row.der, 'base64'))),
         origin: row.origin,
+        chain: row.chain,
       };
     }
     const der = options.build();
@@ -136,7 +136,7 @@ async function loadOrCreateCert(options: {
           created_at: isoTime(options.now),
         })
         .execute();
-      return { certificate: parseCertificate(der), origin: 'generated' };
+      return { certificate: parseCertificate(der), origin: 'generated', chain: null };
     } catch (e) {
       if (!isUniqueViolation(e)) throw e; // another process made it first: read theirs
     }
@@ -207,11 +207,19 @@ export async function loadInternalCa(options: {
   }
 
   const tsa = new Map<TsaAlgorithm, TsaIdentity>();
-  for (const algorithm of config.tsaAlgorithms) {
+  // The configured kinds, and every imported one (an import makes its key active).
+  const imported = await trustDb(db)
+    .selectFrom('ca_certificates')
+    .select('algorithm')
+    .where('role', '=', 'tsa')
+    .where('origin', '=', 'imported')
+    .execute();
+  const algorithms = [...new Set([...config.tsaAlgorithms, ...imported.map((r) => r.algorithm)])];
+  for (const algorithm of algorithms) {
     const key = await loadOrCreateKey({ db, kek, name: CA_KEY_NAMES.tsa(algorithm), algorithm, now });
     const spki = publicKeyInfo(key);
     const label = { sm2: 'SM2', rsa: 'RSA', p256: 'ECDSA P-256' }[algorithm];
-    const { certificate, origin } = await loadOrCreateCert({
+    const { certificate, origin, chain } = await loadOrCreateCert({
       db,
       name: CERT_NAMES.tsa(algorithm),
       role: 'tsa',
@@ -242,7 +250,7 @@ export async function loadInternalCa(options: {
       signer: signerOf(key),
       ...(signAsync === undefined ? {} : { signAsync }),
       certificate,
-      chain: origin === 'generated' ? [root] : [],
+      chain: origin === 'generated' ? [root] : storedChain(chain),
       origin,
     });
   }
@@ -252,66 +260,4 @@ export async function loadInternalCa(options: {
 /** PEM bundle: the platform certificate then the root (what an evidence package carries). */
 export function platformChainPem(ca: InternalCa): string {
   return [ca.platform, ca.root].map((c) => toPem(c.der, 'CERTIFICATE')).join('');
-}
-
-export class CaImportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaImportError';
-  }
-}
-
-/**
- * Replaces the TSA identity of one algorithm with a certificate and PKCS#8 key from another CA. The certificate
- * must be a TSA certificate (sole, critical id-kp-timeStamping) for that key; the key is sealed under the KEK.
- * Takes effect at the next start.
- */
-export async function importTsaIdentity(options: {
-  db: Kysely<Database>;
-  kek: Uint8Array;
-  now: number;
-  algorithm: TsaAlgorithm;
-  certificatePem: string;
-  privateKeyPem: string;
-}): Promise<ParsedCertificate> {
-  let certificate: ParsedCertificate;
-  let key: PrivateKey;
-  try {
-    certificate = parseCertificate(options.certificatePem);
-    key = privateKeyFromPem(options.algorithm, options.privateKeyPem);
-  } catch (e) {
-    throw new CaImportError(`unreadable certificate or key: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (!equalBytes(certificate.spki, publicKeyInfo(key))) {
-    throw new CaImportError('the private key does not belong to the certificate');
-  }
-  const eku = certificate.extKeyUsage ?? [];
-  const ekuExt = certificate.asn.tbsCertificate.extensions?.find((e) => e.extnID === '2.5.29.37');
-  if (eku.length !== 1 || eku[0] !== '1.3.6.1.5.5.7.3.8' || ekuExt?.critical !== true) {
-    throw new CaImportError('a TSA certificate has one critical extended key usage: id-kp-timeStamping');
-  }
-  const name = CERT_NAMES.tsa(options.algorithm);
-  await options.db.transaction().execute(async (tx) => {
-    await storeKey({
-      db: tx,
-      kek: options.kek,
-      name: CA_KEY_NAMES.tsa(options.algorithm),
-      key,
-      now: options.now,
-    });
-    const db = trustDb(tx);
-    await db.deleteFrom('ca_certificates').where('name', '=', name).execute();
-    await db
-      .insertInto('ca_certificates')
-      .values({
-        name,
-        role: 'tsa',
-        algorithm: options.algorithm,
-        der: Buffer.from(certificate.der).toString('base64'),
-        origin: 'imported',
-        created_at: isoTime(options.now),
-      })
-      .execute();
-  });
-  return certificate;
 }

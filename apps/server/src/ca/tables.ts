@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
-/** Tables of migration 0006-trust, kept beside the code that owns them (added to the Database type here). */
+/** Tables of migration 0006-trust (and 0014-tsa-import's columns), kept beside the code that owns them (added to the Database type here). */
 export type CaCertificatesTable = {
   name: string;
   role: 'root' | 'platform' | 'tsa';
@@ -11,6 +11,10 @@ export type CaCertificatesTable = {
   /** `generated` by the internal CA, or `imported`. */
   origin: 'generated' | 'imported';
   created_at: string;
+  /** Migration 0014-tsa-import: the name given at import. */
+  label: string | null;
+  /** Migration 0014-tsa-import: certificates above an imported one, JSON array of base64 DER. */
+  chain: string | null;
 };
 
 export type TsaSerialsTable = {
