@@ -3,9 +3,12 @@
  * .ci/run) against the server listening on loopback and serving the built console. Certificate login with a
  * software token (a PKCS#8 PEM loaded into memory, signed with the TypeScript SM2 engine), a wrong key, a
  * replayed challenge; an administrator creating a project, an application and an operator; the auditor
- * reading the operation log of those actions. Screenshots go to apps/web/e2e/screenshots/ (not committed).
+ * reading the operation log of those actions; the operator downloading a record's evidence report (a PDF);
+ * PKCS#12 (.p12) and RSA software tokens (a wrong key password, a legacy 3DES file); the administrator running a
+ * job on the Jobs page. Screenshots go to apps/web/e2e/screenshots/ (not committed).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -37,6 +40,12 @@ describe('console in chromium', () => {
   let auditor: TestIdentity;
   let operator: TestIdentity;
   let stranger: TestIdentity;
+  let rsaAuditor: TestIdentity;
+  /** admin1's SM2 key and certificate as PKCS#12 (OpenSSL 3 defaults: PBES2, AES-256-CBC), and as legacy 3DES. */
+  let adminP12: string;
+  let adminP12Legacy: string;
+  /** rsa-auditor's RSA key and certificate as PKCS#12. */
+  let rsaP12: string;
   let now: number;
 
   beforeAll(async () => {
@@ -53,12 +62,41 @@ describe('console in chromium', () => {
     auditor = makeUserCert(tmp.dir, ca, 'auditor1', 2);
     operator = makeUserCert(tmp.dir, ca, 'operator1', 3);
     stranger = makeUserCert(tmp.dir, ca, 'stranger', 4);
+    rsaAuditor = makeUserCert(tmp.dir, ca, 'rsa-auditor', 5, 'rsa');
+    const p12 = (key: TestIdentity, out: string, extra: string[] = []): string => {
+      const file = join(tmp.dir, out);
+      execFileSync('openssl', [
+        'pkcs12',
+        '-export',
+        '-inkey',
+        key.keyFile,
+        '-in',
+        key.certFile,
+        '-out',
+        file,
+        '-passout',
+        'pass:令牌 pw',
+        ...extra,
+      ]);
+      return file;
+    };
+    adminP12 = p12(admin, 'admin1.p12');
+    adminP12Legacy = p12(admin, 'admin1-3des.p12', [
+      '-keypbe',
+      'PBE-SHA1-3DES',
+      '-certpbe',
+      'PBE-SHA1-3DES',
+      '-macalg',
+      'sha1',
+    ]);
+    rsaP12 = p12(rsaAuditor, 'rsa-auditor.p12');
     now = clockWithin(admin.certPem);
     const config = testConfig({ dialect: 'sqlite', file: join(tmp.dir, 'yizheng.db') }, tmp.dir);
     db = await openDatabase(config.database);
     await migrateToLatest(db.kysely);
     await seedUser(db, now, { username: 'admin1', roles: ['administrator'], certificate: admin.certPem });
     await seedUser(db, now, { username: 'auditor1', roles: ['auditor'], certificate: auditor.certPem });
+    await seedUser(db, now, { username: 'rsa-auditor', roles: ['auditor'], certificate: rsaAuditor.certPem });
     const trust = join(tmp.dir, 'trust.pem');
     writeFileSync(trust, ca.certPem);
     app = await build(
@@ -90,11 +128,81 @@ describe('console in chromium', () => {
     return page;
   }
 
-  async function login(page: Page, username: string, keyFile: string): Promise<void> {
+  async function login(page: Page, username: string, keyFile: string, keyPassword?: string): Promise<void> {
     await field(page, 'username').fill(username);
     await page.setInputFiles('[data-test=key-file]', keyFile);
+    if (keyPassword !== undefined) await field(page, 'key-password').fill(keyPassword);
     await page.locator('[data-test=cert-login]').click();
   }
+
+  it('logs in with a PKCS#12 file (SM2, the certificate inside); a wrong password and a legacy file are explained', async () => {
+    const page = await openLogin();
+    const error = page.locator('[data-test=login-error]');
+    await login(page, 'admin1', adminP12, 'wrong');
+    await expect.poll(() => error.textContent()).toContain('PKCS12_PASSWORD_INVALID');
+    await expect.poll(() => error.textContent()).toContain('私钥口令错误');
+    await login(page, 'admin1', adminP12Legacy, '令牌 pw');
+    await expect.poll(() => error.textContent()).toContain('PKCS12_LEGACY_ENCRYPTION');
+    await expect.poll(() => error.textContent()).toContain('重新导出');
+    await page.screenshot({ path: join(SHOTS, '08a-p12-legacy.png'), animations: 'disabled' });
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/auth/login/certificate')) sent.push(r.postData() ?? '');
+    });
+    await login(page, 'admin1', adminP12, '令牌 pw');
+    await page.waitForURL(/\/console\/users$/);
+    // The certificate came out of the PKCS#12 file and was presented with the signature.
+    const body = JSON.parse(sent[0]!) as { certificate?: string };
+    expect(body.certificate?.replace(/\s+/g, '')).toBe(admin.certPem.replace(/\s+/g, ''));
+    await page.screenshot({ path: join(SHOTS, '08b-p12-logged-in.png'), animations: 'disabled' });
+    await page.close();
+  });
+
+  it('logs in with RSA keys (PKCS#8 PEM and PKCS#12), signed by WebCrypto', async () => {
+    for (const [file, password] of [
+      [rsaAuditor.keyFile, undefined],
+      [rsaP12, '令牌 pw'],
+    ] as const) {
+      const page = await openLogin();
+      await login(page, 'rsa-auditor', file, password);
+      await page.waitForURL(/\/console\/operation-log$/);
+      await page.close();
+    }
+    // A signature by another RSA key is refused by the server.
+    const page = await openLogin();
+    await login(page, 'rsa-auditor', admin.keyFile);
+    await expect
+      .poll(() => page.locator('[data-test=login-error]').textContent())
+      .toContain('LOGIN_SIGNATURE_INVALID');
+    await page.close();
+  });
+
+  it('the administrator runs a job on the Jobs page and sees its run', async () => {
+    const page = await openLogin();
+    await login(page, 'admin1', admin.keyFile);
+    await page.waitForURL(/\/console\/users$/);
+    await page.getByRole('menuitem', { name: '任务管理' }).click();
+    await page.waitForURL(/\/console\/jobs$/);
+    const row = page.locator('[data-test=jobs-table] .el-table__body-wrapper tr', { hasText: 'digest-report' });
+    await row.locator('[data-test=job-run]').click();
+    await expect
+      .poll(() => row.locator('[data-test=job-outcome]').textContent(), { timeout: 20_000 })
+      .toBe('succeeded');
+    await row.locator('[data-test=job-runs]').click();
+    await expect.poll(() => page.locator('[data-test=job-runs-table]').textContent()).toContain('manual');
+    await page.screenshot({ path: join(SHOTS, '09-jobs-run.png'), fullPage: true, animations: 'disabled' });
+    await page.keyboard.press('Escape');
+    // Stop and start change the status.
+    await row.locator('[data-test=job-stop]').click();
+    await expect.poll(() => row.textContent()).toContain('已停止');
+    await row.locator('[data-test=job-start]').click();
+    await expect.poll(() => row.textContent()).toContain('已启用');
+    await page.getByRole('menuitem', { name: '历史数据迁移' }).click();
+    await page.waitForURL(/\/console\/history$/);
+    await page.locator('[data-test=tasks-table]').waitFor();
+    await page.screenshot({ path: join(SHOTS, '10-history.png'), fullPage: true, animations: 'disabled' });
+    await page.close();
+  });
 
   it('refuses a wrong key', async () => {
     const page = await openLogin();
@@ -208,6 +316,17 @@ describe('console in chromium', () => {
     await page.locator('[data-test=evidence-verify]').first().click();
     await expect.poll(() => page.locator('[data-test=verify-report]').textContent()).toContain('record');
     await page.screenshot({ path: join(SHOTS, '07a-operator-reverify.png'), animations: 'disabled' });
+    await page.keyboard.press('Escape');
+    // The record's evidence report from its detail: a PDF download.
+    await page.locator('[data-test=evidence-detail]').first().click();
+    const downloading = page.waitForEvent('download');
+    await page.locator('[data-test=download-report]').click();
+    const pdf = await downloading;
+    expect(pdf.suggestedFilename()).toMatch(/^dig_.*\.pdf$|\.pdf$/);
+    const saved = join(tmp.dir, pdf.suggestedFilename());
+    await pdf.saveAs(saved);
+    expect(readFileSync(saved).subarray(0, 5).toString()).toBe('%PDF-');
+    await page.screenshot({ path: join(SHOTS, '07c-operator-evidence-detail.png'), animations: 'disabled' });
     await page.keyboard.press('Escape');
     // Statistics (统计): the pushed digest and its API call, counted today.
     await page.getByRole('menuitem', { name: '统计分析' }).click();
