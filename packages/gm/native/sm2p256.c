@@ -300,17 +300,18 @@ static inline __attribute__((always_inline)) void p_reduce(fe r, uint64_t t0, ui
    found the extensions, else portable C. */
 #ifdef SM2_HAVE_ADX_CODE
 static int use_adx;
-#define FE_ADX_PATH(call)                                    \
-  if (use_adx) {                                             \
-    call;                                                    \
-    return;                                                  \
+/* The assembly inlined at each call site, the portable C out of line: a predictable branch on use_adx. */
+#define FE_DISPATCH(name, params, args)                                                  \
+  static inline __attribute__((always_inline)) void name params {                      \
+    if (use_adx) name##_adx args;                                                        \
+    else name##_c args;                                                                  \
   }
 #else
-#define FE_ADX_PATH(product)
+#define FE_DISPATCH(name, params, args)                                                  \
+  static inline __attribute__((always_inline)) void name params { name##_c args; }
 #endif
 
-static void fe_mul(fe r, const fe a, const fe b) {
-  FE_ADX_PATH(fe_mul_adx(r, a, b))
+static __attribute__((noinline)) void fe_mul_c(fe r, const fe a, const fe b) {
   const uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, c;
   uint64_t bi = b[0];
@@ -335,9 +336,9 @@ static void fe_mul(fe r, const fe a, const fe b) {
   MULADD(t7, t6, a3, bi, t6, c);
   p_reduce(r, t0, t1, t2, t3, t4, t5, t6, t7);
 }
+FE_DISPATCH(fe_mul, (fe r, const fe a, const fe b), (r, a, b))
 
-static void fe_sqr(fe r, const fe a) {
-  FE_ADX_PATH(fe_sqr_adx(r, a))
+static __attribute__((noinline)) void fe_sqr_c(fe r, const fe a) {
   const uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   uint64_t t1, t2, t3, t4, t5, t6, t7, c;
   /* off-diagonal a_i·a_j, i < j */
@@ -372,15 +373,16 @@ static void fe_sqr(fe r, const fe a) {
   (void)k;
   p_reduce(r, s0, t1, t2, t3, t4, t5, t6, t7);
 }
+FE_DISPATCH(fe_sqr, (fe r, const fe a), (r, a))
 
-static void fe_add(fe r, const fe a, const fe b) {
-  FE_ADX_PATH(fe_add_adx(r, a, b))
+static void fe_add_c(fe r, const fe a, const fe b) {
   mod_add(r, a, b, P);
 }
-static void fe_sub(fe r, const fe a, const fe b) {
-  FE_ADX_PATH(fe_sub_adx(r, a, b))
+FE_DISPATCH(fe_add, (fe r, const fe a, const fe b), (r, a, b))
+static void fe_sub_c(fe r, const fe a, const fe b) {
   mod_sub(r, a, b, P);
 }
+FE_DISPATCH(fe_sub, (fe r, const fe a, const fe b), (r, a, b))
 static void fe_neg(fe r, const fe a) {
   static const fe zero = {0, 0, 0, 0};
   mod_sub(r, zero, a, P);
@@ -481,8 +483,7 @@ typedef struct {
 /* ---- VT Jacobian (verification, table building) ---- */
 
 /* r = k·a mod p for a small k (≤ 8): one pass, folding the top word with 2^256 ≡ 2^224 + 2^96 − 2^64 + 1. CT. */
-static void fe_mul_small(fe r, const fe a, uint64_t k) {
-  FE_ADX_PATH(fe_mul_small_adx(r, a, k))
+static __attribute__((noinline)) void fe_mul_small_c(fe r, const fe a, uint64_t k) {
   u128 t;
   uint64_t l0, l1, l2, l3, hi;
   t = (u128)a[0] * k;
@@ -506,6 +507,7 @@ static void fe_mul_small(fe r, const fe a, uint64_t k) {
   ADDC(c2, l3, m << 32, l3);
   final_sub4(r, l0, l1, l2, l3, c2, P);
 }
+FE_DISPATCH(fe_mul_small, (fe r, const fe a, uint64_t k), (r, a, k))
 
 /* dbl-2001-b (Bernstein–Lange EFD), a = -3: 3M + 5S. Z = 0 stays 0. */
 static void jac_dbl(jac *r, const jac *p) {
