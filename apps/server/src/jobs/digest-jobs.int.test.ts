@@ -112,7 +112,27 @@ describe.each(testDialects())('digest jobs on %s', (dialect) => {
     });
     expect(first).toEqual({ generated: 5, failed: 0, batches: 3, unavailable: 0 });
     for (const id of ids) {
-      const pdf = await storedDigestReport({ db: app.db, reports: app.reportsHolder, evidenceId: id });
+      const project = (
+        await app.db
+          .selectFrom('evidence')
+          .select('project_id')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).project_id;
+      const pdf = await storedDigestReport({
+        db: app.db,
+        reports: app.reportsHolder,
+        evidenceId: id,
+        projectId: project,
+      });
+      expect(
+        await storedDigestReport({
+          db: app.db,
+          reports: app.reportsHolder,
+          evidenceId: id,
+          projectId: 'prj_other',
+        }),
+      ).toBeUndefined();
       expect(Buffer.from(pdf!.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
       expect(toHex(sm3(pdf!))).toBe((await digestArtifacts(app.db, id))!.report_sm3);
     }

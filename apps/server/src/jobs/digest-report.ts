@@ -78,15 +78,28 @@ export async function generateDigestReports(options: {
   return counts;
 }
 
-/** The stored report of a digest record (for the report download), or undefined when none is stored. */
+/**
+ * The stored report of a digest record of `projectId` (for a report download), or undefined when none is
+ * stored or the record is not that project's digest record.
+ */
 export async function storedDigestReport(options: {
   db: Kysely<Database>;
   reports: ReportsHolder;
   evidenceId: string;
+  projectId: string;
 }): Promise<Uint8Array | undefined> {
-  const a = await digestArtifacts(options.db, options.evidenceId);
   const deps = options.reports.deps;
-  if (a?.report_sm3 === null || a?.report_sm3 === undefined || deps === undefined) return undefined;
+  if (deps === undefined) return undefined;
+  const owned = await options.db
+    .selectFrom('evidence')
+    .select('id')
+    .where('id', '=', options.evidenceId)
+    .where('kind', '=', 'digest')
+    .where('project_id', '=', options.projectId)
+    .executeTakeFirst();
+  if (owned === undefined) return undefined;
+  const a = await digestArtifacts(options.db, options.evidenceId);
+  if (a?.report_sm3 === null || a?.report_sm3 === undefined) return undefined;
   const store =
     a.report_storage === 'database' ? deps.evidence.fileStores.database : deps.evidence.fileStores.local;
   return store.get(a.report_sm3);
