@@ -150,6 +150,17 @@ describe('public verification page in chromium', () => {
     await page.close();
   });
 
+  it('what is not a package is refused as unreadable, in the page', async () => {
+    const page = await browser.newPage();
+    const junk = join(tmp.dir, 'junk.zip');
+    writeFileSync(junk, 'not a zip at all');
+    await page.goto(`${base}/verify/`);
+    await page.locator('[data-test="package"]').setInputFiles(junk);
+    await page.locator('[data-test="error"]').waitFor();
+    expect(await page.locator('[data-test="error"]').textContent()).toContain('PACKAGE_UNREADABLE');
+    await page.close();
+  });
+
   it("the report's QR link: the record's proof verified in the browser; a wrong code is refused", async () => {
     const content = JSON.parse(new TextDecoder().decode(unzipSync(zip)['report/content.json'])) as {
       view: { verifyUrl: string };
