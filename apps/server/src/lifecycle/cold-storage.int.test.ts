@@ -284,6 +284,17 @@ describe.each(testDialects())('hot → cold archiving, hot on %s', (hotDialect) 
     expect(content.raw.rawPayload.toString('utf8')).toContain('冷库文件');
     expect((await call('POST', `/api/v1/files/${file}/verify`)).json()).toMatchObject({ intact: true });
     expect((await call('GET', '/api/v1/digests/dig_none')).status).toBe(404);
+    // The same evidence pushed again after it was archived: its first receipt, no second record.
+    const hotBefore = (await ids(app.db)).size;
+    const again = await call('POST', '/api/v1/digests', {
+      serialNumber: 'D-0',
+      algorithm: 'sm3',
+      value: toHex(sm3(utf8('摘要 0'))),
+    });
+    expect(again.status).toBe(200);
+    expect(hashes.get(again.json().id as string)).toBe(again.json().evidenceHash);
+    expect((await ids(cold.kysely)).has(again.json().id as string)).toBe(true);
+    expect((await ids(app.db)).size).toBe(hotBefore);
   });
 
   it('keeps hot copies for the retention, then the cleanup removes them; an altered cold copy is refused', async () => {

@@ -61,3 +61,22 @@ export async function listThrough<T extends { received_at: string; id: string }>
   const ids = new Set(h.map((r) => r.id));
   return [...h, ...c.filter((r) => !ids.has(r.id))].sort(newerFirst).slice(0, limit);
 }
+
+/**
+ * Keyed lookups (dedupe keys, Idempotency-Keys) over both sides: the hot side for every key, the cold side for
+ * the keys the hot side does not have — so evidence pushed again after it was archived gets its first receipt
+ * instead of a second record.
+ */
+export async function mapThrough<V>(
+  hot: Kysely<Database>,
+  keys: readonly string[],
+  read: (db: Kysely<Database>, keys: readonly string[]) => Promise<Map<string, V>>,
+): Promise<Map<string, V>> {
+  const found = await read(hot, keys);
+  const cold = coldSides.get(hot);
+  if (cold === undefined) return found;
+  const missing = keys.filter((k) => !found.has(k));
+  if (missing.length === 0) return found;
+  for (const [k, v] of await read(cold, missing)) found.set(k, v);
+  return found;
+}

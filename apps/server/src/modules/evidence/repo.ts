@@ -1,7 +1,7 @@
 /** SQL for evidence records and their payloads. */
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, EvidenceKind, EvidencePayloadsTable, EvidenceTable } from '../../db/schema.js';
-import { listThrough, readThrough } from '../../lifecycle/read-through.js';
+import { listThrough, mapThrough, readThrough } from '../../lifecycle/read-through.js';
 
 export type EvidenceRow = Selectable<EvidenceTable>;
 export type NewEvidenceRow = Insertable<EvidenceTable>;
@@ -44,12 +44,15 @@ export function findByDedupeKey(
   appId: string,
   dedupeKey: string,
 ): Promise<EvidenceRow | undefined> {
-  return db
-    .selectFrom('evidence')
-    .selectAll()
-    .where('app_id', '=', appId)
-    .where('dedupe_key', '=', dedupeKey)
-    .executeTakeFirst();
+  // An archived record is still the first one (lifecycle/read-through.ts): no second copy on the hot side.
+  return readThrough(db, (d) =>
+    d
+      .selectFrom('evidence')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('dedupe_key', '=', dedupeKey)
+      .executeTakeFirst(),
+  );
 }
 
 export function findByIdempotencyKey(
@@ -57,12 +60,14 @@ export function findByIdempotencyKey(
   appId: string,
   key: string,
 ): Promise<EvidenceRow | undefined> {
-  return db
-    .selectFrom('evidence')
-    .selectAll()
-    .where('app_id', '=', appId)
-    .where('idempotency_key', '=', key)
-    .executeTakeFirst();
+  return readThrough(db, (d) =>
+    d
+      .selectFrom('evidence')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst(),
+  );
 }
 
 /** Records of these dedupe keys (chunked IN lists), by key. */
@@ -71,18 +76,20 @@ export async function findByDedupeKeys(
   appId: string,
   keys: readonly string[],
 ): Promise<Map<string, EvidenceRow>> {
-  const out = new Map<string, EvidenceRow>();
-  for (let i = 0; i < keys.length; i += 500) {
-    const chunk = keys.slice(i, i + 500);
-    const rows = await db
-      .selectFrom('evidence')
-      .selectAll()
-      .where('app_id', '=', appId)
-      .where('dedupe_key', 'in', chunk)
-      .execute();
-    for (const r of rows) out.set(r.dedupe_key, r);
-  }
-  return out;
+  return mapThrough(db, keys, async (d, ks) => {
+    const out = new Map<string, EvidenceRow>();
+    for (let i = 0; i < ks.length; i += 500) {
+      const chunk = ks.slice(i, i + 500);
+      const rows = await d
+        .selectFrom('evidence')
+        .selectAll()
+        .where('app_id', '=', appId)
+        .where('dedupe_key', 'in', chunk)
+        .execute();
+      for (const r of rows) out.set(r.dedupe_key, r);
+    }
+    return out;
+  });
 }
 
 /** Records of these Idempotency-Keys (chunked IN lists), by key. */
@@ -91,18 +98,20 @@ export async function findByIdempotencyKeys(
   appId: string,
   keys: readonly string[],
 ): Promise<Map<string, EvidenceRow>> {
-  const out = new Map<string, EvidenceRow>();
-  for (let i = 0; i < keys.length; i += 500) {
-    const chunk = keys.slice(i, i + 500);
-    const rows = await db
-      .selectFrom('evidence')
-      .selectAll()
-      .where('app_id', '=', appId)
-      .where('idempotency_key', 'in', chunk)
-      .execute();
-    for (const r of rows) if (r.idempotency_key !== null) out.set(r.idempotency_key, r);
-  }
-  return out;
+  return mapThrough(db, keys, async (d, ks) => {
+    const out = new Map<string, EvidenceRow>();
+    for (let i = 0; i < ks.length; i += 500) {
+      const chunk = ks.slice(i, i + 500);
+      const rows = await d
+        .selectFrom('evidence')
+        .selectAll()
+        .where('app_id', '=', appId)
+        .where('idempotency_key', 'in', chunk)
+        .execute();
+      for (const r of rows) if (r.idempotency_key !== null) out.set(r.idempotency_key, r);
+    }
+    return out;
+  });
 }
 
 export function findEvidence(
