@@ -8,7 +8,7 @@
  *    made by the test PKI, some of them broken).
  *
  * Each kill lands while the job is moving records (the parent waits until the run has made progress, then a
- * random 0–300 ms more). After every kill, with the server down, the parent checks from the databases:
+ * random 0–200 ms more). After every kill, with the server down, the parent checks from the databases:
  *
  *  - cold migration: every record is on the hot side or the cold side, never lost, never an extra one; a record
  *    on both sides is only ever the batch in flight (copied, not yet marked) and never one marked as moved; every
@@ -70,7 +70,8 @@ function fail(message: string): never {
 
 const t0 = Date.now();
 const trace = (what: string): void => {
-  if (process.env.YIZHENG_CRASH_TRACE) process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}\n`);
+  if (process.env.YIZHENG_CRASH_TRACE)
+    process.stderr.write(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}\n`);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const count = (v: unknown): number => Number(v ?? 0);
@@ -212,7 +213,7 @@ async function killDuring(
     }
     await sleep(20);
   }
-  await sleep(Math.floor(Math.random() * 300));
+  await sleep(Math.floor(Math.random() * 200));
   await server.kill9();
   return start;
 }
@@ -353,7 +354,9 @@ async function coldCrash(
         fail(`the migration ended before kill ${k + 1}: use more --records`);
       rounds.push(state);
     }
-    // To the end, then read and re-verify a sample through the API (read-through).
+    // To the end (in larger batches: the strategy is changed as an operator would), then read and re-verify a
+    // sample through the API (read-through).
+    await sql`update cold_strategies set batch_size = ${200}`.execute(hot.kysely);
     server = await startServer(ws, port, env);
     const deadline = Date.now() + 180_000;
     while (
@@ -595,6 +598,9 @@ async function historyCrash(
         fail(`the migration ended before kill ${k + 1}: use more --rows`);
       cursors.push(t.cursor);
     }
+    await sql`update history_tasks set rows_per_second = ${5000}, batch_size = ${100} where id = ${task.id}`.execute(
+      hot.kysely,
+    );
     server = await startServer(ws, port);
     const deadline = Date.now() + 180_000;
     while ((await taskState(hot, task.id)).status !== 'completed') {
@@ -636,8 +642,8 @@ const { values } = parseArgs({
   },
 });
 const kills = Number(values.kills);
-const records = Number(values.records ?? String(Math.max(400, kills * 150)));
-const rows = Number(values.rows ?? String(Math.max(200, kills * 60)));
+const records = Number(values.records ?? String(300 + kills * 200));
+const rows = Number(values.rows ?? String(100 + kills * 50));
 const usage = (): never => {
   process.stderr.write(
     'usage: crash-lifecycle [--kills N] [--cold hot:cold,…] [--history sqlite,postgres|none] [--records N] [--rows N]\n',
