@@ -10,9 +10,9 @@ function decodeString(s: string, enc: Encoding): Uint8Array {
       const n = s.length >> 1;
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
-        const v = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-        if (Number.isNaN(v)) return out.subarray(0, i);
-        out[i] = v;
+        const pair = s.slice(2 * i, 2 * i + 2);
+        if (!/^[0-9a-fA-F]{2}$/.test(pair)) return out.subarray(0, i);
+        out[i] = parseInt(pair, 16);
       }
       return out;
     }
