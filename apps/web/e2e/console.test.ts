@@ -17,6 +17,8 @@ import type { FastifyInstance } from 'fastify';
 import { build } from '../../server/src/app.js';
 import { migrateToLatest, openDatabase, type Db } from '../../server/src/db/connect.js';
 import { signWithGm, testConfig, tempDir } from '../../server/src/testing/app.js';
+import { createApplication } from '../../server/src/modules/applications/service.js';
+import { createProject } from '../../server/src/modules/projects/service.js';
 import { sm2 } from '@yizheng/gm';
 import {
   clockWithin,
@@ -183,7 +185,9 @@ describe('console in chromium', () => {
     await page.waitForURL(/\/console\/users$/);
     await page.getByRole('menuitem', { name: '任务管理' }).click();
     await page.waitForURL(/\/console\/jobs$/);
-    const row = page.locator('[data-test=jobs-table] .el-table__body-wrapper tr', { hasText: 'digest-report' });
+    const row = page.locator('[data-test=jobs-table] .el-table__body-wrapper tr', {
+      hasText: 'digest-report',
+    });
     await row.locator('[data-test=job-run]').click();
     await expect
       .poll(() => row.locator('[data-test=job-outcome]').textContent(), { timeout: 20_000 })
@@ -197,10 +201,6 @@ describe('console in chromium', () => {
     await expect.poll(() => row.textContent()).toContain('已停止');
     await row.locator('[data-test=job-start]').click();
     await expect.poll(() => row.textContent()).toContain('已启用');
-    await page.getByRole('menuitem', { name: '历史数据迁移' }).click();
-    await page.waitForURL(/\/console\/history$/);
-    await page.locator('[data-test=tasks-table]').waitFor();
-    await page.screenshot({ path: join(SHOTS, '10-history.png'), fullPage: true, animations: 'disabled' });
     await page.close();
   });
 
@@ -369,6 +369,93 @@ describe('console in chromium', () => {
     const menu = (await page.locator('.el-menu').textContent()) ?? '';
     expect(menu).not.toContain('用户管理');
     expect(menu).not.toContain('项目管理');
+    await page.close();
+  });
+  it('history migration: a source and a task made in the console, progress to 100 %, the failures report', async () => {
+    // A hospital's intermediate table (SQLite): three good raw SM2 signatures, one tampered, one without serial.
+    const ctx = { db: db.kysely, now: () => now, actor: 'test' };
+    await createProject({ ctx, number: 'H-001', name: '历史病历' });
+    const appId = (await createApplication({ ctx, project: 'H-001', name: 'EMR 历史' })).application.id;
+    const file = join(tmp.dir, 'his.db');
+    const src = await openDatabase({ dialect: 'sqlite', file });
+    await src.kysely.schema
+      .createTable('emr_sign')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('serial_no', 'varchar(64)')
+      .addColumn('sig_value', 'text')
+      .addColumn('signer_cert', 'text')
+      .addColumn('content', 'text')
+      .execute();
+    const key = sm2.importPrivateKey(operator.keyPem);
+    const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+    const rows = [1, 2, 3, 4, 5].map((i) => {
+      const content = new TextEncoder().encode(`病历 ${i}`);
+      return {
+        id: i,
+        serial_no: i === 5 ? null : `HIS-${i}`,
+        sig_value: b64(sm2.sign(key, content)),
+        signer_cert: operator.certPem,
+        content: b64(i === 4 ? new TextEncoder().encode('被篡改') : content),
+      };
+    });
+    await src.kysely
+      .insertInto('emr_sign' as never)
+      .values(rows as never)
+      .execute();
+    await src.close();
+
+    const page = await openLogin();
+    await login(page, 'admin1', admin.keyFile);
+    await page.waitForURL(/\/console\/users$/);
+    await page.getByRole('menuitem', { name: '历史数据迁移' }).click();
+    await page.waitForURL(/\/console\/history$/);
+    await page.locator('[data-test=source-create]').click();
+    await field(page, 'source-name').fill('EMR 中间表');
+    await field(page, 'source-url').fill(`sqlite:${file}`);
+    await field(page, 'source-table').fill('emr_sign');
+    await page
+      .locator('textarea[data-test=source-mapping], [data-test=source-mapping] textarea')
+      .first()
+      .fill(
+        JSON.stringify({
+          key: 'id',
+          keyType: 'integer',
+          serialNumber: 'serial_no',
+          signature: 'sig_value',
+          defaultFormat: 'raw',
+          certificate: 'signer_cert',
+          original: 'content',
+        }),
+      );
+    await page.locator('[data-test=source-save]').click();
+    await expect.poll(() => page.locator('[data-test=sources-table]').textContent()).toContain('EMR 中间表');
+    await page.locator('[data-test=task-create]').click();
+    await field(page, 'task-app').fill(appId);
+    await page.locator('[data-test=task-save]').click();
+    await expect.poll(() => page.locator('[data-test=tasks-table]').textContent()).toContain(appId);
+    // The migration job, run now from the console session.
+    const run = await page.evaluate(async () => {
+      const r = await fetch('/api/admin/v1/jobs/history-migration/run?wait=true', {
+        method: 'POST',
+        headers: { 'x-csrf-token': sessionStorage.getItem('yz-csrf') ?? '' },
+      });
+      return ((await r.json()) as { run: { outcome: string } | null }).run?.outcome;
+    });
+    expect(run).toBe('succeeded');
+    const tasks = page.locator('[data-test=tasks-table]');
+    await expect.poll(() => tasks.textContent(), { timeout: 15_000 }).toContain('已迁移 3');
+    expect(await tasks.textContent()).toContain('失败 2');
+    expect(await tasks.locator('[role=progressbar]').first().getAttribute('aria-valuenow')).toBe('100');
+    await page.screenshot({ path: join(SHOTS, '10-history.png'), fullPage: true, animations: 'disabled' });
+    await page.locator('[data-test=task-failures]').click();
+    const failures = page.locator('[data-test=failures-table]');
+    await expect.poll(() => failures.textContent()).toContain('EVIDENCE_SIGNATURE_INVALID');
+    expect(await failures.textContent()).toContain('HISTORY_ROW_INVALID');
+    await page.screenshot({
+      path: join(SHOTS, '11-history-failures.png'),
+      fullPage: true,
+      animations: 'disabled',
+    });
     await page.close();
   });
 });
