@@ -51,7 +51,7 @@
 #define POINT_BYTES 65
 #define SIG_BYTES 64
 #define DEFAULT_CACHE_SIZE 1024
-#define MAX_CACHE_SIZE (1 << 16) /* entries are ~4.2 KB (split tables): at most ~280 MB */
+#define MAX_CACHE_SIZE (1 << 16) /* ~170 B an entry, plus 4 KB of split tables once a key is seen twice */
 #define MAX_BATCH (1 << 20)
 
 #define E_ARG "GM_INVALID_ARGUMENT"
@@ -70,7 +70,10 @@ typedef struct entry {
   struct entry *prev, *next;
   uint64_t hash;
   uint8_t key[POINT_BYTES];
-  sm2_pubkey pk;
+  sm2_affine p; /* the validated point */
+  /* Its split tables (SM2_SPLIT × SM2_KEY_TABLE_SIZE points), allocated when the key is seen again; NULL
+     before, so a signer seen once costs only this entry. */
+  sm2_affine *table;
 } entry_t;
 
 typedef struct {
@@ -142,6 +145,7 @@ static void cache_free(cache_t *c) {
   entry_t *e = c->head;
   while (e) {
     entry_t *next = e->next;
+    free(e->table);
     free(e);
     e = next;
   }
@@ -163,8 +167,15 @@ static int key_get(context_t *cx, const uint8_t in[POINT_BYTES], sm2_pubkey *out
       list_unlink(c, e);
       list_push_front(c, e);
     }
-    if (!e->pk.has_table) sm2_pubkey_precompute(&e->pk); /* second use: build the table */
-    memcpy(out, &e->pk, sizeof *out);
+    out->p = e->p;
+    if (e->table != NULL) {
+      memcpy(out->table, e->table, sizeof out->table);
+      out->has_table = 1;
+    } else { /* second use: build the table (kept if it can be stored) */
+      sm2_pubkey_precompute(out);
+      if (out->has_table && (e->table = malloc(sizeof out->table)) != NULL)
+        memcpy(e->table, out->table, sizeof out->table);
+    }
     uv_mutex_unlock(&cx->lock);
     return 1;
   }
@@ -180,11 +191,13 @@ static int key_get(context_t *cx, const uint8_t in[POINT_BYTES], sm2_pubkey *out
       e = c->tail; /* evict the least recently used */
       list_unlink(c, e);
       bucket_remove(c, e);
+      free(e->table);
     }
     if (e != NULL) {
       memcpy(e->key, in, POINT_BYTES);
       e->hash = h;
-      e->pk = *out;
+      e->p = out->p;
+      e->table = NULL;
       e->hnext = c->buckets[h & c->mask];
       c->buckets[h & c->mask] = e;
       list_push_front(c, e);

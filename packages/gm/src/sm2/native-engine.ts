@@ -52,7 +52,10 @@ export interface NativeSm2Engine extends Sm2Engine {
 }
 
 export interface NativeEngineOptions {
-  /** Capacity of the LRU cache of validated public keys (with their tables, ~4.2 KB each); 0 disables it. At most 65536; default 1024. */
+  /**
+   * Capacity of the LRU cache of validated public keys (~170 B each, plus ~4 KB of precomputed tables once a
+   * key has been seen twice); 0 disables it. At most 65536; default 1024.
+   */
   publicKeyCacheSize?: number;
   /** Nonce source for `sign` without k. Default `random`. */
   nonce?: NonceMode;
