@@ -400,7 +400,7 @@ describe('console in chromium', () => {
     });
     await src.kysely
       .insertInto('emr_sign' as never)
-      .values(rows as never)
+      .values(rows)
       .execute();
     await src.close();
 
