@@ -50,9 +50,34 @@ function withLayoutCache(font: Font): Font {
   return font;
 }
 
+interface DecodableGlyph {
+  _decode(): unknown;
+}
+
+/**
+ * Memoises each glyph's decoded outline: pdfkit subsets the font for every document, and fontkit's subsetter
+ * decodes every used glyph again each time (only to find compound glyphs' components). fontkit keeps one glyph
+ * object per glyph id and font, and the decoded outline is only read, so decoding once per process is enough.
+ */
+function withGlyphDecodeCache(font: Font): Font {
+  const getGlyph = font.getGlyph.bind(font) as (id: number, ...rest: unknown[]) => DecodableGlyph | null;
+  const patched = new WeakSet<DecodableGlyph>();
+  font.getGlyph = (id: number, ...rest: unknown[]): DecodableGlyph | null => {
+    const glyph = getGlyph(id, ...rest);
+    if (glyph !== null && !patched.has(glyph)) {
+      patched.add(glyph);
+      const decode = glyph._decode.bind(glyph);
+      let decoded: { value: unknown } | undefined;
+      glyph._decode = () => (decoded ??= { value: decode() }).value;
+    }
+    return glyph;
+  };
+  return font;
+}
+
 export function loadReportFonts(): ReportFonts {
   const require = createRequire(import.meta.url);
   const load = (specifier: string): Font =>
-    withLayoutCache(create(woffToSfnt(readFileSync(require.resolve(specifier)))));
+    withGlyphDecodeCache(withLayoutCache(create(woffToSfnt(readFileSync(require.resolve(specifier))))));
   return { regular: load(FILES.regular), bold: load(FILES.bold) };
 }

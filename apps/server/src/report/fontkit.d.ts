@@ -5,6 +5,7 @@ declare module 'fontkit' {
     readonly familyName: string;
     readonly numGlyphs: number;
     layout(text: string, ...rest: unknown[]): unknown;
+    getGlyph(id: number, ...rest: unknown[]): unknown;
     hasGlyphForCodePoint(codePoint: number): boolean;
   }
   export function create(buffer: Uint8Array, postscriptName?: string): Font;

@@ -277,7 +277,11 @@ function rows(doc: Doc, entries: readonly (readonly [string, Value | undefined])
   for (const [label, value] of entries) {
     if (value === undefined) continue;
     setValueFont(doc, value);
-    const valueHeight = doc.heightOfString(value.text, { width: valueWidth, lineGap: 1 });
+    const lines = value.mono === true ? monoLines(value.text, valueWidth) : undefined;
+    const valueHeight =
+      lines === undefined
+        ? doc.heightOfString(value.text, { width: valueWidth, lineGap: 1 })
+        : lines.length * (doc.currentLineHeight(true) + 1);
     doc.font('cjk').fontSize(9);
     const labelHeight = doc.heightOfString(label, { width: LABEL_WIDTH - 8 });
     const height = Math.max(valueHeight + (value.mono === true ? 1.5 : 0), labelHeight) + 7;
@@ -285,19 +289,52 @@ function rows(doc: Doc, entries: readonly (readonly [string, Value | undefined])
     const y = doc.y;
     doc.fillColor(COLORS.muted).text(label, PAGE.left + 4, y + 3.5, { width: LABEL_WIDTH - 8 });
     setValueFont(doc, value);
-    // Courier sits higher than the CJK font at the same baseline position: nudge it onto the label's line.
-    const dy = value.mono === true ? 5 : 3.5;
-    doc
-      .fillColor(value.color ?? COLORS.text)
-      .text(value.text, valueX, y + dy, { width: valueWidth, lineGap: 1 });
+    doc.fillColor(value.color ?? COLORS.text);
+    if (lines === undefined) doc.text(value.text, valueX, y + 3.5, { width: valueWidth, lineGap: 1 });
+    else {
+      // Courier sits higher than the CJK font at the same baseline position: nudge it onto the label's line.
+      const step = doc.currentLineHeight(true) + 1;
+      lines.forEach((line, i) => doc.text(line, valueX, y + 5 + i * step, { lineBreak: false }));
+    }
     rule(doc, y + height, COLORS.rule, 0.4);
     doc.y = y + height;
     doc.x = PAGE.left;
   }
 }
 
+/** Courier's advance: every glyph is 600/1000 em wide. */
+const MONO_ADVANCE = 0.6;
+const MONO_SIZE = 8.2;
+
+/**
+ * Monospaced text broken into lines of `width` as pdfkit's line wrapper breaks it — after spaces and slashes, and inside a
+ * word longer than a line — computed from the fixed advance instead of measuring every prefix of a long word
+ * (hashes and signatures are single words: pdfkit's wrapper measures them character by character).
+ */
+export function monoLines(text: string, width: number, fontSize = MONO_SIZE): string[] {
+  const max = Math.max(1, Math.floor((width + 1e-6) / (MONO_ADVANCE * fontSize)));
+  const out: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(/(?<=[ /])/)) {
+      if (line.length + word.trimEnd().length <= max) {
+        line += word;
+        continue;
+      }
+      if (line !== '') out.push(line.trimEnd());
+      line = word;
+      while (line.trimEnd().length > max) {
+        out.push(line.slice(0, max));
+        line = line.slice(max);
+      }
+    }
+    out.push(line.trimEnd());
+  }
+  return out;
+}
+
 function setValueFont(doc: Doc, value: Value): void {
-  if (value.mono === true) doc.font('Courier').fontSize(8.2);
+  if (value.mono === true) doc.font('Courier').fontSize(MONO_SIZE);
   else doc.font('cjk').fontSize(9.5);
 }
 

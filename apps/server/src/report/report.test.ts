@@ -6,7 +6,7 @@ import { sm2 } from '@yizheng/gm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReportFonts, type ReportFonts } from './font.js';
 import { maskIdentifier, maskName } from './mask.js';
-import { formatShanghai, renderReport } from './render.js';
+import { formatShanghai, monoLines, renderReport } from './render.js';
 import { sampleReportView } from './sample.js';
 import { reportContent, sealReport, verifyReportSeal } from './seal.js';
 import { woffToSfnt } from './woff.js';
@@ -137,5 +137,22 @@ describe('woffToSfnt', () => {
     head.set([0x77, 0x4f, 0x46, 0x46], 0);
     head[13] = 5; // five tables, no directory
     expect(() => woffToSfnt(head)).toThrow(/out of bounds/);
+  });
+});
+
+describe('monospaced line breaking', () => {
+  const width = 10 * 0.6 * 8.2; // ten Courier characters at 8.2 pt
+
+  it('splits a long word at the line width and keeps every character', () => {
+    const hex = '0123456789abcdef0123456789';
+    expect(monoLines(hex, width)).toEqual(['0123456789', 'abcdef0123', '456789']);
+  });
+
+  it('breaks after spaces and slashes, keeps short lines whole and paragraphs apart', () => {
+    expect(monoLines('ab cd efghi jk', width)).toEqual(['ab cd', 'efghi jk']);
+    expect(monoLines('abc/defghij/kl', width)).toEqual(['abc/', 'defghij/kl']);
+    expect(monoLines('one\n\ntwo', width)).toEqual(['one', '', 'two']);
+    for (const line of monoLines('x'.repeat(95) + ' y/z '.repeat(9), width))
+      expect(line.length).toBeLessThanOrEqual(10);
   });
 });
