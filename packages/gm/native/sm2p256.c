@@ -509,7 +509,11 @@ static __attribute__((noinline)) void fe_mul_small_c(fe r, const fe a, uint64_t 
 }
 FE_DISPATCH(fe_mul_small, (fe r, const fe a, uint64_t k), (r, a, k))
 
-/* dbl-2001-b (Bernstein–Lange EFD), a = -3: 3M + 5S. Z = 0 stays 0. */
+/*
+ * dbl-2001-b (Bernstein–Lange EFD), a = -3, with Z3 = 2·Y·Z instead of (Y + Z)^2 − gamma − delta (one
+ * multiplication for a squaring and two subtractions) and 8·beta = 2·(4·beta): 4M + 4S. Z = 0 stays 0.
+ * r may alias p.
+ */
 static void jac_dbl(jac *r, const jac *p) {
   fe delta, gamma, beta, alpha, t, u;
   fe_sqr(delta, p->z);
@@ -519,14 +523,12 @@ static void jac_dbl(jac *r, const jac *p) {
   fe_add(u, p->x, delta);
   fe_mul(alpha, t, u);
   fe_mul_small(alpha, alpha, 3); /* alpha = 3 (X - delta)(X + delta) */
-  fe_add(t, p->y, p->z);
-  fe_sqr(t, t);
-  fe_sub(t, t, gamma);
-  fe_sub(r->z, t, delta); /* Z3 = (Y + Z)^2 - gamma - delta */
+  fe_mul(t, p->y, p->z);
+  fe_add(r->z, t, t); /* Z3 = 2 Y Z (p is not read after this) */
   fe_sqr(t, alpha);
-  fe_mul_small(u, beta, 8);
-  fe_sub(r->x, t, u); /* X3 = alpha^2 - 8 beta */
   fe_mul_small(beta, beta, 4);
+  fe_add(u, beta, beta);
+  fe_sub(r->x, t, u); /* X3 = alpha^2 - 8 beta */
   fe_sub(t, beta, r->x);
   fe_mul(t, alpha, t);
   fe_sqr(gamma, gamma);
