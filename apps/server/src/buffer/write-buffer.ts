@@ -1,8 +1,10 @@
 /**
  * The Redis write buffer (缓存数据落库, seed §1.6): with Redis configured, API-log entries and statistics events
  * are appended to Redis streams instead of the database, and the flush job (jobs/buffer-flush.ts) moves them to
- * the database (flush.ts). Appends are coalesced by the {@link GroupCommitWriter} into one pipelined round trip
- * per batch; a caller's promise resolves once its entry is in Redis.
+ * the database (flush.ts). API-log appends are coalesced by the {@link GroupCommitWriter} into one pipelined
+ * round trip per batch; statistics arrive per committed evidence batch and are appended at once (one XADD), to
+ * keep the moment between the evidence commit and its count reaching Redis short. A caller's promise resolves
+ * once its entry is in Redis.
  *
  * Statistics events arrive after their evidence committed: if Redis fails they are counted in the database
  * directly (counts add up either way). API-log entries have no such fallback — the chain head lives with the
@@ -49,7 +51,8 @@ export class WriteBuffer {
   readonly keys: StreamKeys;
   readonly #options: WriteBufferOptions;
   readonly #apiLog: GroupCommitWriter<ApiLogEntry, void>;
-  readonly #stats: GroupCommitWriter<readonly StatsEvent[], void>;
+  /** Statistics appends in flight (one XADD per committed evidence batch, sent at once: no extra batching delay). */
+  readonly #statsInFlight = new Set<Promise<void>>();
   #flushing: Promise<FlushCounts> | undefined;
   #closed = false;
 
@@ -71,20 +74,6 @@ export class WriteBuffer {
       },
       writeOne: (entry) => appendAll(redis, this.keys.apiLog, 'e', [JSON.stringify(entry)]),
     });
-    this.#stats = new GroupCommitWriter<readonly StatsEvent[], void>({
-      name: 'statistics buffer',
-      maxItems: 1000,
-      writeMany: async (batches) => {
-        await appendAll(
-          redis,
-          this.keys.stats,
-          's',
-          batches.map((b) => JSON.stringify(b)),
-        );
-        return batches.map(() => undefined);
-      },
-      writeOne: (events) => appendAll(redis, this.keys.stats, 's', [JSON.stringify(events)]),
-    });
   }
 
   /** Buffers one API-log entry; resolves once it is in Redis. */
@@ -96,13 +85,20 @@ export class WriteBuffer {
   async appendStats(events: readonly StatsEvent[]): Promise<void> {
     if (events.length === 0) return;
     const slim = events.map((e) => ({ project_id: e.project_id, app_id: e.app_id, kind: e.kind, at: e.at }));
-    try {
-      await this.#stats.submit(slim);
-    } catch (err) {
-      this.#options.log.warn({ err }, 'statistics buffer unavailable: counting in the database');
-      await recordStats(this.#options.db, slim).catch((e: unknown) => {
+    const direct = (): Promise<void> =>
+      recordStats(this.#options.db, slim).catch((e: unknown) => {
         this.#options.log.error({ err: e }, 'statistics write failed');
       });
+    if (this.#closed) return direct();
+    const append = appendAll(this.#options.redis, this.keys.stats, 's', [JSON.stringify(slim)]);
+    this.#statsInFlight.add(append);
+    try {
+      await append;
+    } catch (err) {
+      this.#options.log.warn({ err }, 'statistics buffer unavailable: counting in the database');
+      await direct();
+    } finally {
+      this.#statsInFlight.delete(append);
     }
   }
 
@@ -125,7 +121,7 @@ export class WriteBuffer {
     if (this.#closed) return;
     this.#closed = true;
     await this.#apiLog.close();
-    await this.#stats.close();
+    await Promise.allSettled([...this.#statsInFlight]);
     try {
       // A flush started by the job may be running: wait for it, then flush what remains.
       await this.#flushing?.catch(() => undefined);
