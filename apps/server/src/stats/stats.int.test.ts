@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { sm2, sm3, toHex, type Sm2PrivateKey } from '@yizheng/gm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
+import { createMigrator, migrateToLatest, openDatabase, type Db } from '../db/connect.js';
+import { MIGRATIONS } from '../db/migrations/index.js';
 import {
   certificateLogin,
   clientOf,
@@ -332,5 +333,66 @@ describe.each(testDialects())('statistics on %s', (dialect) => {
       expect(left).toEqual([]);
     }
     expect((await statsView({ db: db.kysely, now: live, projects: [projectA] })).totals.digest!.all).toBe(8);
+  });
+});
+
+describe.each(testDialects())('migration 0012-stats-rollup on %s', (dialect) => {
+  it('fills the monthly and yearly rollups from the daily rows of an existing installation', async () => {
+    const tdb = await createTestDatabase(dialect);
+    const db = await openDatabase(tdb.config);
+    try {
+      const names = Object.keys(MIGRATIONS).sort();
+      const before = names[names.indexOf('0012-stats-rollup') - 1]!;
+      const up = await createMigrator(db.kysely).migrateTo(before);
+      expect(up.error).toBeUndefined();
+      const day = (d: string, kind: 'signature' | 'digest', count: number) => ({
+        project_id: 'prj_a',
+        app_id: 'app_a',
+        kind,
+        day: d,
+        count,
+      });
+      await db.kysely
+        .insertInto('stats_daily')
+        .values([
+          day('2025-12-30', 'digest', 2),
+          day('2025-12-31', 'digest', 3),
+          day('2026-01-01', 'digest', 5),
+          day('2026-01-15', 'signature', 7),
+        ])
+        .execute();
+      expect(await migrateToLatest(db.kysely)).toContain('0012-stats-rollup');
+      const monthly = await db.kysely
+        .selectFrom('stats_monthly')
+        .select(['kind', 'month', 'count'])
+        .orderBy('kind')
+        .orderBy('month')
+        .execute();
+      expect(monthly.map((r) => [r.kind, r.month, Number(r.count)])).toEqual([
+        ['digest', '2025-12', 5],
+        ['digest', '2026-01', 5],
+        ['signature', '2026-01', 7],
+      ]);
+      const yearly = await db.kysely
+        .selectFrom('stats_yearly')
+        .select(['kind', 'year', 'count'])
+        .orderBy('kind')
+        .orderBy('year')
+        .execute();
+      expect(yearly.map((r) => [r.kind, r.year, Number(r.count)])).toEqual([
+        ['digest', '2025', 5],
+        ['digest', '2026', 5],
+        ['signature', '2026', 7],
+      ]);
+      // The console reads them: all time from the years, the months from the months, the days from the days.
+      const v = await statsView({ db: db.kysely, now: Date.UTC(2026, 0, 20, 4), projects: ['prj_a'] });
+      expect(v.totals.digest).toEqual({ all: 10, last3Months: 10, month: 5, today: 0 });
+      expect(v.totals.signature!.month).toBe(7);
+      expect(v.years.map((p) => p.counts.digest)).toEqual([0, 5, 5]);
+      expect(v.days.find((p) => p.period === '2026-01-15')!.counts.signature).toBe(7);
+    } finally {
+      await db.close();
+      await tdb.drop();
+    }
   });
 });
