@@ -280,17 +280,18 @@ function rows(doc: Doc, entries: readonly (readonly [string, Value | undefined])
     const lines = value.mono === true ? monoLines(value.text, valueWidth) : undefined;
     const valueHeight =
       lines === undefined
-        ? doc.heightOfString(value.text, { width: valueWidth, lineGap: 1 })
+        ? textHeight(doc, value.text, valueWidth, 1)
         : lines.length * (doc.currentLineHeight(true) + 1);
     doc.font('cjk').fontSize(9);
-    const labelHeight = doc.heightOfString(label, { width: LABEL_WIDTH - 8 });
+    const labelHeight = textHeight(doc, label, LABEL_WIDTH - 8);
     const height = Math.max(valueHeight + (value.mono === true ? 1.5 : 0), labelHeight) + 7;
     ensureSpace(doc, height);
     const y = doc.y;
-    doc.fillColor(COLORS.muted).text(label, PAGE.left + 4, y + 3.5, { width: LABEL_WIDTH - 8 });
+    doc.fillColor(COLORS.muted);
+    textAt(doc, label, PAGE.left + 4, y + 3.5, LABEL_WIDTH - 8);
     setValueFont(doc, value);
     doc.fillColor(value.color ?? COLORS.text);
-    if (lines === undefined) doc.text(value.text, valueX, y + 3.5, { width: valueWidth, lineGap: 1 });
+    if (lines === undefined) textAt(doc, value.text, valueX, y + 3.5, valueWidth, 1);
     else {
       // Courier sits higher than the CJK font at the same baseline position: nudge it onto the label's line.
       const step = doc.currentLineHeight(true) + 1;
@@ -300,6 +301,24 @@ function rows(doc: Doc, entries: readonly (readonly [string, Value | undefined])
     doc.y = y + height;
     doc.x = PAGE.left;
   }
+}
+
+/** Whether `text` is one line at `width` in the current font (then pdfkit's line wrapper is not needed). */
+function oneLine(doc: Doc, text: string, width: number): boolean {
+  return !text.includes('\n') && doc.widthOfString(text) <= width;
+}
+
+/** `heightOfString` at `width`, without running the line wrapper for text that fits on one line. */
+function textHeight(doc: Doc, text: string, width: number, lineGap = 0): number {
+  return oneLine(doc, text, width)
+    ? doc.currentLineHeight(true) + lineGap
+    : doc.heightOfString(text, { width, lineGap });
+}
+
+/** `text` at (x, y) wrapped to `width`; a text that fits on one line is drawn as it is, without the wrapper. */
+function textAt(doc: Doc, text: string, x: number, y: number, width: number, lineGap = 0): void {
+  if (oneLine(doc, text, width)) doc.text(text, x, y, { lineBreak: false });
+  else doc.text(text, x, y, { width, lineGap });
 }
 
 /** Courier's advance: every glyph is 600/1000 em wide. */
@@ -358,8 +377,8 @@ function checksTable(doc: Doc, checks: readonly ReportCheck[], labels: ReportLab
     doc.font('cjk').fontSize(9);
     const height =
       Math.max(
-        doc.heightOfString(name, { width: cols[0] - 8 }),
-        detail === '' ? 0 : doc.heightOfString(detail, { width: cols[2] - 8 }),
+        textHeight(doc, name, cols[0] - 8),
+        detail === '' ? 0 : textHeight(doc, detail, cols[2] - 8),
         12,
       ) + 7;
     if (doc.y + height > PAGE.height - PAGE.bottom) {
@@ -367,20 +386,16 @@ function checksTable(doc: Doc, checks: readonly ReportCheck[], labels: ReportLab
       headerRow();
     }
     const y = doc.y;
-    doc.fillColor(COLORS.text).text(name, x[0] + 4, y + 3.5, { width: cols[0] - 8 });
+    doc.fillColor(COLORS.text);
+    textAt(doc, name, x[0] + 4, y + 3.5, cols[0] - 8);
     const color = check.status === 'pass' ? COLORS.pass : check.status === 'fail' ? COLORS.fail : COLORS.skip;
     const mark = check.status === 'pass' ? '✓ ' : check.status === 'fail' ? '✗ ' : '– ';
-    doc
-      .font('cjk-bold')
-      .fillColor(color)
-      .text(`${mark}${labels.status[check.status]}`, x[1] + 4, y + 3.5, {
-        width: cols[1] - 8,
-      });
-    if (detail !== '')
-      doc
-        .font('cjk')
-        .fillColor(COLORS.muted)
-        .text(detail, x[2] + 4, y + 3.5, { width: cols[2] - 8 });
+    doc.font('cjk-bold').fillColor(color);
+    textAt(doc, `${mark}${labels.status[check.status]}`, x[1] + 4, y + 3.5, cols[1] - 8);
+    if (detail !== '') {
+      doc.font('cjk').fillColor(COLORS.muted);
+      textAt(doc, detail, x[2] + 4, y + 3.5, cols[2] - 8);
+    }
     rule(doc, y + height, COLORS.rule, 0.4);
     doc.y = y + height;
   }
