@@ -24,6 +24,8 @@ import { unzipSync } from 'fflate';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrateAll, publishCheckpoint } from '../../log/index.js';
+import { checkpointStamp, stampCheckpoints } from '../../log/stamper.js';
+import { tsaCheckpointStamper } from '../tsa/checkpoint-stamper.js';
 import { signWithGm, T0, tempDir, testApp, testConfig } from '../../testing/app.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
 import { createApplication } from '../applications/service.js';
@@ -92,6 +94,9 @@ describe.each(testDialects())('public verification on %s', (dialect) => {
       await integrateAll({ db: app.db, now: () => T0 });
       await publishCheckpoint({ db: app.db, key: app.platformKey, now: T0, minIntervalMs: 0 });
     }
+    // The platform TSA stamps the checkpoints, as the checkpoint job does.
+    const run = await stampCheckpoints({ db: app.db, stamper: tsaCheckpointStamper(app.tsa), now: T0 });
+    expect(run.stamped).toBeGreaterThan(0);
   });
   afterAll(async () => {
     await app.close();
@@ -141,6 +146,20 @@ describe.each(testDialects())('public verification on %s', (dialect) => {
     expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(checks.find((c) => c.check === 'inclusion')?.status).toBe('pass');
     expect(checks.find((c) => c.check === 'checkpoint-signature')?.status).toBe('pass');
+    for (const name of [
+      'timestamp-signature',
+      'timestamp-imprint',
+      'timestamp-tsa-eku',
+      'timestamp-tsa-chain',
+    ])
+      expect(checks.find((c) => c.check === name)?.status, name).toBe('pass');
+    // The stamp of the first checkpoint does not stamp the latest one.
+    const first = await checkpointStamp(app.db, 1);
+    const swapped = { ...proof, log: { ...proof.log!, checkpointTimestamp: b64(first!) } };
+    expect(
+      verifyRecordProof(swapped, nodeCrypto, app.ca.root.der).find((c) => c.check === 'timestamp-imprint')
+        ?.status,
+    ).toBe('fail');
     const forged = { ...proof, evidenceHash: '00'.repeat(32) };
     expect(
       verifyRecordProof(forged, nodeCrypto, app.ca.root.der).find((c) => c.check === 'inclusion')?.status,
