@@ -96,11 +96,6 @@ static inline uint64_t addc(uint64_t a, uint64_t b, uint64_t *carry) {
   return (uint64_t)t;
 }
 
-static inline uint64_t subb(uint64_t a, uint64_t b, uint64_t *borrow) {
-  u128 t = (u128)a - b - *borrow;
-  *borrow = (uint64_t)(t >> 64) & 1;
-  return (uint64_t)t;
-}
 
 static void from_be(uint64_t r[4], const uint8_t b[32]) {
   for (int i = 0; i < 4; i++) {
@@ -1173,34 +1168,42 @@ void sm2_pubkey_precompute(sm2_pubkey *pk) {
   pk->has_table = jac_to_affine_batch(&pk->table[0][0], odd, SM2_SPLIT * SM2_KEY_TABLE_SIZE);
 }
 
-/* Width-w NAF of the nlimbs-word k (VT). Returns the number of digits (≤ 64·nlimbs + 1). */
+/* Bits pos … pos + n − 1 of the 5-word k (n ≤ 8, pos ≤ 256). */
+static inline unsigned get_bits(const uint64_t k[5], int pos, int n) {
+  int limb = pos >> 6, off = pos & 63;
+  uint64_t v = k[limb] >> off;
+  if (off + n > 64) v |= k[limb + 1] << (64 - off);
+  return (unsigned)(v & ((1u << n) - 1));
+}
+
+/*
+ * Width-w NAF of the nlimbs-word k (VT): out[i] ∈ {0, ±1, ±3, …, ±(2^(w−1) − 1)}, Σ out[i]·2^i = k, at most one
+ * non-zero digit in any w consecutive positions. Reads windows in place (as libsecp256k1's ecmult_wnaf):
+ * where bit i equals the pending carry, the digit is 0; otherwise the w-bit window plus the carry is odd and
+ * becomes a signed digit, and the carry is whether it was taken negative. The window at the top is short
+ * and, being odd and below 2^(w−1), never carries out. Returns the index of the top non-zero digit + 1
+ * (0 for k = 0); out has 64·nlimbs + 1 entries.
+ */
 static int wnaf(int8_t *out, const uint64_t *k_in, int nlimbs, int w) {
   uint64_t k[5] = {0, 0, 0, 0, 0};
   memcpy(k, k_in, (size_t)nlimbs * sizeof(uint64_t));
-  int len = 0;
-  const int64_t full = (int64_t)1 << w, half = full >> 1;
-  memset(out, 0, (size_t)(64 * nlimbs + 1));
-  while ((k[0] | k[1] | k[2] | k[3] | k[4]) != 0) {
-    int8_t d = 0;
-    if (k[0] & 1) {
-      int64_t v = (int64_t)(k[0] & (uint64_t)(full - 1));
-      if (v >= half) v -= full;
-      d = (int8_t)v;
-      if (v > 0) { /* k -= v */
-        uint64_t br = 0;
-        k[0] = subb(k[0], (uint64_t)v, &br);
-        for (int i = 1; i < 5; i++) k[i] = subb(k[i], 0, &br);
-      } else { /* k += -v */
-        uint64_t c = 0;
-        k[0] = addc(k[0], (uint64_t)(-v), &c);
-        for (int i = 1; i < 5; i++) k[i] = addc(k[i], 0, &c);
-      }
+  const int len = 64 * nlimbs + 1;
+  memset(out, 0, (size_t)len);
+  int bit = 0, carry = 0, top = 0;
+  while (bit < len) {
+    if ((int)get_bits(k, bit, 1) == carry) {
+      bit++;
+      continue;
     }
-    out[len++] = d;
-    for (int i = 0; i < 4; i++) k[i] = (k[i] >> 1) | (k[i + 1] << 63);
-    k[4] >>= 1;
+    int now = len - bit < w ? len - bit : w;
+    int word = (int)get_bits(k, bit, now) + carry;
+    carry = (word >> (w - 1)) & 1;
+    word -= carry << w;
+    out[bit] = (int8_t)word;
+    top = bit + 1;
+    bit += now;
   }
-  return len;
+  return top;
 }
 
 /* acc += d·T[|d|/2] for an affine odd-multiple table (VT). */

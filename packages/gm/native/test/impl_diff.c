@@ -6,7 +6,8 @@
  *      values made of edge words (which drive the carry chains to their ends);
  *   2. the protocol functions on random inputs: [d]G, signing with a given k, verification of the signature
  *      and of a corrupted one, with and without the key's table, and [k]Q;
- *   3. the same results are the expected ones (GB/T 32918.5 Annex A signature).
+ *   3. the same results are the expected ones (GB/T 32918.5 Annex A signature);
+ *   4. the wNAF recoding of verification on random, all-ones and zero scalars (digit rules and the sum).
  * Run by src/sm2/impl-diff.test.ts: cc -O3 impl_diff.c ../sm2_sign.c ../sm3.c && ./impl_diff ITERATIONS SEED
  * Exits 0 and prints "paths agree", or prints the first difference and exits 1. Needs a CPU with ADX.
  */
@@ -118,6 +119,39 @@ static void protocol(void) {
     differ("a fresh signature verifies, a corrupted one does not", "\1", "\0", 1);
 }
 
+/* acc (6 words) += m·2^i for a small m. */
+static void add_shifted(uint64_t acc[6], uint64_t m, int i) {
+  unsigned __int128 v = (unsigned __int128)m << (i & 63);
+  uint64_t add[2] = {(uint64_t)v, (uint64_t)(v >> 64)};
+  unsigned __int128 t = 0;
+  for (int j = i >> 6, n = 0; j < 6; j++, n++) {
+    t += (unsigned __int128)acc[j] + (n < 2 ? add[n] : 0);
+    acc[j] = (uint64_t)t;
+    t >>= 64;
+  }
+}
+
+/* The wNAF recoding of verification (VT, shared by both paths): digits odd and below 2^(w−1) in absolute
+   value, at most one non-zero in any w consecutive positions, the returned length right, and
+   Σ positive digits·2^i = k + Σ |negative digits|·2^i. */
+static void check_wnaf(const uint64_t *k, int nlimbs, int w) {
+  int8_t d[257];
+  int len = wnaf(d, k, nlimbs, w);
+  uint64_t pos[6] = {0}, neg[6] = {0};
+  for (int i = 0; i < nlimbs; i++) neg[i] = k[i];
+  int last = -w, top = 0, ok = 1;
+  for (int i = 0; i < 64 * nlimbs + 1; i++) {
+    if (d[i] == 0) continue;
+    if (!(d[i] & 1) || d[i] >= (1 << (w - 1)) || d[i] <= -(1 << (w - 1)) || i - last < w) ok = 0;
+    last = i;
+    top = i + 1;
+    if (d[i] > 0) add_shifted(pos, (uint64_t)d[i], i);
+    else add_shifted(neg, (uint64_t)(-d[i]), i);
+  }
+  if (memcmp(pos, neg, sizeof pos) != 0 || len != top) ok = 0;
+  if (!ok && failures++ < 5) fprintf(stderr, "impl_diff: wNAF (w = %d) of a %d-word scalar is wrong\n", w, nlimbs);
+}
+
 static void known_answer(void) {
   /* GB/T 32918.5-2017 Annex A (also test/ct_harness.c). */
   static const uint8_t d[32] = {0x39, 0x45, 0x20, 0x8f, 0x7b, 0x21, 0x44, 0xb1, 0x3f, 0x36, 0xe3,
@@ -177,6 +211,15 @@ int main(int argc, char **argv) {
     rnd_fe_limbs(b);
     field_ops(a, b);
     if (i % 16 == 0) field_ops(a, edges[(size_t)i / 16 % ne]);
+  }
+  for (long i = 0; i < iterations / 10 + 1; i++) {
+    uint64_t k[4];
+    for (int j = 0; j < 4; j++) k[j] = (i & 1) ? rnd64() : (rnd64() >> 60 ? 0xffffffffffffffffULL : rnd64());
+    if (i == 0) k[0] = k[1] = k[2] = k[3] = 0xffffffffffffffffULL;
+    if (i == 1) k[0] = k[1] = k[2] = k[3] = 0;
+    for (int w = 2; w <= 8; w++) check_wnaf(k, 4, w);
+    check_wnaf(k, 1, 6);
+    check_wnaf(k + 3, 1, 8);
   }
   for (long i = 0; i < iterations / 50 + 1; i++) protocol();
   known_answer();
