@@ -55,8 +55,16 @@ export function receiptBytes(body: ReceiptBody): Uint8Array {
   return new TextEncoder().encode(canonicalJson(body as unknown as CanonicalValue));
 }
 
-export function platformKeyId(key: PlatformKey): string {
-  return toHex(sm3(key.publicKey.toSpki()));
+const KEY_IDS = new WeakMap<PlatformKey['publicKey'], string>();
+
+/** Hex SM3 of the key's SPKI, computed once per key (every receipt names it). */
+export function platformKeyId(key: Pick<PlatformKey, 'publicKey'>): string {
+  let id = KEY_IDS.get(key.publicKey);
+  if (id === undefined) {
+    id = toHex(sm3(key.publicKey.toSpki()));
+    KEY_IDS.set(key.publicKey, id);
+  }
+  return id;
 }
 
 export function signReceipt(key: PlatformKey, body: ReceiptBody): Receipt {

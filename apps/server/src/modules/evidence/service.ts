@@ -498,8 +498,9 @@ export async function pushSignatureBatch(options: {
           caller.appId,
           live.map((x) => keyOf(x.index)!),
         );
-  // 3. Verify (CPU, yielding now and then so other requests progress) and hand each to the group-commit writer.
-  const pending: Promise<void>[] = [];
+  // 3. Verify (CPU, yielding now and then so other requests progress), then hand them all to the group-commit
+  // writer at once, so that they share one transaction rather than one per slice between two yields.
+  const prepared: { index: number; item: PreparedEvidence }[] = [];
   for (const [k, { d, index }] of live.entries()) {
     if (k % 16 === 15) await new Promise((r) => setImmediate(r));
     try {
@@ -515,22 +516,23 @@ export async function pushSignatureBatch(options: {
         results[index] = { index, status: 200, receipt: receiptOf(deps, normaliseRow(found)) };
         continue;
       }
-      const item = prepareSignature(deps, caller, d, key);
-      pending.push(
-        commit(deps, item).then(
-          (r) => {
-            results[index] = { index, status: r.duplicate ? 200 : 201, receipt: r.receipt };
-          },
-          (e: unknown) => {
-            fail(index, e);
-          },
-        ),
-      );
+      prepared.push({ index, item: prepareSignature(deps, caller, d, key) });
     } catch (e) {
       fail(index, e);
     }
   }
-  await Promise.all(pending);
+  await Promise.all(
+    prepared.map(({ index, item }) =>
+      commit(deps, item).then(
+        (r) => {
+          results[index] = { index, status: r.duplicate ? 200 : 201, receipt: r.receipt };
+        },
+        (e: unknown) => {
+          fail(index, e);
+        },
+      ),
+    ),
+  );
   return results;
 }
 
