@@ -2,12 +2,15 @@
  * SM2 curve arithmetic (see sm2p256.h). Written from GB/T 32918 and the literature:
  * - field F_p and scalars mod n: 4 x 64-bit limbs, Montgomery multiplication (CIOS, Koç–Acar–Kaliski 1996)
  *   with R = 2^256; for p, p ≡ -1 (mod 2^64) so -p^-1 mod 2^64 = 1 and the reduction quotient digit is the
- *   low limb itself;
+ *   low limb itself; on x86-64 CPUs with BMI2 and ADX the field product, square, sum, difference and small
+ *   multiples run as inline assembly (fe_adx.h: mulx with two carry chains, adcx/adox), chosen once by CPUID
+ *   in sm2_init; the portable C is the fallback and the reference (test/impl_diff.c compares the two);
  * - inversion mod p by Fermat, a^(p-2), with an addition chain on the shape of p - 2 (CT);
  *   inversion mod n by Fermat with a fixed 4-bit window (the exponent is public; CT in the base);
  * - verification (VT): Jacobian coordinates, interleaved (Straus) wNAF double-scalar multiplication
  *   [s]G + [t]P with a precomputed affine table of odd multiples of G (w = 8) and of P (w = 5 in Jacobian,
- *   or w = 7 affine from the per-key cache); x compared in Jacobian form (no inversion);
+ *   built per call for a key seen once; for a key seen again, w = 6 affine tables of its four 64-bit parts
+ *   from the addon's cache, so 64 doublings); x compared in Jacobian form (no inversion);
  * - secrets (CT): homogeneous projective coordinates with the complete formulas of Renes, Costello and Batina
  *   (EUROCRYPT 2016, algorithms 4, 5, 6 for a = -3), so no input is exceptional; [k]G by a fixed-base comb of
  *   37 Booth-recoded 7-bit windows over a table of 37 x 64 affine points j·2^(7i)·G, read by masked scans;
