@@ -12,7 +12,9 @@
  *
  *  - cold migration: every record is on the hot side or the cold side, never lost, never an extra one; a record
  *    on both sides is only ever the batch in flight (copied, not yet marked) and never one marked as moved; every
- *    copy has exactly the columns (hence the evidence hash) it had before the migration; the hot side's Merkle
+ *    copy has exactly the columns (hence the evidence hash) it had before the migration; the batch that was on
+ *    both sides at the previous kill was finished (hot copy deleted, marked moved) by the restarted run before
+ *    it moved anything else — so after each restart every record is in exactly one place; the hot side's Merkle
  *    log (leaves, nodes, checkpoints) is byte-for-byte unchanged; hot-only + cold counts add up to the total;
  *  - history: every source row is at most once in Yizheng, never both a record and a failure; every row up to
  *    the task's cursor is accounted for (good rows as records, broken rows in `history_failures`), rows after it
@@ -263,6 +265,8 @@ interface ColdState {
   hot: number;
   cold: number;
   both: number;
+  /** The records on both sides (the batch in flight at the kill). */
+  bothIds: Set<string>;
 }
 
 async function checkCold(options: {
@@ -272,6 +276,8 @@ async function checkCold(options: {
   log: string;
   batch: number;
   final: boolean;
+  /** Records on both sides after the previous kill: the restarted run must have finished them first. */
+  resolved: ReadonlySet<string>;
 }): Promise<ColdState> {
   const { snapshot } = options;
   const h = await evidenceDigests(options.hot);
@@ -284,6 +290,10 @@ async function checkCold(options: {
     ).rows.map((r) => r.evidence_id),
   );
   let both = 0;
+  const bothIds = new Set<string>();
+  for (const id of options.resolved)
+    if (h.has(id) || !c.has(id) || !moved.has(id))
+      fail(`record ${id}, on both sides at the previous kill, was not finished by the restarted run`);
   for (const [id, digest] of snapshot) {
     const inH = h.get(id);
     const inC = c.get(id);
@@ -295,6 +305,7 @@ async function checkCold(options: {
     if (inH !== undefined && inC !== undefined) {
       if (moved.has(id)) fail(`record ${id} is on both sides and marked moved`);
       both++;
+      bothIds.add(id);
     }
   }
   for (const id of [...h.keys(), ...c.keys()])
@@ -304,7 +315,7 @@ async function checkCold(options: {
   if (h.size + c.size - both !== snapshot.size) fail(`counts: ${h.size} hot + ${c.size} cold − ${both} both`);
   if (moved.size !== c.size - both) fail(`${moved.size} marked moved, ${c.size - both} cold only`);
   if ((await logDigest(options.hot)) !== options.log) fail('the Merkle log changed');
-  return { hot: h.size, cold: c.size, both };
+  return { hot: h.size, cold: c.size, both, bothIds };
 }
 
 async function coldCrash(
@@ -349,7 +360,15 @@ async function coldCrash(
       await killDuring(server, coldCount, `cold round ${k + 1}`);
       trace(`round ${k + 1} killed`);
       await clearLease(hot, 'cold-migration');
-      const state = await checkCold({ hot, cold, snapshot, log, batch, final: false });
+      const state = await checkCold({
+        hot,
+        cold,
+        snapshot,
+        log,
+        batch,
+        final: false,
+        resolved: rounds[rounds.length - 1]?.bothIds ?? new Set(),
+      });
       if (state.hot === 0 || (state.hot === state.both && k < kills - 1))
         fail(`the migration ended before kill ${k + 1}: use more --records`);
       rounds.push(state);
@@ -392,7 +411,15 @@ async function coldCrash(
     if (listed !== records || seen.size !== records) fail(`the list shows ${listed} (${seen.size} distinct)`);
     await server.stop();
     await clearLease(hot, 'cold-migration');
-    const final = await checkCold({ hot, cold, snapshot, log, batch, final: true });
+    const final = await checkCold({
+      hot,
+      cold,
+      snapshot,
+      log,
+      batch,
+      final: true,
+      resolved: rounds[rounds.length - 1]?.bothIds ?? new Set(),
+    });
     if (final.cold !== records) fail(`${final.cold} cold of ${records}`);
     return {
       test: 'crash-lifecycle',

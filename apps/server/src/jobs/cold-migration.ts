@@ -29,24 +29,53 @@ export interface ColdMigrationTotals {
   deletedHot: number;
 }
 
+/**
+ * One project and kind: the unit a run walks, on the (project_id, kind, received_at, id) index, with a keyset
+ * cursor so records kept hot for their retention (already in `cold_moves`) are stepped over once per run.
+ */
+export interface Scope {
+  projectId: string;
+  kind: EvidenceKind;
+  /** Rows strictly after this (received_at, id). */
+  after?: { receivedAt: string; id: string } | undefined;
+}
+
 /** The next batch of a strategy: hot records older than its age, not archived yet, oldest first. */
 export async function nextBatch(
   hot: Kysely<Database>,
   s: ColdStrategiesTable,
   now: number,
+  scope?: Scope,
 ): Promise<string[]> {
-  const kinds: EvidenceKind[] = parseKinds(s.kinds);
+  return (await nextRows(hot, s, now, scope)).map((r) => r.id);
+}
+
+async function nextRows(
+  hot: Kysely<Database>,
+  s: ColdStrategiesTable,
+  now: number,
+  scope: Scope | undefined,
+): Promise<{ id: string; received_at: string }[]> {
+  const kinds: EvidenceKind[] = scope ? [scope.kind] : parseKinds(s.kinds);
   if (kinds.length === 0) return [];
   let q = coldTablesDb(hot)
     .selectFrom('evidence as e')
     .leftJoin('cold_moves as m', 'm.evidence_id', 'e.id')
-    .select('e.id')
+    .select(['e.id', 'e.received_at'])
     .where('m.evidence_id', 'is', null)
     .where('e.kind', 'in', kinds)
     .where('e.received_at', '<', isoTime(now - s.age_days * 86_400_000));
-  if (s.project_id !== null) q = q.where('e.project_id', '=', s.project_id);
-  const rows = await q.orderBy('e.received_at').orderBy('e.id').limit(s.batch_size).execute();
-  return rows.map((r) => r.id);
+  const projectId = scope?.projectId ?? s.project_id;
+  if (projectId !== null) q = q.where('e.project_id', '=', projectId);
+  const after = scope?.after;
+  if (after !== undefined)
+    q = q.where((eb) =>
+      eb.or([
+        eb('e.received_at', '>', after.receivedAt),
+        eb.and([eb('e.received_at', '=', after.receivedAt), eb('e.id', '>', after.id)]),
+      ]),
+    );
+  return q.orderBy('e.received_at').orderBy('e.id').limit(s.batch_size).execute();
 }
 
 /** One batch of one strategy; returns what it did (copied 0 when a crashed run had copied it already). */
@@ -55,15 +84,34 @@ export async function migrateBatch(options: {
   cold: Kysely<Database>;
   strategy: ColdStrategiesTable;
   now: number;
-}): Promise<{ records: number; copied: number; deletedHot: number }> {
+  scope?: Scope;
+}): Promise<{ records: number; copied: number; deletedHot: number; last?: Scope['after'] }> {
   const { hot, cold, strategy, now } = options;
-  const ids = await nextBatch(hot, strategy, now);
-  if (ids.length === 0) return { records: 0, copied: 0, deletedHot: 0 };
-  const units = await readHotUnits(hot, ids);
+  const rows = await nextRows(hot, strategy, now, options.scope);
+  const lastRow = rows[rows.length - 1];
+  if (lastRow === undefined) return { records: 0, copied: 0, deletedHot: 0 };
+  const units = await readHotUnits(
+    hot,
+    rows.map((r) => r.id),
+  );
   const copied = await copyToCold({ hot, cold, units });
   await verifyColdCopies({ cold, units });
   const deletedHot = await markAndRemoveHot({ hot, units, strategy, now });
-  return { records: units.length, copied, deletedHot };
+  return {
+    records: units.length,
+    copied,
+    deletedHot,
+    last: { receivedAt: lastRow.received_at, id: lastRow.id },
+  };
+}
+
+/** The (project, kind) pairs a strategy covers. */
+async function scopesOf(hot: Kysely<Database>, s: ColdStrategiesTable): Promise<Scope[]> {
+  const projects =
+    s.project_id !== null
+      ? [s.project_id]
+      : (await hot.selectFrom('projects').select('id').orderBy('id').execute()).map((p) => p.id);
+  return projects.flatMap((projectId) => parseKinds(s.kinds).map((kind) => ({ projectId, kind })));
 }
 
 export async function runColdMigration(options: {
@@ -78,13 +126,16 @@ export async function runColdMigration(options: {
     if (signal.aborted) break;
     if (!inWindow(s, deps.now(), s.timezone)) continue;
     totals.strategies++;
-    while (!signal.aborted && inWindow(s, deps.now(), s.timezone)) {
-      const b = await migrateBatch({ hot: deps.hot, cold, strategy: s, now: deps.now() });
-      if (b.records === 0) break;
-      totals.batches++;
-      totals.copied += b.copied;
-      totals.archived += b.records;
-      totals.deletedHot += b.deletedHot;
+    for (const scope of await scopesOf(deps.hot, s)) {
+      while (!signal.aborted && inWindow(s, deps.now(), s.timezone)) {
+        const b = await migrateBatch({ hot: deps.hot, cold, strategy: s, now: deps.now(), scope });
+        if (b.records === 0) break;
+        scope.after = b.last;
+        totals.batches++;
+        totals.copied += b.copied;
+        totals.archived += b.records;
+        totals.deletedHot += b.deletedHot;
+      }
     }
   }
   return totals;
