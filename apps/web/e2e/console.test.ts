@@ -365,6 +365,15 @@ describe('console in chromium', () => {
       fullPage: true,
       animations: 'disabled',
     });
+    // Keyset paging: the next page continues below the last entry shown; previous comes back.
+    const seqs = async (): Promise<number[]> =>
+      (await table.locator('.el-table__body tr td:first-child').allTextContents()).map(Number);
+    const first = await seqs();
+    expect(first).toHaveLength(20);
+    await page.locator('[data-test=pager-next]').click();
+    await expect.poll(async () => (await seqs())[0]).toBe(first[19]! - 1);
+    await page.locator('[data-test=pager-prev]').click();
+    await expect.poll(seqs).toEqual(first);
     // The auditor's menu holds the logs only (三权分立).
     const menu = (await page.locator('.el-menu').textContent()) ?? '';
     expect(menu).not.toContain('用户管理');
