@@ -16,6 +16,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../server/src/app.js';
 import { integrateAll, publishCheckpoint } from '../../server/src/log/index.js';
+import { stampCheckpoints } from '../../server/src/log/stamper.js';
+import { tsaCheckpointStamper } from '../../server/src/modules/tsa/checkpoint-stamper.js';
 import { createApplication } from '../../server/src/modules/applications/service.js';
 import { makePki } from '../../server/src/modules/evidence/fixtures.test-support.js';
 import { createProject } from '../../server/src/modules/projects/service.js';
@@ -103,6 +105,8 @@ describe('public verification page in chromium', () => {
     expect(more.statusCode).toBe(201);
     await integrateAll({ db: app.db, now: () => T0 });
     await publishCheckpoint({ db: app.db, key: app.platformKey, now: T0, minIntervalMs: 0 });
+    // The platform TSA stamps the checkpoints (as the checkpoint job does): the QR page checks those tokens.
+    await stampCheckpoints({ db: app.db, stamper: tsaCheckpointStamper(app.tsa), now: T0 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
     if (addr === null || typeof addr === 'string') throw new Error('no address');
@@ -187,6 +191,13 @@ describe('public verification page in chromium', () => {
     expect(await status(page, 'public-record#inclusion')).toBe('pass');
     expect(await status(page, 'public-record#checkpoint-signature')).toBe('pass');
     expect(await status(page, 'public-record#record-intact')).toBe('pass');
+    for (const check of [
+      'timestamp-signature',
+      'timestamp-imprint',
+      'timestamp-ess-cert-id',
+      'timestamp-tsa-chain',
+    ])
+      expect(await status(page, `public-record#${check}`), check).toBe('pass');
     const manifest = JSON.parse(new TextDecoder().decode(unzipSync(zip)['manifest.json'])) as {
       evidenceHash: string;
     };
