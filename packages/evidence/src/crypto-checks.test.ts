@@ -66,6 +66,17 @@ describe('offline verifier: every cryptographic check (Node provider)', () => {
     });
   }
 
+  it("a detached CMS checked against the digest alone: its messageDigest must be the record's digest", async () => {
+    const ok = await makePackage({ digestOnly: true });
+    const r = verifyEvidencePackage(ok.zip, { root: ok.rootPem });
+    expect(failed(r)).toEqual([]);
+    expect(r.checks.find((c) => c.check === 'cms')?.detail).toContain('over the digest');
+    const wrong = await makePackage({ digestOnly: 'wrong' });
+    expect(failed(verifyEvidencePackage(wrong.zip, { root: wrong.rootPem }))).toContain(
+      `${FILES.signature}#cms`,
+    );
+  });
+
   it('a raw signature over another original fails the signature check', async () => {
     const { zip, rootPem } = await makePackage({ format: 'raw', corrupt: 'signature', signerKind: 'p256' });
     expect(failed(verifyEvidencePackage(zip, { root: rootPem }))).toContain(

@@ -52,6 +52,8 @@ export interface FixtureOptions {
   signerKind?: 'sm2' | 'rsa' | 'p256';
   format?: 'cms' | 'raw';
   corrupt?: Corruption;
+  /** The package holds only the original's digest (a detached CMS pushed with its digest). */
+  digestOnly?: boolean | 'wrong';
 }
 
 export interface Fixture {
@@ -191,7 +193,12 @@ export async function makePackage(options: FixtureOptions = {}): Promise<Fixture
       id: recordId,
       kind: 'signature',
       signatureFormat: format,
-      originalSm3: toHex(sm3(original)),
+      ...(options.digestOnly
+        ? {
+            digestAlgorithm: 'sm3',
+            digestValue: toHex(sm3(options.digestOnly === 'wrong' ? enc('别的原文') : original)),
+          }
+        : { originalSm3: toHex(sm3(original)) }),
       signatureSm3: toHex(sm3(signature)),
       certificatesSm3: toHex(sm3(certBytes)),
       timestampSm3: toHex(sm3(token)),
@@ -231,7 +238,7 @@ export async function makePackage(options: FixtureOptions = {}): Promise<Fixture
   const sealKey = corrupt === 'seal' ? otherKey : platformKey;
   const files: Record<string, Uint8Array> = {
     [FILES.record]: record,
-    [FILES.original]: original,
+    ...(options.digestOnly ? {} : { [FILES.original]: original }),
     [FILES.signature]: signature,
     [FILES.certificates]: enc(certificates.map((d) => toPem(d, 'CERTIFICATE')).join('')),
     [FILES.timestamp]: token,
