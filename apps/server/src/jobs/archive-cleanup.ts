@@ -75,5 +75,7 @@ export function archiveCleanupJob(deps: ArchiveCleanupDeps): Job {
     description: '归档数据清理：删除已迁移至冷库、校验通过且超过保留期的热库数据',
     defaultSchedule: '30 * * * *',
     handler: ({ signal }) => runArchiveCleanup({ deps, signal }),
+    // Without a cold database a run does nothing: not worth a row in the run log every time.
+    record: deps.cold !== undefined,
   };
 }

@@ -149,5 +149,7 @@ export function coldMigrationJob(deps: ColdMigrationDeps): Job {
     description: '热数据迁移至冷库：按迁移策略分批复制、校验后删除热库数据',
     defaultSchedule: '*/10 * * * *',
     handler: ({ signal }) => runColdMigration({ deps, signal }),
+    // Without a cold database a run does nothing: not worth a row in the run log every time.
+    record: deps.cold !== undefined,
   };
 }
