@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { adminUsers, ensureBuiltinRoles, verifyChain } from '@yizheng/server';
+import { adminUsers, ensureBuiltinRoles, verifyApiLogChain, verifyChain } from '@yizheng/server';
 import { EXIT, UsageError, type Io } from '../cli-error.js';
 import { dataDirOption, withServices } from './server.js';
 
@@ -93,7 +93,8 @@ export function registerAdmin(program: Command, io: Io, setExit: (code: number) 
     .action(async (o: { dataDir?: string; json?: boolean }) => {
       const verdicts = await withServices(o, async (ctx) => ({
         operationLog: await verifyChain({ db: ctx.db, table: 'operation_logs' }),
-        apiLog: await verifyChain({ db: ctx.db, table: 'api_logs' }),
+        // Across `api_logs` and the write buffer's period tables (api_log_YYYYMM).
+        apiLog: await verifyApiLogChain({ db: ctx.db }),
       }));
       if (o.json) io.out(`${JSON.stringify(verdicts, null, 2)}\n`);
       else
