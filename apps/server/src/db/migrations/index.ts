@@ -15,6 +15,7 @@ import { checkpointStamps } from './0009-checkpoint-stamps.js';
 import { coldStorage } from './0010-cold-storage.js';
 import { writeBuffer } from './0011-write-buffer.js';
 import { statsRollup } from './0012-stats-rollup.js';
+import { evidenceIndexes } from './0013-evidence-indexes.js';
 import { tsaImport } from './0014-tsa-import.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -30,6 +31,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0010-cold-storage': coldStorage,
   '0011-write-buffer': writeBuffer,
   '0012-stats-rollup': statsRollup,
+  '0013-evidence-indexes': evidenceIndexes,
   '0014-tsa-import': tsaImport,
 };
 

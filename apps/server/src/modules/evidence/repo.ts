@@ -160,6 +160,11 @@ export function listEvidence(db: Kysely<Database>, f: EvidenceFilter): Promise<E
 }
 
 function listOn(db: Kysely<Database>, f: EvidenceFilter): Promise<EvidenceRow[]> {
+  return listEvidenceQuery(db, f).execute();
+}
+
+/** The listing's SELECT on one database, unexecuted (the tests EXPLAIN it). */
+export function listEvidenceQuery(db: Kysely<Database>, f: EvidenceFilter) {
   let q = db
     .selectFrom('evidence')
     .selectAll()
@@ -180,5 +185,5 @@ function listOn(db: Kysely<Database>, f: EvidenceFilter): Promise<EvidenceRow[]>
         eb.and([eb('received_at', '=', after.receivedAt), eb('id', '<', after.id)]),
       ]),
     );
-  return q.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(f.limit).execute();
+  return q.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(f.limit);
 }
