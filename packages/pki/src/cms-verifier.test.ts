@@ -2,7 +2,7 @@
 // SignedData (RSA, P-256, SM2 under both OID conventions, BER, several signers) and on 1,500 mutations of them.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { makeCorpus } from './fuzz/corpus.js';
 import { Prng, mutate } from './fuzz/mutate.js';
 import { parseSignedData, verifySignedData, type SignedDataResult } from './signed-data.js';
 import { buildSignedData } from './signed-data-builder.js';
-import { signerFromKeyObject } from './signer.js';
+import { signerFromKeyObject, signerFromPrivateKey } from './signer.js';
 import { gmSm2Provider } from './sm2.js';
 
 const corpus = makeCorpus();
@@ -134,5 +134,114 @@ describe('createCmsVerifier', () => {
       summary(verifySignedData(huge, { policy: reference.policy })),
     );
     expect(plain.verify(cms).valid).toBe(true);
+  });
+});
+
+describe('createCmsVerifier: the offset path for the common message', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pki-fast-'));
+  const f = (n: string): string => join(dir, n);
+  execFileSync('openssl', [
+    'genpkey',
+    '-algorithm',
+    'EC',
+    '-pkeyopt',
+    'ec_paramgen_curve:SM2',
+    '-out',
+    f('k.pem'),
+  ]);
+  execFileSync('openssl', [
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    f('k.pem'),
+    '-sm3',
+    '-sigopt',
+    'distid:1234567812345678',
+    '-subj',
+    '/C=CN/O=某某医院/CN=医生张三',
+    '-utf8',
+    '-days',
+    '30',
+    '-outform',
+    'DER',
+    '-out',
+    f('c.der'),
+  ]);
+  const certificate = parseCertificate(new Uint8Array(readFileSync(f('c.der'))));
+  const signer = signerFromPrivateKey(readFileSync(f('k.pem'), 'utf8'));
+  rmSync(dir, { recursive: true, force: true });
+  const content = new TextEncoder().encode('门诊病历'.repeat(86));
+  const cms = buildSignedData({ content, signers: [{ signer, certificate }], oids: 'gmt0010' });
+  const policy = { sm2: gmSm2Provider };
+  /** One byte of `cms` changed at the first occurrence of `marker` (plus `delta`). */
+  const tampered = (marker: Uint8Array, delta = 0): Uint8Array => {
+    const t = Uint8Array.from(cms);
+    const off = Buffer.from(t).indexOf(Buffer.from(marker)) + delta;
+    expect(off).toBeGreaterThan(0);
+    t[off] = (t[off] ?? 0) ^ 1;
+    return t;
+  };
+
+  it('gives verifySignedData’s full result, with and without trust anchors, from the second message on', () => {
+    for (const options of [{ policy }, { policy, trustAnchors: [certificate] }]) {
+      const verifier = createCmsVerifier(options);
+      const first = verifier.verify(cms);
+      const again = verifier.verify(Uint8Array.from(cms));
+      const reference = verifySignedData(cms, options);
+      expect(reference.valid).toBe(true);
+      expect(first).toEqual(reference);
+      expect(again).toEqual(reference);
+      // The offset path's answer: the shared, frozen empty failure lists (the general path builds new ones).
+      expect(Object.isFrozen(first.failures)).toBe(false);
+      expect(Object.isFrozen(again.failures)).toBe(true);
+      expect(again.signers[0]?.signingTime).toBeInstanceOf(Date);
+      expect(again.content).toEqual(content);
+    }
+  });
+
+  it('leaves every failure to the general path, which reports it as verifySignedData does', () => {
+    const verifier = createCmsVerifier({ policy });
+    expect(verifier.verify(cms).valid).toBe(true);
+    const parsed = parseSignedData(cms);
+    const si = parsed.signers[0];
+    if (!si?.signedAttrs) throw new Error('no signed attributes');
+    const cases: [string, Uint8Array][] = [
+      ['content', tampered(content.subarray(0, 16), 3)],
+      ['signature', tampered(si.signature, 20)],
+      ['signed attributes', tampered(si.signedAttrs.subarray(2, 40), 30)],
+      ['certificate', tampered(certificate.spki, certificate.spki.length - 5)],
+    ];
+    for (const [what, input] of cases) {
+      const r = verifier.verify(input);
+      const reference = verifySignedData(input, { policy });
+      expect(r.valid, what).toBe(false);
+      expect(summary(r), what).toEqual(summary(reference));
+    }
+    // A detached message and a call-time content take the general path too.
+    const detached = buildSignedData({
+      content,
+      detached: true,
+      signers: [{ signer, certificate }],
+      oids: 'gmt0010',
+    });
+    expect(summary(verifier.verify(detached, { content }))).toEqual(
+      summary(verifySignedData(detached, { policy, content })),
+    );
+    expect(verifier.verify(detached).failures.map((x) => x.code)).toEqual(['PKI_CMS_CONTENT_MISSING']);
+  });
+
+  it('reads the time from `at` at call time and validates the path then', () => {
+    const verifier = createCmsVerifier({ policy, trustAnchors: [certificate] });
+    verifier.verify(cms);
+    const later = new Date(certificate.notAfter.getTime() + 1000);
+    const r = verifier.verify(cms, { at: later });
+    expect(summary(r)).toEqual(
+      summary(verifySignedData(cms, { policy, trustAnchors: [certificate], at: later })),
+    );
+    expect(r.failures.map((x) => x.code)).toContain('PKI_CERT_EXPIRED');
+    const now = verifier.verify(cms, { at: new Date() });
+    expect(now.valid).toBe(true);
+    expect(now.signers[0]?.validatedAt).toBeInstanceOf(Date);
   });
 });

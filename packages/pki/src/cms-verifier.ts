@@ -21,16 +21,31 @@
  *     signature SignatureValue, unsignedAttrs [1] IMPLICIT UnsignedAttributes OPTIONAL }      (RFC 5652 §5.3)
  */
 import { sm2, sm3, type Sm2PublicKey } from '@yizheng/gm';
-import type { Sm2Provider } from './algorithms.js';
+import { digest, digestName, verifySignature, type Sm2Provider } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
+import { KEY_USAGE, verifyChain } from './chain.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
-import { childrenOf, copyOf, fromPem, scanDer, tlvBytes, type DerLimits, type Tlv } from './der.js';
+import {
+  childrenOf,
+  copyOf,
+  fromPem,
+  newHeader,
+  readHeaderInto,
+  sameBytes,
+  scanDer,
+  tlvBytes,
+  type DerLimits,
+  type Header,
+  type Tlv,
+} from './der.js';
 import { BytesCache } from './bytes-cache.js';
 import { cachedChainValidator } from './chain-cache.js';
-import { oidOf } from './der-values.js';
+import { attributeOctets, attributeTime, oidOf } from './der-values.js';
 import { PkiError, failureOf, resultOf } from './errors.js';
 import {
   CMS_OID,
+  findCertificateBySid,
+  type SignerResult,
   verifySignedData,
   type ParsedSignedData,
   type ParsedSignerInfo,
@@ -129,6 +144,270 @@ function attributesOf(bytes: Uint8Array, t: Tlv | undefined): Map<string, Uint8A
     );
   }
   return out;
+}
+
+/** OBJECT IDENTIFIER contents (X.690 §8.19) of a dotted OID: the only minimal encoding of it. */
+function oidBytes(dotted: string): Uint8Array {
+  const arcs = dotted.split('.').map(Number);
+  const values = [(arcs[0] ?? 0) * 40 + (arcs[1] ?? 0), ...arcs.slice(2)];
+  const out: number[] = [];
+  for (const v of values) {
+    const groups = [v & 0x7f];
+    for (let x = Math.floor(v / 128); x > 0; x = Math.floor(x / 128)) groups.unshift((x & 0x7f) | 0x80);
+    out.push(...groups);
+  }
+  return Uint8Array.from(out);
+}
+
+const OID_SIGNED_DATA = oidBytes(CMS_OID.signedData);
+const OID_GM_SIGNED_DATA = oidBytes(CMS_OID.gmSignedData);
+const OID_CONTENT_TYPE = oidBytes(CMS_OID.contentType);
+const OID_MESSAGE_DIGEST = oidBytes(CMS_OID.messageDigest);
+const OID_SIGNING_TIME = oidBytes(CMS_OID.signingTime);
+
+/** Whether the header `h` (just read from `der`) is an OBJECT IDENTIFIER with contents `oid`. */
+function isOid(der: Uint8Array, h: Header, oid: Uint8Array): boolean {
+  if (h.tagByte !== 0x06 || h.end - h.valueStart !== oid.length) return false;
+  for (let i = 0; i < oid.length; i++) if (der[h.valueStart + i] !== oid[i]) return false;
+  return true;
+}
+
+/**
+ * Reads the header at `p` (bounded by `limit`) into `h` and returns its tag byte; -1 at `limit` or for an
+ * indefinite length (not on the fast path).
+ */
+function next(der: Uint8Array, p: number, limit: number, h: Header): number {
+  if (p >= limit) return -1;
+  readHeaderInto(der, p, limit, 'ber', h);
+  return h.indefinite ? -1 : h.tagByte;
+}
+
+/**
+ * An AlgorithmIdentifier at `p` (SEQUENCE { OID, one optional value }): its OID in dotted form, with `h.end`
+ * left at the end of the SEQUENCE; undefined when it is anything else.
+ */
+function fastAlgorithm(der: Uint8Array, p: number, limit: number, h: Header): string | undefined {
+  if (next(der, p, limit, h) !== 0x30) return undefined;
+  const end = h.end;
+  if (next(der, h.valueStart, end, h) !== 0x06) return undefined;
+  const oid = oidOf(der, h);
+  if (h.end < end && (next(der, h.end, end, h) < 0 || h.end !== end)) return undefined;
+  h.end = end;
+  return oid;
+}
+
+const NO_FAILURES: readonly never[] = Object.freeze([]);
+
+/** What the fast path needs of its verifier. */
+interface FastContext {
+  readonly limits: DerLimits;
+  readonly certificate: (bytes: Uint8Array) => ParsedCertificate;
+  readonly checkedIssuerNames: WeakSet<ParsedCertificate>;
+  /** The signed attributes re-tagged as SET OF are written here for the signature check (grown as needed). */
+  scratch: Uint8Array;
+  scratchBusy: boolean;
+}
+
+/**
+ * The fast path of {@link CmsVerifier.verify}: the common message — DER or definite-length BER, one signer
+ * with signed attributes and no unsigned ones, attached content in a primitive OCTET STRING, no CRLs, the
+ * signer's certificate among the carried ones and its issuer Name checked before — verified from offsets into
+ * the input, without building the parsed form.
+ *
+ * Invariant: it returns a result only when every check has passed, and then exactly the result the general
+ * path (`parse` then `verifySignedData`) gives: every structural rule `parse` applies is applied here on the
+ * way (after the same `scanDer` walk), and every check of `verifySigner` runs with the same functions. For
+ * anything else — another shape, a failed check, a thrown error — it returns undefined and the general path
+ * decides, so failures are always reported by the one implementation.
+ */
+function fastVerify(
+  ctx: FastContext,
+  der: Uint8Array,
+  options: VerifySignedDataOptions,
+): SignedDataResult | undefined {
+  if (options.revocation !== undefined) return undefined;
+  scanDer(der, ctx.limits);
+  const h = newHeader();
+  // ContentInfo ::= SEQUENCE { contentType (signedData), content [0] EXPLICIT SignedData }
+  if (next(der, 0, der.length, h) !== 0x30) return undefined;
+  const ciEnd = h.end;
+  if (next(der, h.valueStart, ciEnd, h) < 0) return undefined;
+  if (!isOid(der, h, OID_SIGNED_DATA) && !isOid(der, h, OID_GM_SIGNED_DATA)) return undefined;
+  if (next(der, h.end, ciEnd, h) !== 0xa0 || h.end !== ciEnd) return undefined;
+  if (next(der, h.valueStart, ciEnd, h) !== 0x30 || h.end !== ciEnd) return undefined;
+  const sdEnd = h.end;
+  // version, digestAlgorithms
+  if (next(der, h.valueStart, sdEnd, h) !== 0x02 || h.end - h.valueStart !== 1) return undefined;
+  if (next(der, h.end, sdEnd, h) !== 0x31) return undefined;
+  const algsEnd = h.end;
+  for (let p = h.valueStart; p < algsEnd; p = h.end)
+    if (fastAlgorithm(der, p, algsEnd, h) === undefined) return undefined;
+  // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET STRING }
+  if (next(der, algsEnd, sdEnd, h) !== 0x30) return undefined;
+  const encEnd = h.end;
+  if (next(der, h.valueStart, encEnd, h) !== 0x06) return undefined;
+  oidOf(der, h); // decoded strictly, as `parse` does: the contentType attribute is compared by bytes below
+  const eTypeFrom = h.valueStart;
+  const eTypeTo = h.end;
+  if (next(der, h.end, encEnd, h) !== 0xa0 || h.end !== encEnd) return undefined;
+  if (next(der, h.valueStart, encEnd, h) !== 0x04 || h.end !== encEnd) return undefined;
+  const content = der.subarray(h.valueStart, h.end);
+  // certificates [0] IMPLICIT (X.509 certificates only); no crls [1] here.
+  let tag = next(der, encEnd, sdEnd, h);
+  const certificates: ParsedCertificate[] = [];
+  if (tag === 0xa0) {
+    const certsEnd = h.end;
+    for (let p = h.valueStart; p < certsEnd; p = h.end) {
+      if (next(der, p, certsEnd, h) !== 0x30) return undefined;
+      const end = h.end;
+      certificates.push(ctx.certificate(der.subarray(p, end)));
+      h.end = end;
+    }
+    tag = next(der, certsEnd, sdEnd, h);
+  }
+  // signerInfos SET OF SignerInfo: the last field, one signer.
+  if (tag !== 0x31 || h.end !== sdEnd) return undefined;
+  if (next(der, h.valueStart, sdEnd, h) !== 0x30 || h.end !== sdEnd) return undefined;
+  const siEnd = h.end;
+  if (next(der, h.valueStart, siEnd, h) !== 0x02 || h.end - h.valueStart !== 1) return undefined;
+  // sid: IssuerAndSerialNumber, or [0] subjectKeyIdentifier
+  const sidTag = next(der, h.end, siEnd, h);
+  const sidEnd = h.end;
+  let sid: { readonly issuer: Uint8Array; readonly serial: Uint8Array } | { readonly ski: Uint8Array };
+  if (sidTag === 0x30) {
+    if (next(der, h.valueStart, sidEnd, h) !== 0x30) return undefined;
+    const issuer = der.subarray(h.start, h.end);
+    if (next(der, h.end, sidEnd, h) !== 0x02 || h.end !== sidEnd) return undefined;
+    sid = { issuer, serial: der.subarray(h.valueStart, h.end) };
+    // `parse` walks the issuer Name unless a carried certificate with that issuer Name passed the walk.
+    let match: ParsedCertificate | undefined;
+    for (const c of certificates)
+      if (sameBytes(c.issuerDer, issuer)) {
+        match = c;
+        break;
+      }
+    if (match === undefined || !ctx.checkedIssuerNames.has(match)) return undefined;
+  } else if (sidTag === 0x80) sid = { ski: der.subarray(h.valueStart, h.end) };
+  else return undefined;
+  const digestAlgorithm = fastAlgorithm(der, sidEnd, siEnd, h);
+  if (digestAlgorithm === undefined) return undefined;
+  // signedAttrs [0] IMPLICIT SET OF Attribute { attrType OID, attrValues SET OF (at least one) }
+  if (next(der, h.end, siEnd, h) !== 0xa0) return undefined;
+  const attrsStart = h.start;
+  const attrsEnd = h.end;
+  let md: Uint8Array | undefined;
+  let ct: Uint8Array | undefined;
+  let st: Uint8Array | undefined;
+  let others: string[] | undefined;
+  for (let p = h.valueStart; p < attrsEnd;) {
+    if (next(der, p, attrsEnd, h) !== 0x30) return undefined;
+    const attrEnd = h.end;
+    if (next(der, h.valueStart, attrEnd, h) !== 0x06) return undefined;
+    const kind = isOid(der, h, OID_MESSAGE_DIGEST)
+      ? 1
+      : isOid(der, h, OID_CONTENT_TYPE)
+        ? 2
+        : isOid(der, h, OID_SIGNING_TIME)
+          ? 3
+          : 0;
+    // A known OID has one minimal encoding, so an other one (strictly decoded) is never a known one.
+    const other = kind === 0 ? oidOf(der, h) : undefined;
+    if (next(der, h.end, attrEnd, h) !== 0x31 || h.end !== attrEnd) return undefined;
+    if (h.valueStart === attrEnd) return undefined; // no values
+    if (other !== undefined) {
+      if (others?.includes(other) === true) return undefined;
+      (others ??= []).push(other);
+    } else {
+      // Exactly one value, as verifySigner's singleValue requires.
+      if (next(der, h.valueStart, attrEnd, h) < 0 || h.end !== attrEnd) return undefined;
+      const value = der.subarray(h.start, h.end);
+      if (kind === 1) {
+        if (md !== undefined) return undefined;
+        md = value;
+      } else if (kind === 2) {
+        if (ct !== undefined) return undefined;
+        ct = value;
+      } else {
+        if (st !== undefined) return undefined;
+        st = value;
+      }
+    }
+    p = attrEnd;
+  }
+  const signatureAlgorithm = fastAlgorithm(der, attrsEnd, siEnd, h);
+  if (signatureAlgorithm === undefined) return undefined;
+  if (next(der, h.end, siEnd, h) !== 0x04 || h.end !== siEnd) return undefined;
+  const signature = der.subarray(h.valueStart, h.end);
+
+  // verifySigner's checks, in its order.
+  let signingTime: Date | undefined;
+  if (st !== undefined) {
+    signingTime = attributeTime(st);
+    if (signingTime === undefined) return undefined;
+  }
+  const all = options.certificates ? [...certificates, ...options.certificates] : certificates;
+  const certificate = findCertificateBySid(sid, all);
+  if (certificate === undefined || md === undefined || ct === undefined) return undefined;
+  const policy = options.policy ?? {};
+  const expected = attributeOctets(md);
+  if (
+    expected === undefined ||
+    !sameBytes(expected, digest(digestName(digestAlgorithm, policy), content, policy))
+  )
+    return undefined;
+  // contentType: the same OID contents as eContentType (which decoded strictly) decode to the same OID.
+  // (Only the short length form here; any other encoding is left to the general path.)
+  const eTypeLength = eTypeTo - eTypeFrom;
+  if (ct[0] !== 0x06 || ct[1] !== eTypeLength || ct.length !== eTypeLength + 2) return undefined;
+  for (let i = 0; i < eTypeLength; i++) if (ct[2 + i] !== der[eTypeFrom + i]) return undefined;
+  // The signed bytes: the signed attributes as received with the [0] tag replaced by SET OF (RFC 5652 §5.4),
+  // written into the verifier's scratch buffer, which the (synchronous) signature check only reads.
+  const n = attrsEnd - attrsStart;
+  const reuse = !ctx.scratchBusy;
+  let signed: Uint8Array;
+  if (reuse) {
+    if (ctx.scratch.length < n) ctx.scratch = new Uint8Array(Math.max(n, ctx.scratch.length * 2));
+    signed = ctx.scratch.subarray(0, n);
+    ctx.scratchBusy = true;
+  } else signed = new Uint8Array(n);
+  let ok: boolean;
+  try {
+    signed.set(der.subarray(attrsStart, attrsEnd));
+    signed[0] = 0x31;
+    ok = verifySignature(
+      { algorithm: signatureAlgorithm, digestAlgorithm, spki: certificate.spki, data: signed, signature },
+      policy,
+    );
+  } finally {
+    if (reuse) ctx.scratchBusy = false;
+  }
+  if (!ok) return undefined;
+  let validatedAt: Date | undefined;
+  let revocation: SignerResult['revocation'] = NO_FAILURES;
+  if (options.trustAnchors) {
+    const at = options.at ?? signingTime;
+    if (at === undefined) return undefined;
+    const chain = (options.chainValidator ?? verifyChain)(certificate, {
+      trustAnchors: options.trustAnchors,
+      intermediates: all,
+      at,
+      keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.nonRepudiation,
+      ...(options.policy ? { policy: options.policy } : {}),
+    });
+    if (chain.failures.length > 0) return undefined;
+    validatedAt = at;
+    revocation = chain.revocation;
+  }
+  const signer: SignerResult = {
+    index: 0,
+    certificate,
+    signingTime,
+    timeStamps: NO_FAILURES,
+    validatedAt,
+    revocation,
+    failures: NO_FAILURES,
+  };
+  return { valid: true, failures: NO_FAILURES, signers: [signer], content };
 }
 
 export interface CmsVerifierOptions extends Omit<VerifySignedDataOptions, 'content' | 'at'> {
@@ -261,19 +540,34 @@ export function createCmsVerifier(input: CmsVerifierOptions = {}): CmsVerifier {
     return { der, contentType, eContentType, content, certificates, crls, otherRevocationInfo: [], signers };
   }
 
+  const fast: FastContext = {
+    limits: { mode: 'ber', ...options.limits },
+    certificate,
+    checkedIssuerNames,
+    scratch: new Uint8Array(512),
+    scratchBusy: false,
+  };
+
   return {
     parse,
     verify(input, call = {}) {
+      const merged = call.content === undefined && call.at === undefined ? options : { ...options, ...call };
+      if (input instanceof Uint8Array && input[0] !== 0x2d /* PEM '-' */) {
+        try {
+          const r = fastVerify(fast, input, merged);
+          if (r !== undefined) return r;
+        } catch (e) {
+          // Left to the general path, which reports it (or, for a bug, throws it again).
+          if (!(e instanceof PkiError)) throw e;
+        }
+      }
       let sd: ParsedSignedData;
       try {
         sd = parse(input);
       } catch (e) {
         return { ...resultOf([failureOf(e)]), signers: [], content: undefined };
       }
-      return verifySignedData(
-        sd,
-        call.content === undefined && call.at === undefined ? options : { ...options, ...call },
-      );
+      return verifySignedData(sd, merged);
     },
   };
 }

@@ -41,7 +41,7 @@ function invalid(message: string, offset: number): PkiError {
 }
 
 /** A TLV header as read by {@link readHeaderInto}: one mutable record reused across a whole walk. */
-interface Header {
+export interface Header {
   tagByte: number;
   tagNumber: number;
   constructed: boolean;
@@ -51,7 +51,7 @@ interface Header {
   indefinite: boolean;
 }
 
-const newHeader = (): Header => ({
+export const newHeader = (): Header => ({
   tagByte: 0,
   tagNumber: 0,
   constructed: false,
@@ -61,8 +61,11 @@ const newHeader = (): Header => ({
   indefinite: false,
 });
 
-/** {@link readHeader} into `h` (no allocation). */
-function readHeaderInto(
+/**
+ * {@link readHeader} into `h` (no allocation): for walks that visit headers one after the other and keep
+ * only the offsets they need.
+ */
+export function readHeaderInto(
   bytes: Uint8Array,
   offset: number,
   limit: number,

@@ -269,7 +269,14 @@ export function findSignerCertificate(
   signer: ParsedSignerInfo,
   certs: readonly ParsedCertificate[],
 ): ParsedCertificate | undefined {
-  const sid = signer.sid;
+  return findCertificateBySid(signer.sid, certs);
+}
+
+/** The first of `certs` a SignerIdentifier designates (as {@link findSignerCertificate}). */
+export function findCertificateBySid(
+  sid: ParsedSignerInfo['sid'],
+  certs: readonly ParsedCertificate[],
+): ParsedCertificate | undefined {
   if ('ski' in sid)
     return certs.find(
       (c) => c.subjectKeyIdentifier !== undefined && sameBytes(c.subjectKeyIdentifier, sid.ski),
