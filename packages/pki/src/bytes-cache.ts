@@ -6,6 +6,8 @@
  */
 export class BytesCache<V> {
   private readonly map = new Map<number, { readonly bytes: Uint8Array; readonly value: V }>();
+  /** The fingerprint of the most recently used entry, already last in the map's order (-1: none). */
+  private last = -1;
   constructor(private readonly max: number) {}
 
   private static fingerprint(b: Uint8Array): number {
@@ -18,8 +20,11 @@ export class BytesCache<V> {
     const k = BytesCache.fingerprint(bytes);
     const e = this.map.get(k);
     if (e === undefined || Buffer.compare(e.bytes, bytes) !== 0) return undefined;
-    this.map.delete(k);
-    this.map.set(k, e);
+    if (k !== this.last) {
+      this.map.delete(k);
+      this.map.set(k, e);
+      this.last = k;
+    }
     return e.value;
   }
 
@@ -29,9 +34,11 @@ export class BytesCache<V> {
     const k = BytesCache.fingerprint(bytes);
     this.map.delete(k);
     this.map.set(k, { bytes: new Uint8Array(bytes), value });
+    this.last = k;
     if (this.map.size > this.max) {
       const oldest = this.map.keys().next();
       if (!oldest.done) this.map.delete(oldest.value);
+      if (this.map.size === 0) this.last = -1;
     }
   }
 }

@@ -26,6 +26,8 @@ describe('attributeTime', () => {
       utcTime(new Date('2049-12-31T12:00:00Z')),
       generalizedTime(new Date('2050-06-01T08:30:15Z')),
       generalizedTime(new Date('1999-12-31T23:59:59Z')),
+      generalizedTime(new Date('2000-02-29T00:00:00Z')), // divisible by 400: a leap year
+      utcTime(new Date('2030-11-30T10:00:00Z')),
     ];
     for (const v of cases) {
       expect(attributeTime(v)).toEqual(asn1jsTime(v));
@@ -43,6 +45,9 @@ describe('attributeTime', () => {
       tagged(0x17, ascii('240601083015+0800')),
       tagged(0x17, ascii('241301083015Z')), // month 13
       tagged(0x17, ascii('240231083015Z')), // 31 February
+      tagged(0x17, ascii('230229083015Z')), // 29 February of a common year
+      tagged(0x18, ascii('21000229000000Z')), // 2100 is not a leap year
+      tagged(0x17, ascii('240431083015Z')), // 31 April
       tagged(0x18, ascii('00240601083015Z')),
     ];
     for (const v of cases) expect(String(attributeTime(v))).toBe(String(asn1jsTime(v)));

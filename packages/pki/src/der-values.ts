@@ -138,9 +138,12 @@ function digits(c: Uint8Array, i: number, n: number): number {
 /** Date.UTC of the fields when each is in its calendar range (so no roll-over), else undefined. */
 function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): Date | undefined {
   if (!(mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && s <= 59)) return undefined;
+  // Days in the month: February's 29th only in a Gregorian leap year.
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > (mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31))
+    return undefined;
   const t = Date.UTC(y, mo - 1, d, h, mi, s);
-  if (Number.isNaN(t) || new Date(t).getUTCDate() !== d) return undefined;
-  return new Date(t);
+  return Number.isNaN(t) ? undefined : new Date(t);
 }
 
 /**
