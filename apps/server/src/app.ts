@@ -245,7 +245,9 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
           platformKey: app.platformKey,
           config: evidenceConfig,
           log: app.log,
-          stats: writeBuffer ? (events) => writeBuffer.appendStats(events) : undefined,
+          // Evidence counts stay in the evidence transaction even with the Redis buffer: a count appended to Redis
+          // after the commit would be lost by a kill between the two. API-call counts (the high-rate counter) are
+          // derived from the buffered API-log entries when they are flushed.
         });
         scope.addHook('onClose', () => evidence.close());
         jobManager.register(
