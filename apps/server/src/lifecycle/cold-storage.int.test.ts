@@ -20,6 +20,7 @@ import { integrateAll, publishCheckpoint } from '../log/index.js';
 import { createApplication } from '../modules/applications/service.js';
 import { makePki } from '../modules/evidence/fixtures.test-support.js';
 import { createProject } from '../modules/projects/service.js';
+import { verificationCode } from '../modules/public-verify/code.js';
 import { createStrategy, updateStrategy } from '../modules/strategies/service.js';
 import { signWithGm, tempDir, testApp, testConfig } from '../testing/app.js';
 import {
@@ -285,6 +286,18 @@ describe.each(testDialects())('hot → cold archiving, hot on %s', (hotDialect) 
     expect(content.raw.rawPayload.toString('utf8')).toContain('冷库文件');
     expect((await call('POST', `/api/v1/files/${file}/verify`)).json()).toMatchObject({ intact: true });
     expect((await call('GET', '/api/v1/digests/dig_none')).status).toBe(404);
+    // The public verification page finds an archived record too (proof from the hot side's log).
+    const pub = await app.inject({
+      method: 'GET',
+      url: `/api/v1/public/records/${coldSig}`,
+      headers: { 'x-yz-verify-code': verificationCode(app.platformKey, coldSig) },
+    });
+    expect(pub.statusCode, pub.body).toBe(200);
+    expect(pub.json()).toMatchObject({
+      recordId: coldSig,
+      recordIntact: true,
+      evidenceHash: hashes.get(coldSig),
+    });
     // The same evidence pushed again after it was archived: its first receipt, no second record.
     const hotBefore = (await ids(app.db)).size;
     const again = await call('POST', '/api/v1/digests', {

@@ -11,6 +11,7 @@ import type { PlatformKey } from '../../crypto/platform-key.js';
 import type { Database } from '../../db/schema.js';
 import { YzError } from '../../errors.js';
 import { evidenceHash } from '../../evidence/canonical.js';
+import { readThrough } from '../../lifecycle/read-through.js';
 import { latestCheckpoint, proveConsistency, proveInclusion } from '../../log/index.js';
 import { checkpointStamp } from '../../log/stamper.js';
 import { recordColumns } from '../evidence/service.js';
@@ -85,7 +86,10 @@ export async function publicRecordProof(
   id: string,
   code: string,
 ): Promise<PublicRecordProof> {
-  const row = await deps.db.selectFrom('evidence').selectAll().where('id', '=', id).executeTakeFirst();
+  // Hot first, then the cold database of archived records when one is attached (lifecycle/read-through.ts).
+  const row = await readThrough(deps.db, (d) =>
+    d.selectFrom('evidence').selectAll().where('id', '=', id).executeTakeFirst(),
+  );
   const codeOk = isVerificationCode(deps.platformKey, id, code);
   if (row === undefined || !codeOk) throw new YzError('PUBLIC_VERIFY_NOT_FOUND');
   const out: PublicRecordProof = {
