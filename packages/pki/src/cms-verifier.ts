@@ -8,6 +8,9 @@
  * - SM2 public keys are imported once per SubjectPublicKeyInfo ({@link cachedSm2Provider}).
  * - With trust anchors, valid signer paths are kept and reused while provably unchanged
  *   ({@link cachedChainValidator}; never with revocation checking).
+ * - The common message (one signer, signed attributes, attached content, no CRLs or unsigned attributes) is
+ *   verified straight from offsets into the input ({@link fastVerify}); any other message, and any message
+ *   that fails a check, goes through the parsed form, so results and failures are the general path's.
  * The SignedData structure is checked more strictly than by `parseSignedData` (extra SEQUENCE elements,
  * non-minimal OID arcs, certificate choices other than X.509 certificates and malformed CRLs are refused), but
  * values the verification does not use (a signed attribute of an unknown type, an unsigned attribute) are only
@@ -28,6 +31,7 @@ import { parseCrl, type ParsedCrl } from './crl.js';
 import {
   childrenOf,
   copyOf,
+  depthOf,
   fromPem,
   newHeader,
   readHeaderInto,
@@ -37,6 +41,7 @@ import {
   type DerLimits,
   type Header,
   type Tlv,
+  type WalkedSpan,
 } from './der.js';
 import { BytesCache } from './bytes-cache.js';
 import { cachedChainValidator } from './chain-cache.js';
@@ -198,10 +203,16 @@ function fastAlgorithm(der: Uint8Array, p: number, limit: number, h: Header): st
 
 const NO_FAILURES: readonly never[] = Object.freeze([]);
 
+/** A certificate parsed from message bytes, with the nesting depth of those bytes (for {@link scanDer}). */
+interface CachedCertificate {
+  readonly certificate: ParsedCertificate;
+  readonly depth: number;
+}
+
 /** What the fast path needs of its verifier. */
 interface FastContext {
   readonly limits: DerLimits;
-  readonly certificate: (bytes: Uint8Array) => ParsedCertificate;
+  readonly certificate: (bytes: Uint8Array) => CachedCertificate;
   readonly checkedIssuerNames: WeakSet<ParsedCertificate>;
   /** The signed attributes re-tagged as SET OF are written here for the signature check (grown as needed). */
   scratch: Uint8Array;
@@ -216,7 +227,10 @@ interface FastContext {
  *
  * Invariant: it returns a result only when every check has passed, and then exactly the result the general
  * path (`parse` then `verifySignedData`) gives: every structural rule `parse` applies is applied here on the
- * way (after the same `scanDer` walk), and every check of `verifySigner` runs with the same functions. For
+ * way, the same `scanDer` walk runs once the fields are located (every header read before it is bounded by
+ * its parent, so nothing is read out of bounds), and every check of `verifySigner` runs with the same
+ * functions. A carried certificate's interior is not walked again: its exact bytes passed parseCertificate's
+ * strict walk when they entered the cache, and the depth they add is checked against the limit. For
  * anything else — another shape, a failed check, a thrown error — it returns undefined and the general path
  * decides, so failures are always reported by the one implementation.
  */
@@ -226,7 +240,6 @@ function fastVerify(
   options: VerifySignedDataOptions,
 ): SignedDataResult | undefined {
   if (options.revocation !== undefined) return undefined;
-  scanDer(der, ctx.limits);
   const h = newHeader();
   // ContentInfo ::= SEQUENCE { contentType (signedData), content [0] EXPLICIT SignedData }
   if (next(der, 0, der.length, h) !== 0x30) return undefined;
@@ -255,12 +268,15 @@ function fastVerify(
   // certificates [0] IMPLICIT (X.509 certificates only); no crls [1] here.
   let tag = next(der, encEnd, sdEnd, h);
   const certificates: ParsedCertificate[] = [];
+  const walked: WalkedSpan[] = [];
   if (tag === 0xa0) {
     const certsEnd = h.end;
     for (let p = h.valueStart; p < certsEnd; p = h.end) {
       if (next(der, p, certsEnd, h) !== 0x30) return undefined;
       const end = h.end;
-      certificates.push(ctx.certificate(der.subarray(p, end)));
+      const c = ctx.certificate(der.subarray(p, end));
+      certificates.push(c.certificate);
+      walked.push({ start: p, end, depth: c.depth });
       h.end = end;
     }
     tag = next(der, certsEnd, sdEnd, h);
@@ -338,6 +354,9 @@ function fastVerify(
   if (signatureAlgorithm === undefined) return undefined;
   if (next(der, h.end, siEnd, h) !== 0x04 || h.end !== siEnd) return undefined;
   const signature = der.subarray(h.valueStart, h.end);
+  // The hardened walk of the whole input, as `parse` starts with; the carried certificates' interiors were
+  // walked (strictly) when they were parsed from the same bytes.
+  scanDer(der, ctx.limits, walked);
 
   // verifySigner's checks, in its order.
   let signingTime: Date | undefined;
@@ -432,16 +451,19 @@ export function createCmsVerifier(input: CmsVerifierOptions = {}): CmsVerifier {
   const options: CmsVerifierOptions = input.chainValidator
     ? input
     : { ...input, chainValidator: cachedChainValidator() };
-  const certs = new BytesCache<ParsedCertificate>(options.maxCachedCertificates ?? 256);
+  const certs = new BytesCache<CachedCertificate>(options.maxCachedCertificates ?? 256);
   const checkedIssuerNames = new WeakSet<ParsedCertificate>();
-  const certificate = (bytes: Uint8Array): ParsedCertificate => {
+  const cachedCertificate = (bytes: Uint8Array): CachedCertificate => {
     let c = certs.get(bytes);
     if (c === undefined) {
-      c = parseCertificate(new Uint8Array(bytes));
+      const parsed = parseCertificate(new Uint8Array(bytes));
+      // parseCertificate walked these bytes in strict DER with the default limits.
+      c = { certificate: parsed, depth: depthOf(parsed.der) };
       certs.set(bytes, c);
     }
     return c;
   };
+  const certificate = (bytes: Uint8Array): ParsedCertificate => cachedCertificate(bytes).certificate;
 
   function parse(input: Uint8Array | string): ParsedSignedData {
     const der = fromPem(input);
@@ -542,7 +564,7 @@ export function createCmsVerifier(input: CmsVerifierOptions = {}): CmsVerifier {
 
   const fast: FastContext = {
     limits: { mode: 'ber', ...options.limits },
-    certificate,
+    certificate: cachedCertificate,
     checkedIssuerNames,
     scratch: new Uint8Array(512),
     scratchBusy: false,

@@ -197,6 +197,7 @@ function walk(
   maxDepth: number,
   mode: 'der' | 'ber',
   h: Header,
+  walked?: readonly WalkedSpan[],
 ): number {
   if (depth > maxDepth)
     throw new PkiError('PKI_DEPTH_LIMIT', `nesting deeper than ${maxDepth} at offset ${offset}`);
@@ -208,24 +209,61 @@ function walk(
   if (mode === 'der' && (h.tagByte & 0xc0) === UNIVERSAL && CONSTRUCTED_ONLY_IN_BER.has(h.tagNumber)) {
     throw invalid('constructed string in DER', h.start);
   }
+  if (walked !== undefined) {
+    for (const w of walked)
+      if (w.start === offset && w.end === h.end && depth + w.depth - 1 <= maxDepth) return w.end;
+  }
   let p = h.valueStart;
   if (h.indefinite) {
     for (;;) {
       if (p + 2 > limit) throw invalid('missing end-of-contents', p);
       if (bytes[p] === 0 && bytes[p + 1] === 0) return p + 2;
-      p = walk(bytes, p, limit, depth + 1, maxDepth, mode, h);
+      p = walk(bytes, p, limit, depth + 1, maxDepth, mode, h, walked);
     }
   }
   const end = h.end;
-  while (p < end) p = walk(bytes, p, end, depth + 1, maxDepth, mode, h);
+  while (p < end) p = walk(bytes, p, end, depth + 1, maxDepth, mode, h, walked);
   return end;
 }
 
 /**
- * Walks the whole TLV structure of `bytes` and returns the top-level element. Throws PkiError
- * PKI_SIZE_LIMIT, PKI_DEPTH_LIMIT or PKI_ASN1_INVALID; never anything else for any input.
+ * A TLV of the input that {@link scanDer} may take as walked: its exact bytes already passed a strict DER walk
+ * (so they pass this one in either mode), in which it nested `depth` levels (itself counted as 1).
  */
-export function scanDer(bytes: Uint8Array, limits: DerLimits = {}): Tlv {
+export interface WalkedSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly depth: number;
+}
+
+/** The nesting depth of a TLV that passed {@link scanDer} (a primitive value is 1). */
+export function depthOf(bytes: Uint8Array, mode: 'der' | 'ber' = 'der'): number {
+  const h = newHeader();
+  const deepest = (offset: number, limit: number): [number, number] => {
+    readHeaderInto(bytes, offset, limit, mode, h);
+    if (!h.constructed) return [h.end, 1];
+    let p = h.valueStart;
+    const indefinite = h.indefinite;
+    const end = indefinite ? limit : h.end;
+    let d = 0;
+    while (p < end) {
+      if (indefinite && bytes[p] === 0 && bytes[p + 1] === 0) return [p + 2, d + 1];
+      const [next, inner] = deepest(p, end);
+      p = next;
+      if (inner > d) d = inner;
+    }
+    return [end, d + 1];
+  };
+  return deepest(0, bytes.length)[1];
+}
+
+/**
+ * Walks the whole TLV structure of `bytes` and returns the top-level element. Throws PkiError
+ * PKI_SIZE_LIMIT, PKI_DEPTH_LIMIT or PKI_ASN1_INVALID; never anything else for any input. The interiors of
+ * `walked` spans (e.g. certificates already parsed from the same bytes) are not walked again, when they fit
+ * in the depth limit where they stand.
+ */
+export function scanDer(bytes: Uint8Array, limits: DerLimits = {}, walked?: readonly WalkedSpan[]): Tlv {
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxSize = limits.maxSize ?? DEFAULT_MAX_SIZE;
   const mode = limits.mode ?? 'der';
@@ -236,7 +274,7 @@ export function scanDer(bytes: Uint8Array, limits: DerLimits = {}): Tlv {
   if (bytes.length === 0) throw invalid('empty input', 0);
 
   const top = readHeader(bytes, 0, bytes.length, mode);
-  const end = walk(bytes, 0, bytes.length, 1, maxDepth, mode, newHeader());
+  const end = walk(bytes, 0, bytes.length, 1, maxDepth, mode, newHeader(), walked);
   if (!limits.allowTrailing && end !== bytes.length) {
     throw invalid(`${bytes.length - end} trailing bytes`, end);
   }
