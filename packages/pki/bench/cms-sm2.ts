@@ -8,7 +8,9 @@
  * Both sides cycle through 32 different messages (other content, so other digests and signatures): what is
  * cached is the signer's certificate and key, as the issue defines, never a message. Each CMS verification
  * walks the whole message, hashes the content, checks messageDigest/contentType/signingTime and verifies
- * the signature. The last line is the issue's figure.
+ * the signature. Operations per second are per CPU-second of the main thread where Linux tells it (`clock`
+ * in each line; see compareOps), both sides measured in alternating slices. The last line is the issue's
+ * figure.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
