@@ -13,11 +13,15 @@ import { unzipSync, zipSync } from 'fflate';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrateAll, publishCheckpoint } from '../../log/index.js';
+import { stampCheckpoints } from '../../log/stamper.js';
 import { signWithGm, T0, tempDir, testApp, testConfig } from '../../testing/app.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
 import { createApplication } from '../applications/service.js';
 import { makePki, type Pki } from '../evidence/fixtures.test-support.js';
 import { createProject } from '../projects/service.js';
+import { tsaCheckpointStamper } from '../tsa/checkpoint-stamper.js';
+import { createSerialAllocator } from '../tsa/serials.js';
+import { createTsa } from '../tsa/service.js';
 
 const ORIGINAL = new TextEncoder().encode('入院记录：患者主诉胸痛 3 小时。');
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
@@ -60,6 +64,21 @@ describe.each(testDialects())('reports and packages on %s', (dialect) => {
     id = r.json<{ id: string }>().id;
     await integrateAll({ db: app.db, now: () => T0 });
     await publishCheckpoint({ db: app.db, key: app.platformKey, now: T0, minIntervalMs: 0 });
+    // The platform TSA stamps the checkpoint, as the checkpoint job does after publishing.
+    const stamper = tsaCheckpointStamper(
+      createTsa({
+        identities: app.ca.tsa,
+        config: { policy: '1.2.156.1.1', accuracyMs: 0, defaultAlgorithm: 'sm2' },
+        clock: {
+          check: () => Promise.resolve({ state: 'unmonitored' }),
+          status: () => ({ state: 'unmonitored' }),
+          refusal: () => undefined,
+        },
+        serials: createSerialAllocator({ db: app.db }),
+        now: () => T0,
+      }),
+    );
+    expect((await stampCheckpoints({ db: app.db, stamper, now: T0 })).stamped).toBe(1);
   });
   afterAll(async () => {
     await app.close();
@@ -129,6 +148,7 @@ describe.each(testDialects())('reports and packages on %s', (dialect) => {
         'signature.bin',
         'log/inclusion-proof.json',
         'log/checkpoint.txt',
+        'log/checkpoint.tsr',
         'platform-chain.pem',
         'report/content.json',
         'report/report.pdf',
@@ -137,6 +157,17 @@ describe.each(testDialects())('reports and packages on %s', (dialect) => {
     );
     expect(ok.checks.find((c) => c.check === 'inclusion')?.status).toBe('pass');
     expect(ok.checks.find((c) => c.check === 'cms')?.status).toBe('pass');
+    // The checkpoint's RFC 3161 stamp is in the package and checked, not skipped.
+    expect(ok.checks.find((c) => c.check === 'checkpoint-timestamp')).toBeUndefined();
+    const stampChecks = ok.checks.filter((c) => c.part === 'log/checkpoint.tsr');
+    expect(stampChecks.map((c) => [c.check, c.status])).toEqual(
+      expect.arrayContaining([
+        ['timestamp-signature', 'pass'],
+        ['timestamp-imprint', 'pass'],
+        ['timestamp-tsa-chain', 'pass'],
+      ]),
+    );
+    expect(stampChecks.every((c) => c.status === 'pass')).toBe(true);
     for (const name of names) {
       const files = unzipSync(zip);
       const b = files[name]!.slice();

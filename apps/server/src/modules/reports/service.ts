@@ -19,6 +19,7 @@ import type { ReportCheck, ReportLocale, ReportSeal, ReportView } from '../../re
 import * as evidenceRepo from '../evidence/repo.js';
 import * as evidence from '../evidence/service.js';
 import { publicVerifyUrl } from '../public-verify/code.js';
+import { checkpointStamp } from '../../log/stamper.js';
 
 export interface ReportDeps {
   evidence: evidence.EvidenceDeps;
@@ -253,6 +254,9 @@ export async function buildPackage(options: {
         proof: c.verification.log.proof ?? [],
       }),
     );
+    // The platform TSA's token over this checkpoint's note, once the stamper has stamped it.
+    const stamp = await checkpointStamp(deps.evidence.db, c.verification.log.treeSize);
+    if (stamp !== undefined) files[FILES.checkpointTimestamp] = stamp;
   }
   return buildEvidencePackage({
     recordId: c.detail.id,
