@@ -9,11 +9,13 @@
  *   SQLite and PostgreSQL by `ON CONFLICT … DO UPDATE`, MySQL/MariaDB by `ON DUPLICATE KEY UPDATE`. Keys are
  *   sorted and the tables written in one order (daily, monthly, yearly) so concurrent batches lock rows in one
  *   order (no deadlock between servers). Call it inside a transaction so the three stay equal.
- * - {@link rebuildStats}: recomputes the three tables from `evidence` and `api_logs` (one-off, `yizheng stats
- *   rebuild`, for installations that hold evidence from before the tables existed).
+ * - {@link rebuildStats}: recomputes the three tables from `evidence` (hot and cold) and every API-log source
+ *   (one-off, `yizheng stats rebuild`, for installations that hold evidence from before the tables existed).
  */
 import { MysqlAdapter, sql, type Kysely } from 'kysely';
+import { apiLogSources } from '../audit/api-log-periods.js';
 import type { Database } from '../db/schema.js';
+import { coldDatabaseOf } from '../lifecycle/read-through.js';
 
 export type StatsKind = 'signature' | 'digest' | 'file' | 'api_call';
 export const STATS_KINDS: readonly StatsKind[] = ['signature', 'digest', 'file', 'api_call'];
@@ -163,16 +165,54 @@ export function apiCallEvents(
 }
 
 const PAGE = 5000;
+/** Ids per `IN (…)` lookup of the hot side (well under every dialect's bound parameter limit). */
+const ID_CHUNK = 1000;
+
+type Add = (e: StatsEvent) => void;
+
+/** Every evidence row of one side, by id pages; `skip` names the ids of the page already counted elsewhere. */
+async function countEvidence(
+  db: Kysely<Database>,
+  add: Add,
+  skip?: (ids: readonly string[]) => Promise<Set<string>>,
+): Promise<void> {
+  let after: string | undefined;
+  for (;;) {
+    let q = db
+      .selectFrom('evidence')
+      .select(['id', 'project_id', 'app_id', 'kind', 'received_at'])
+      .orderBy('id')
+      .limit(PAGE);
+    if (after !== undefined) q = q.where('id', '>', after);
+    const page = await q.execute();
+    const skipped = skip === undefined || page.length === 0 ? undefined : await skip(page.map((r) => r.id));
+    for (const r of page)
+      if (skipped === undefined || !skipped.has(r.id))
+        add({ project_id: r.project_id, app_id: r.app_id, kind: r.kind, at: r.received_at });
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]!.id;
+  }
+}
 
 /**
- * Recomputes `stats_daily` and its rollups from `evidence` and `api_logs`, in one transaction (keyset pages, aggregated in
- * memory: at most one entry per project × application × kind × day). Returns the rows written and events counted.
+ * Recomputes `stats_daily` and its rollups, in one transaction on the hot database (keyset pages, aggregated in
+ * memory: at most one entry per project × application × kind × day), from:
+ * - the evidence records of the hot database and of the cold one (`cold`, by default the cold database attached
+ *   behind `db` for read-through, lifecycle/read-through.ts): a record archived to the cold side still counts,
+ *   once — a record kept hot during its retention is on both sides and counted from the hot one;
+ * - the API calls of every API-log source (audit/api-log-periods.ts): `api_logs` and, with the Redis write
+ *   buffer, the period tables `api_log_YYYYMM`.
+ * Returns the rows written and events counted.
  */
-export async function rebuildStats(db: Kysely<Database>): Promise<{ rows: number; events: number }> {
+export async function rebuildStats(
+  db: Kysely<Database>,
+  options: { cold?: Kysely<Database> | undefined } = {},
+): Promise<{ rows: number; events: number }> {
+  const cold = 'cold' in options ? options.cold : coldDatabaseOf(db);
   return db.transaction().execute(async (trx) => {
     const acc = new Map<string, StatsDelta>();
     let events = 0;
-    const add = (e: StatsEvent): void => {
+    const add: Add = (e) => {
       events++;
       const day = shanghaiDay(e.at);
       const key = `${e.project_id}\u0000${e.app_id}\u0000${e.kind}\u0000${day}`;
@@ -181,32 +221,35 @@ export async function rebuildStats(db: Kysely<Database>): Promise<{ rows: number
         acc.set(key, { project_id: e.project_id, app_id: e.app_id, kind: e.kind, day, count: 1 });
       else d.count++;
     };
-    let after: string | undefined;
-    for (;;) {
-      let q = trx
-        .selectFrom('evidence')
-        .select(['id', 'project_id', 'app_id', 'kind', 'received_at'])
-        .orderBy('id')
-        .limit(PAGE);
-      if (after !== undefined) q = q.where('id', '>', after);
-      const page = await q.execute();
-      for (const r of page)
-        add({ project_id: r.project_id, app_id: r.app_id, kind: r.kind, at: r.received_at });
-      if (page.length < PAGE) break;
-      after = page[page.length - 1]!.id;
-    }
-    let seq = 0;
-    for (;;) {
-      const page = await trx
-        .selectFrom('api_logs')
-        .select(['seq', 'at', 'app_id', 'project_id'])
-        .where('seq', '>', seq)
-        .orderBy('seq')
-        .limit(PAGE)
-        .execute();
-      for (const e of apiCallEvents(page)) add(e);
-      if (page.length < PAGE) break;
-      seq = Number(page[page.length - 1]!.seq);
+    await countEvidence(trx, add);
+    if (cold !== undefined)
+      await countEvidence(cold, add, async (ids) => {
+        const hot = new Set<string>();
+        for (let i = 0; i < ids.length; i += ID_CHUNK) {
+          const rows = await trx
+            .selectFrom('evidence')
+            .select('id')
+            .where('id', 'in', ids.slice(i, i + ID_CHUNK))
+            .execute();
+          for (const r of rows) hot.add(r.id);
+        }
+        return hot;
+      });
+    for (const source of await apiLogSources(trx)) {
+      const table = source.table as 'api_logs'; // api_logs or a period table: the same columns
+      let seq = 0;
+      for (;;) {
+        const page = await trx
+          .selectFrom(table)
+          .select(['seq', 'at', 'app_id', 'project_id'])
+          .where('seq', '>', seq)
+          .orderBy('seq')
+          .limit(PAGE)
+          .execute();
+        for (const e of apiCallEvents(page)) add(e);
+        if (page.length < PAGE) break;
+        seq = Number(page[page.length - 1]!.seq);
+      }
     }
     for (const { table } of LEVELS) await trx.deleteFrom(table).execute();
     const rows = [...acc.values()];
