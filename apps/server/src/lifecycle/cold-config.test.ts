@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { build } from '../app.js';
 import { describeDatabase, loadConfig } from '../config.js';
+import { testConfig } from '../testing/app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yz-cold-cfg-'));
 
@@ -39,5 +41,25 @@ describe('cold database configuration', () => {
     expect(() => loadConfig({ env: { YIZHENG_COLD_DATABASE_URL: 'oracle://db/cold' }, cwd: dir })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error,
     );
+  });
+});
+
+describe('an unreachable cold database', () => {
+  it('refuses the start with DB_UNREACHABLE naming the cold database, without the password', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'yz-cold-down-'));
+    try {
+      const config = testConfig({ dialect: 'sqlite', file: join(d, 'hot.db') }, d, {
+        coldDatabase: { dialect: 'postgres', url: 'postgres://u:s3cret@127.0.0.1:1/cold', poolSize: 1 },
+      });
+      const err = await build(config, { logger: false, jobs: false }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      expect(err?.code).toBe('DB_UNREACHABLE');
+      expect(err?.message).toMatch(/^cold database: /);
+      expect(err?.message).not.toContain('s3cret');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

@@ -12,7 +12,7 @@ import { migrateToLatest, openDatabase, pendingMigrations, type Db } from '../db
 import type { Database } from '../db/schema.js';
 import { archiveCleanupJob } from '../jobs/archive-cleanup.js';
 import { coldMigrationJob } from '../jobs/cold-migration.js';
-import { StartupError } from '../startup-error.js';
+import { isStartupError, StartupError } from '../startup-error.js';
 import { attachColdDatabase } from './read-through.js';
 
 declare module 'fastify' {
@@ -30,11 +30,17 @@ export async function registerColdStorage(
   const now = (): number => options.now();
   let cold: Db | undefined = options.open;
   if (cold === undefined && config.coldDatabase !== undefined) {
-    cold = await openDatabase(config.coldDatabase, {
-      onPoolError: (e) => {
-        app.log.warn({ err: e }, 'cold database connection lost (the pool reconnects)');
-      },
-    });
+    try {
+      cold = await openDatabase(config.coldDatabase, {
+        onPoolError: (e) => {
+          app.log.warn({ err: e }, 'cold database connection lost (the pool reconnects)');
+        },
+      });
+    } catch (e) {
+      // Say which database refused (the message names the dialect, never the URL's password).
+      if (isStartupError(e)) throw new StartupError(e.code, `cold database: ${e.message}`, { cause: e });
+      throw e;
+    }
     const opened = cold;
     app.addHook('onClose', () => opened.close());
   }
