@@ -27,6 +27,7 @@ export * as tsaKeys from './ca/tsa-import.js';
 export { loadOrCreateKek } from './crypto/kek.js';
 export { loadFieldCrypto, type FieldCrypto } from './crypto/field-crypto.js';
 export * as stats from './stats/repo.js';
+export { attachColdDatabase } from './lifecycle/read-through.js';
 export { ensureBuiltinRoles } from './modules/admin/roles/service.js';
 export { verifyChain, type ChainVerdict } from './audit/hash-chain.js';
 export { verifyApiLogChain } from './audit/api-log-read.js';

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import {
+  attachColdDatabase,
   describeDatabase,
   isStartupError,
   isYzError,
@@ -13,6 +14,7 @@ import {
   openDatabase,
   startServer,
   type ConfigOverrides,
+  type Db,
   type ServerConfig,
   type ServiceContext,
 } from '@yizheng/server';
@@ -29,7 +31,11 @@ export function asUsageError(e: unknown): unknown {
   return e;
 }
 
-/** Opens the configured database, runs pending migrations, runs `fn` with a service context, closes. */
+/**
+ * Opens the configured database, runs pending migrations, runs `fn` with a service context, closes. With a cold
+ * database configured (YIZHENG_COLD_DATABASE_URL) it is opened, migrated and attached behind the hot one, as the
+ * server does, so the services read archived records through and a project deletion removes them too.
+ */
 export async function withServices<T>(
   options: { dataDir?: string | undefined },
   fn: (ctx: ServiceContext) => Promise<T>,
@@ -37,10 +43,17 @@ export async function withServices<T>(
   try {
     const config = configFrom({ dataDir: options.dataDir });
     const db = await openDatabase(config.database);
+    let cold: Db | undefined;
     try {
       await migrateToLatest(db.kysely);
+      if (config.coldDatabase !== undefined) {
+        cold = await openDatabase(config.coldDatabase);
+        await migrateToLatest(cold.kysely);
+        attachColdDatabase(db.kysely, cold.kysely);
+      }
       return await fn({ db: db.kysely, now: Date.now, actor: 'cli' });
     } finally {
+      await cold?.close();
       await db.close();
     }
   } catch (e) {

@@ -19,7 +19,7 @@ import { migrateBatch, nextBatch, runColdMigration } from '../jobs/cold-migratio
 import { integrateAll, publishCheckpoint } from '../log/index.js';
 import { createApplication } from '../modules/applications/service.js';
 import { makePki } from '../modules/evidence/fixtures.test-support.js';
-import { createProject } from '../modules/projects/service.js';
+import { createProject, deleteProject } from '../modules/projects/service.js';
 import { verificationCode } from '../modules/public-verify/code.js';
 import { createStrategy, updateStrategy } from '../modules/strategies/service.js';
 import { signWithGm, tempDir, testApp, testConfig } from '../testing/app.js';
@@ -397,6 +397,27 @@ describe.each(testDialects())('hot → cold archiving, hot on %s', (hotDialect) 
       batches: 0,
       deletedHot: 0,
     });
+  });
+
+  it('deleting the project removes its archived records from the cold database, its strategies and its moves', async () => {
+    const project = await cold.kysely.selectFrom('evidence').select('project_id').executeTakeFirstOrThrow();
+    expect((await ids(cold.kysely)).size).toBeGreaterThan(0);
+    expect(await coldTablesDb(app.db).selectFrom('cold_moves').select('evidence_id').execute()).not.toEqual(
+      [],
+    );
+    await deleteProject({ ctx: ctx(), ref: project.project_id });
+    expect(await ids(cold.kysely)).toEqual(new Set());
+    expect(await cold.kysely.selectFrom('evidence_payloads').select('evidence_id').execute()).toEqual([]);
+    expect(await ids(app.db)).toEqual(new Set());
+    const t = coldTablesDb(app.db);
+    expect(await t.selectFrom('cold_moves').select('evidence_id').execute()).toEqual([]);
+    expect(
+      await t
+        .selectFrom('cold_strategies')
+        .select('id')
+        .where('project_id', '=', project.project_id)
+        .execute(),
+    ).toEqual([]);
   });
 });
 

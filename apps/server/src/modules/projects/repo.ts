@@ -2,6 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { containsText } from '../../db/like.js';
 import type { Database, ProjectStatus, ProjectsTable } from '../../db/schema.js';
+import { deleteHotColdState } from '../../lifecycle/cold-project.js';
 import { deleteProjectStats } from '../../stats/repo.js';
 
 export type ProjectRow = Selectable<ProjectsTable>;
@@ -73,6 +74,7 @@ export async function deleteProjectCascade(db: Kysely<Database>, id: string): Pr
   await db.deleteFrom('applications').where('project_id', '=', id).execute();
   await db.deleteFrom('admin_user_projects').where('project_id', '=', id).execute();
   await deleteProjectStats(db, id);
+  await deleteHotColdState(db, id);
   const r = await db.deleteFrom('projects').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

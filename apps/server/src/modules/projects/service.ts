@@ -9,6 +9,7 @@ import { isoTime, type ServiceContext } from '../../context.js';
 import { isUniqueViolation } from '../../db/connect.js';
 import type { FileStorage, ProjectStatus } from '../../db/schema.js';
 import { YzError } from '../../errors.js';
+import { deleteColdProjectData } from '../../lifecycle/cold-project.js';
 import { authSubjectsChanged } from '../../plugins/auth-subjects.js';
 import * as repo from './repo.js';
 
@@ -169,6 +170,8 @@ export async function setProjectStatus(options: {
 export async function deleteProject(options: { ctx: ServiceContext; ref: string }): Promise<Project> {
   const { ctx } = options;
   const project = await getProject(options);
+  // Archived records first (their own database): if that fails, nothing is deleted and the call can be retried.
+  await deleteColdProjectData(ctx.db, project.id);
   await ctx.db.transaction().execute(async (db) => {
     await repo.deleteProjectCascade(db, project.id);
     await log({ ...ctx, db }, 'project.delete', project, { number: project.number, name: project.name });
