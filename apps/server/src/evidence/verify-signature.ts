@@ -38,6 +38,7 @@ import {
   type ParsedSignedData,
   type PkiErrorCode,
   type RevocationSource,
+  type Sm2Provider,
   crlRevocationSource,
   type VerificationFailure,
 } from '@yizheng/pki';
@@ -71,7 +72,7 @@ function engineOf(trust: TrustConfig): Engine {
   if (e === undefined) {
     e = {
       cms: createCmsVerifier({ maxCachedCertificates: MAX_CACHED_CMS_CERTIFICATES }),
-      policy: { sm2: cachedSm2Provider(MAX_CACHED_SM2_KEYS) },
+      policy: { sm2: trust.sm2 ?? cachedSm2Provider(MAX_CACHED_SM2_KEYS) },
     };
     ENGINES.set(trust, e);
   }
@@ -83,6 +84,11 @@ export interface TrustConfig {
   anchors: readonly ParsedCertificate[] | undefined;
   /** Revocation sources the operator configured (the CRL directory); the CMS's own CRLs and OCSP come on top. */
   revocation?: readonly RevocationSource[] | undefined;
+  /**
+   * SM2 for the signature checks under this configuration (history migration: its batches pre-verified on the
+   * thread pool); default: the native engine with cached keys.
+   */
+  sm2?: Sm2Provider | undefined;
 }
 
 export interface SignatureCheckInput {

@@ -447,19 +447,23 @@ export interface BatchItemResult {
   index: number;
   status: number;
   receipt?: Receipt;
+  /** With `receipts: false`: the stored record's verification summary (canonical JSON) instead of a receipt. */
+  verification?: string;
   error?: { code: ErrorCode; status: number; detail: string | undefined };
 }
 
 /**
  * Up to 1,000 signature items, each verified and stored on its own (all through the group-commit writer, so they
  * share transactions). With an Idempotency-Key K, item i is stored under `K#i`: replaying the batch returns the
- * same receipts.
+ * same receipts. `receipts: false` (internal callers such as history migration, which discard receipts): nothing
+ * is signed; each stored or earlier record answers with its `verification` summary instead (default true).
  */
 export async function pushSignatureBatch(options: {
   deps: EvidenceDeps;
   caller: Caller;
   items: readonly SignaturePushBody[];
   idempotencyKey?: string | undefined;
+  receipts?: boolean;
 }): Promise<BatchItemResult[]> {
   const { deps, caller, items } = options;
   if (items.length > MAX_BATCH) throw new YzError('EVIDENCE_BATCH_TOO_LARGE', `${items.length} items`);
@@ -513,7 +517,10 @@ export async function pushSignatureBatch(options: {
         );
       const found = prior ?? byDedupe.get(d.dedupe);
       if (found !== undefined) {
-        results[index] = { index, status: 200, receipt: receiptOf(deps, normaliseRow(found)) };
+        results[index] =
+          options.receipts === false
+            ? { index, status: 200, verification: found.verification }
+            : { index, status: 200, receipt: receiptOf(deps, normaliseRow(found)) };
         continue;
       }
       prepared.push({ index, item: prepareSignature(deps, caller, d, key) });
@@ -523,9 +530,15 @@ export async function pushSignatureBatch(options: {
   }
   await Promise.all(
     prepared.map(({ index, item }) =>
-      commit(deps, item).then(
+      (options.receipts === false
+        ? deps.writer.submit(item).then((s) => ({ duplicate: s.duplicate, verification: s.row.verification }))
+        : commit(deps, item)
+      ).then(
         (r) => {
-          results[index] = { index, status: r.duplicate ? 200 : 201, receipt: r.receipt };
+          results[index] =
+            'receipt' in r
+              ? { index, status: r.duplicate ? 200 : 201, receipt: r.receipt }
+              : { index, status: r.duplicate ? 200 : 201, verification: r.verification };
         },
         (e: unknown) => {
           fail(index, e);

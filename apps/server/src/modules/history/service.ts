@@ -19,12 +19,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Insertable, Kysely, Selectable } from 'kysely';
+import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { appendToChain } from '../../audit/hash-chain.js';
 import { isoTime, type ServiceContext } from '../../context.js';
 import type { FieldCrypto } from '../../crypto/field-crypto.js';
 import { toCount } from '../../db/connect.js';
-import type { Database } from '../../db/schema.js';
+import type { Database, ProjectStatus } from '../../db/schema.js';
 import { YzError, isYzError } from '../../errors.js';
 import { lifecycleDb, type HistorySourcesTable, type HistoryTasksTable } from '../../lifecycle/tables.js';
 import { SignaturePush, type SignaturePushBody } from '../evidence/schema.js';
@@ -38,6 +39,7 @@ import {
   type SourceValue,
 } from './adapters.js';
 import type { ColumnMappingType, SourceBodyType, TaskBodyType } from './schema.js';
+import { preverifiedTrust, preverifyBatch, type VerifiedSignatures } from './preverify.js';
 
 const URL_FIELD = 'history_source_url';
 
@@ -358,6 +360,12 @@ function b64(v: SourceValue | undefined): string | undefined {
   return s === '' ? undefined : s;
 }
 
+type PushValidator = ReturnType<typeof compilePush>;
+const compilePush = () => Compile(SignaturePush);
+let compiledPush: PushValidator | undefined;
+/** The push schema compiled once (the interpreted check costs ~40 µs a row). */
+const pushCheck = (): PushValidator => (compiledPush ??= compilePush());
+
 /** The signature push body of one intermediate-table row; HISTORY_ROW_INVALID when it cannot be one. */
 export function mapRow(m: ColumnMappingType, row: SourceRow): SignaturePushBody {
   const get = (c: string | undefined) => (c === undefined ? undefined : row[c]);
@@ -398,7 +406,7 @@ export function mapRow(m: ColumnMappingType, row: SourceRow): SignaturePushBody 
   };
   if (signedAt !== undefined && Number.isNaN(Date.parse(signedAt)))
     throw new YzError('HISTORY_ROW_INVALID', 'signedAt is not a time');
-  if (!Value.Check(SignaturePush, body)) {
+  if (!pushCheck().Check(body)) {
     const first = [...Value.Errors(SignaturePush, body)][0];
     throw new YzError('HISTORY_ROW_INVALID', first ? `${first.instancePath}: ${first.message}` : 'malformed');
   }
@@ -468,18 +476,84 @@ export interface BatchOutcome {
   done: boolean;
 }
 
-/** Migrates one batch of a task (read after the cursor → push → commit cursor, counters and failures). */
+type RowResult =
+  { key: string; ok: true; duplicate: boolean } | { key: string; ok: false; code: string; reason: string };
+
+/** A batch read from the source, mapped, and its raw SM2 signatures verified on the thread pool. */
+interface Staged {
+  rows: readonly SourceRow[];
+  /** Per row: the mapping failure, or undefined while the row is to be pushed. */
+  results: (RowResult | undefined)[];
+  bodies: { index: number; body: SignaturePushBody }[];
+  /** Keys of the signatures remembered as verified (forgotten once the batch is stored). */
+  verifiedKeys: string[];
+}
+
+/** The next batch, read and verified while the current one is stored; used only if it starts at the cursor. */
+export interface Prefetch {
+  after: string | null;
+  staged: Promise<Staged>;
+}
+
+interface TaskContext {
+  task: TaskRow;
+  mapping: ColumnMappingType;
+  query: { table: string; key: string; keyType: 'integer' | 'text'; columns: string[] };
+  caller: { appId: string; projectId: string; projectStatus: ProjectStatus };
+}
+
+async function stage(
+  adapter: SourceAdapter,
+  c: TaskContext,
+  after: string | null,
+  verified: VerifiedSignatures,
+): Promise<Staged> {
+  const rows = await adapter.read(c.query, after, c.task.batch_size);
+  const results = new Array<RowResult | undefined>(rows.length);
+  const bodies: { index: number; body: SignaturePushBody }[] = [];
+  rows.forEach((row, index) => {
+    try {
+      const body = mapRow(c.mapping, row);
+      if (c.task.level === 'full' && body.timestampToken === undefined)
+        throw new YzError('HISTORY_ROW_INVALID', 'level full: the row has no timestamp token');
+      bodies.push({ index, body });
+    } catch (e) {
+      if (!isYzError(e)) throw e;
+      results[index] = { key: text(row[c.mapping.key]) ?? '', ok: false, code: e.code, reason: e.message };
+    }
+  });
+  const { keys } = await preverifyBatch(
+    bodies.map((b) => b.body),
+    verified,
+  );
+  return { rows, results, bodies, verifiedKeys: keys };
+}
+
+const settled = (p: Prefetch | undefined): Promise<unknown> =>
+  p === undefined ? Promise.resolve() : p.staged.catch(() => undefined);
+
+/**
+ * Migrates one batch of a task (read after the cursor → push → commit cursor, counters and failures). With
+ * `prefetch`, the next batch is read and verified while this one is stored, and returned as `next` for the
+ * following call (which uses it only when it starts exactly at the committed cursor).
+ */
 export async function runBatch(options: {
   deps: RunDeps;
   taskId: string;
   source?: SourceAdapter;
-}): Promise<BatchOutcome> {
+  prefetched?: Prefetch | undefined;
+  prefetch?: boolean;
+}): Promise<BatchOutcome & { next?: Prefetch }> {
   const { deps } = options;
   const ldb = lifecycleDb(deps.db);
   const t = await taskRow(deps.db, options.taskId);
   const src = await sourceRow(deps.db, t.source_id);
   const mapping = JSON.parse(src.mapping) as ColumnMappingType;
   const adapter = options.source ?? adapterOf(deps.fieldCrypto, src);
+  const pre = preverifiedTrust(deps.evidence.trust);
+  const evidence: EvidenceDeps = { ...deps.evidence, trust: pre.trust };
+  let next: Prefetch | undefined;
+  let staged: Staged | undefined;
   try {
     const query = {
       table: src.source_table,
@@ -491,7 +565,28 @@ export async function runBatch(options: {
       const total = await adapter.count(query);
       await ldb.updateTable('history_tasks').set({ total }).where('id', '=', t.id).execute();
     }
-    const rows = await adapter.read(query, t.cursor, t.batch_size);
+    const appRow = await deps.db
+      .selectFrom('applications')
+      .innerJoin('projects', 'projects.id', 'applications.project_id')
+      .select(['applications.id as appId', 'projects.id as projectId', 'projects.status as projectStatus'])
+      .where('applications.id', '=', t.app_id)
+      .executeTakeFirst();
+    if (!appRow) throw new YzError('HISTORY_TASK_INVALID', `no application ${t.app_id}`);
+    const caller = { appId: appRow.appId, projectId: appRow.projectId, projectStatus: appRow.projectStatus };
+    const c: TaskContext = { task: t, mapping, query, caller };
+    const prefetched = options.prefetched;
+    if (prefetched !== undefined && prefetched.after === t.cursor) staged = await prefetched.staged;
+    else {
+      if (prefetched !== undefined)
+        await prefetched.staged.then(
+          (s) => {
+            pre.verified.delete(s.verifiedKeys);
+          },
+          () => undefined,
+        );
+      staged = await stage(adapter, c, t.cursor, pre.verified);
+    }
+    const { rows, bodies } = staged;
     const at = isoTime(deps.now());
     if (rows.length === 0) {
       await ldb
@@ -501,39 +596,26 @@ export async function runBatch(options: {
         .execute();
       return { rows: 0, migrated: 0, duplicates: 0, failed: 0, done: true };
     }
-    const appRow = await deps.db
-      .selectFrom('applications')
-      .innerJoin('projects', 'projects.id', 'applications.project_id')
-      .select(['applications.id as appId', 'projects.id as projectId', 'projects.status as projectStatus'])
-      .where('applications.id', '=', t.app_id)
-      .executeTakeFirst();
-    if (!appRow) throw new YzError('HISTORY_TASK_INVALID', `no application ${t.app_id}`);
-    const caller = { appId: appRow.appId, projectId: appRow.projectId, projectStatus: appRow.projectStatus };
-    // Map every row (a row that cannot be a push fails alone), then push the mapped ones as ONE batch: the
-    // ingest path looks their earlier records up in one query and its group-commit writer stores them in shared
-    // transactions. A row re-read after a crash finds its record by dedupe key (kind, serial number, SM3 of
-    // the signature; unique per application) and counts as a duplicate, never as a second record.
-    type Result =
-      | { key: string; ok: true; duplicate: boolean }
-      | { key: string; ok: false; code: string; reason: string };
-    const results: Result[] = new Array<Result>(rows.length);
-    const bodies: { index: number; body: SignaturePushBody }[] = [];
-    rows.forEach((row, index) => {
-      const key = text(row[mapping.key]) ?? '';
-      try {
-        const body = mapRow(mapping, row);
-        if (t.level === 'full' && body.timestampToken === undefined)
-          throw new YzError('HISTORY_ROW_INVALID', 'level full: the row has no timestamp token');
-        bodies.push({ index, body });
-      } catch (e) {
-        if (!isYzError(e)) throw e;
-        results[index] = { key, ok: false, code: e.code, reason: e.message };
-      }
-    });
+    const last = text(rows[rows.length - 1]?.[mapping.key]) ?? t.cursor;
+    if (options.prefetch === true) {
+      next = { after: last, staged: stage(adapter, c, last, pre.verified) };
+      next.staged.catch(() => undefined); // observed by the next call (or settled before the adapter closes)
+    }
+    // The mapped rows go as ONE batch, receipt-free (history keeps none): the ingest path looks their earlier
+    // records up in one query and its group-commit writer stores them in shared transactions; the SM2 curve
+    // work was done on the thread pool (preverify.ts). A row re-read after a crash finds its record by dedupe
+    // key (kind, serial number, SM3 of the signature; unique per application) and counts as a duplicate, never
+    // as a second record.
+    const results = staged.results;
     const pushed =
       bodies.length === 0
         ? []
-        : await pushSignatureBatch({ deps: deps.evidence, caller, items: bodies.map((b) => b.body) });
+        : await pushSignatureBatch({
+            deps: evidence,
+            caller,
+            items: bodies.map((b) => b.body),
+            receipts: false,
+          });
     for (const r of pushed) {
       const index = bodies[r.index]!.index;
       const key = text(rows[index]![mapping.key]) ?? '';
@@ -543,8 +625,7 @@ export async function runBatch(options: {
         results[index] = { key, ok: false, code: r.error.code, reason: r.error.detail ?? r.error.code };
         continue;
       }
-      const v = r.receipt?.verification as { chain?: string } | undefined;
-      if (t.level === 'full' && v?.chain !== 'trusted') {
+      if (t.level === 'full' && chainOf(r.verification) !== 'trusted') {
         results[index] = {
           key,
           ok: false,
@@ -555,10 +636,11 @@ export async function runBatch(options: {
       }
       results[index] = { key, ok: true, duplicate: r.status === 200 };
     }
-    const last = text(rows[rows.length - 1]?.[mapping.key]) ?? t.cursor;
-    const failures = results.filter((r): r is Extract<Result, { ok: false }> => !r.ok);
-    const migrated = results.filter((r) => r.ok).length;
-    const duplicates = results.filter((r) => r.ok && r.duplicate).length;
+    const all = results.filter((r): r is RowResult => r !== undefined);
+    if (all.length !== rows.length) throw new YzError('INTERNAL', 'a history row has no outcome');
+    const failures = all.filter((r): r is Extract<RowResult, { ok: false }> => !r.ok);
+    const migrated = all.filter((r) => r.ok).length;
+    const duplicates = all.filter((r) => r.ok && r.duplicate).length;
     await deps.db.transaction().execute(async (trx) => {
       const l = lifecycleDb(trx);
       // The cursor is re-read under the transaction: a concurrent runner (should the lease ever be lost) that
@@ -582,8 +664,8 @@ export async function runBatch(options: {
             failures.map((f) => ({
               task_id: t.id,
               source_key: f.key,
-              code: f.code ?? 'HISTORY_ROW_INVALID',
-              reason: (f.reason ?? '').slice(0, 2000),
+              code: f.code,
+              reason: f.reason.slice(0, 2000),
               at,
             })),
           )
@@ -603,10 +685,24 @@ export async function runBatch(options: {
         .where('id', '=', t.id)
         .execute();
     });
-    return { rows: rows.length, migrated, duplicates, failed: failures.length, done: false };
+    const out = { rows: rows.length, migrated, duplicates, failed: failures.length, done: false };
+    return next === undefined ? out : { ...out, next };
+  } catch (e) {
+    await settled(next);
+    throw e;
   } finally {
-    if (!options.source) await adapter.close();
+    if (staged !== undefined) pre.verified.delete(staged.verifiedKeys);
+    if (!options.source) {
+      await settled(next);
+      await adapter.close();
+    }
   }
+}
+
+function chainOf(verification: string | undefined): string | undefined {
+  if (verification === undefined) return undefined;
+  const v = JSON.parse(verification) as { chain?: unknown };
+  return typeof v.chain === 'string' ? v.chain : undefined;
 }
 
 /**
@@ -631,13 +727,17 @@ export async function runHistoryTasks(options: {
     totals.tasks++;
     const src = await sourceRow(deps.db, t.source_id);
     const adapter = adapterOf(deps.fieldCrypto, src);
+    let next: Prefetch | undefined;
     try {
       while (!signal.aborted && inWindow(t, deps.now(), deps.timezone)) {
         const started = deps.now();
         let b: BatchOutcome;
         try {
-          b = await runBatch({ deps, taskId: t.id, source: adapter });
+          const r = await runBatch({ deps, taskId: t.id, source: adapter, prefetched: next, prefetch: true });
+          next = r.next;
+          b = r;
         } catch (e) {
+          next = undefined;
           const msg = isYzError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
           await lifecycleDb(deps.db)
             .updateTable('history_tasks')
@@ -662,6 +762,7 @@ export async function runHistoryTasks(options: {
         await deps.sleep(minMs - (deps.now() - started), signal);
       }
     } finally {
+      await settled(next);
       await adapter.close();
     }
   }
