@@ -3,22 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from './program.js';
+import { runCli, type CliResult } from './testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yz-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const p = (name: string): string => join(dir, name);
 const openssl = (...args: string[]): string => execFileSync('openssl', args, { cwd: dir, encoding: 'utf8' });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    stdin: () => Promise.resolve(new TextEncoder().encode('abc')),
-  });
-  return { code, out, err };
+function cli(...argv: string[]): Promise<CliResult> {
+  return runCli(argv, () => new TextEncoder().encode('abc'));
 }
 
 writeFileSync(p('msg.txt'), '知情同意书 consent form\n');

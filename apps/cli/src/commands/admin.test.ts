@@ -5,21 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../program.js';
+import { cli } from '../testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yz-cli-admin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    stdin: () => Promise.resolve(new Uint8Array()),
-  });
-  return { code, out, err };
-}
 
 describe('yizheng admin and audit', () => {
   const data = join(dir, 'data');

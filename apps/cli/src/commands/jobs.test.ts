@@ -8,22 +8,11 @@ import { join } from 'node:path';
 import { build, loadConfig } from '@yizheng/server';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../program.js';
+import { cli } from '../testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yz-cli-jobs-'));
 const dataDir = join(dir, 'data');
 const d = ['--data-dir', dataDir];
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    stdin: () => Promise.resolve(new Uint8Array()),
-  });
-  return { code, out, err };
-}
 
 describe('yizheng jobs', () => {
   let app: FastifyInstance;

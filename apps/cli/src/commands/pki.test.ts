@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../program.js';
+import { runCli, type CliResult } from '../testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yz-cli-pki-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,15 +13,8 @@ const openssl = (...args: string[]): void => {
   execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
 };
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    stdin: () => Promise.resolve(new Uint8Array(readFileSync(p('rsa-sig.der')))),
-  });
-  return { code, out, err };
+function cli(...argv: string[]): Promise<CliResult> {
+  return runCli(argv, () => new Uint8Array(readFileSync(p('rsa-sig.der'))));
 }
 
 writeFileSync(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, loadConfig, stringToSign } from '@yizheng/server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../program.js';
+import { cli } from '../testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yz-cli-srv-'));
 const dataDir = join(dir, 'data');
@@ -18,16 +18,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    stdin: () => Promise.resolve(new Uint8Array()),
-  });
-  return { code, out, err };
-}
 const d = ['--data-dir', dataDir];
 
 describe('yizheng migrate / project / app', () => {

@@ -3,21 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../program.js';
+import { cli } from '../testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yz-cli-strategy-'));
 const d = ['--data-dir', join(dir, 'data')];
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    stdin: () => Promise.resolve(new Uint8Array()),
-  });
-  return { code, out, err };
-}
 
 describe('yizheng strategy', () => {
   afterAll(() => {

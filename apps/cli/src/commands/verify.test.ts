@@ -11,7 +11,7 @@ import { buildEvidencePackage, canonicalJson, FILES } from '@yizheng/evidence';
 import { buildCertificate, signerFromSm2Key, toPem } from '@yizheng/pki';
 import { unzipSync, zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../program.js';
+import { cli } from '../testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'yz-cli-verify-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,17 +64,6 @@ const file = (name: string, data: Uint8Array | string): string => {
 };
 const pkg = file('ok.zip', zip);
 const root = file('root.pem', p.rootPem);
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: (s) => (out += s),
-    err: (s) => (err += s),
-    stdin: () => Promise.resolve(new Uint8Array()),
-  });
-  return { code, out, err };
-}
 
 describe('yizheng verify', () => {
   it('exit 0 with a Chinese summary for an intact package pinned to its root', async () => {
