@@ -95,12 +95,17 @@ function shoupTable(h: Uint8Array): Int32Array {
   return m;
 }
 
-/** GHASH state: Y (four words) and the key's table. */
+/** GHASH state: Y (four words) and the key's table; `reset` starts a new hash, so one instance serves a key. */
 class Ghash {
   private readonly y = new Int32Array(4);
   private readonly block = new Uint8Array(16);
 
   constructor(private readonly m: Int32Array) {}
+
+  reset(): this {
+    this.y.fill(0);
+    return this;
+  }
 
   /** Y = (Y ⊕ X)·H for the 16 bytes at data[o]. */
   private absorb(data: Uint8Array, o: number): void {
@@ -147,28 +152,38 @@ class Ghash {
     return this;
   }
 
-  /** Absorbs [a·8]64 ‖ [b·8]64 (two byte lengths as bit lengths) and returns Y. */
-  finish(aBytes: number, bBytes: number): Uint8Array {
+  /** Absorbs [a·8]64 ‖ [b·8]64 (two byte lengths as bit lengths) and writes Y to the 16 bytes of `out`. */
+  finish(aBytes: number, bBytes: number, out: Uint8Array): void {
     const b = this.block;
     writeU32(b, 0, Math.floor(aBytes / 0x20000000));
     writeU32(b, 4, (aBytes * 8) >>> 0);
     writeU32(b, 8, Math.floor(bBytes / 0x20000000));
     writeU32(b, 12, (bBytes * 8) >>> 0);
     this.absorb(b, 0);
-    const out = new Uint8Array(16);
     for (let i = 0; i < 4; i++) writeU32(out, 4 * i, this.y[i]!);
-    return out;
   }
 }
 
-/** GCM under one key: H and the GHASH table are computed once, then any number of messages with distinct IVs. */
+/**
+ * GCM under one key: H and the GHASH table are computed once, then any number of messages with distinct IVs.
+ * The GHASH state and the J0 / tag / counter blocks are reused across calls (each call runs to completion
+ * synchronously, so they never interleave); what a call returns is always freshly allocated.
+ */
 export class Gcm {
-  private readonly m: Int32Array;
+  private readonly ghash: Ghash;
+  /** J0 of the current call. */
+  private readonly j0Block = new Uint8Array(16);
+  /** E(K, J0) ⊕ S of the current call. */
+  private readonly tagBlock = new Uint8Array(16);
+  /** GCTR's counter and keystream blocks. */
+  private readonly counterBlock = new Uint8Array(16);
+  private readonly keystream = new Uint8Array(16);
 
   constructor(private readonly cipher: GcmBlockCipher) {
     const h = new Uint8Array(16);
     cipher.encryptBlock(h, 0, h, 0);
-    this.m = shoupTable(h);
+    this.ghash = new Ghash(shoupTable(h));
+    h.fill(0);
   }
 
   /**
@@ -179,10 +194,10 @@ export class Gcm {
   encrypt(iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY, tagLength = 16): GcmResult {
     checkTagLength(tagLength);
     if (plaintext.length > MAX_PLAINTEXT) throw new GmError('GM_INVALID_ARGUMENT', 'GCM plaintext too long');
-    const j0 = this.j0(iv);
-    const ciphertext = this.gctr(inc32(j0), plaintext);
-    const tag = this.tag(j0, aad, ciphertext).subarray(0, tagLength);
-    return { ciphertext, tag };
+    this.j0(iv);
+    const ciphertext = this.gctr(this.inc32J0(), plaintext);
+    this.tag(aad, ciphertext);
+    return { ciphertext, tag: this.tagBlock.slice(0, tagLength) };
   }
 
   /**
@@ -193,54 +208,67 @@ export class Gcm {
     checkTagLength(tag.length);
     if (ciphertext.length > MAX_PLAINTEXT)
       throw new GmError('GM_INVALID_ARGUMENT', 'GCM ciphertext too long');
-    const j0 = this.j0(iv);
-    const expected = this.tag(j0, aad, ciphertext).subarray(0, tag.length);
-    if (!constantTimeEqual(expected, tag))
+    this.j0(iv);
+    this.tag(aad, ciphertext);
+    if (!constantTimeEqual(this.tagBlock.subarray(0, tag.length), tag))
       throw new GmError('GM_DECRYPT_FAILED', 'GCM authentication tag mismatch');
-    return this.gctr(inc32(j0), ciphertext);
+    return this.gctr(this.inc32J0(), ciphertext);
   }
 
-  private j0(iv: Uint8Array): Uint8Array {
+  /** Sets j0Block to J0 for `iv`. */
+  private j0(iv: Uint8Array): void {
     if (!(iv instanceof Uint8Array) || iv.length === 0) {
       throw new GmError('GM_INVALID_ARGUMENT', 'GCM IV must be a non-empty Uint8Array');
     }
+    const j0 = this.j0Block;
     if (iv.length === 12) {
-      const j0 = new Uint8Array(16);
       j0.set(iv);
+      j0[12] = 0;
+      j0[13] = 0;
+      j0[14] = 0;
       j0[15] = 1;
-      return j0;
+      return;
     }
-    return new Ghash(this.m).update(iv).finish(0, iv.length);
+    this.ghash.reset().update(iv).finish(0, iv.length, j0);
   }
 
-  /** MSB_128(GCTR(J0, S)) = E(K, J0) ⊕ S. */
-  private tag(j0: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    const s = new Ghash(this.m).update(aad).update(ciphertext).finish(aad.length, ciphertext.length);
-    const t = new Uint8Array(16);
-    this.cipher.encryptBlock(j0, 0, t, 0);
+  /** Sets tagBlock to MSB_128(GCTR(J0, S)) = E(K, J0) ⊕ S. */
+  private tag(aad: Uint8Array, ciphertext: Uint8Array): void {
+    const t = this.tagBlock;
+    const s = this.keystream;
+    this.ghash.reset().update(aad).update(ciphertext).finish(aad.length, ciphertext.length, s);
+    this.cipher.encryptBlock(this.j0Block, 0, t, 0);
     for (let i = 0; i < 16; i++) t[i]! ^= s[i]!;
-    return t;
   }
 
-  /** GCTR_K(icb, data) with inc32 counter steps. */
+  /** Sets counterBlock to inc32(J0) and returns it. */
+  private inc32J0(): Uint8Array {
+    const cb = this.counterBlock;
+    cb.set(this.j0Block);
+    writeU32(cb, 12, readU32(cb, 12) + 1);
+    return cb;
+  }
+
+  /** GCTR_K(icb, data) with inc32 counter steps (icb is copied to counterBlock unless it is that block). */
   private gctr(icb: Uint8Array, data: Uint8Array): Uint8Array {
     const n = data.length;
     const { cipher } = this;
+    const cb = this.counterBlock;
+    if (icb !== cb) cb.set(icb);
     if (cipher.ctr) {
       // Blocks available before the low 32 bits wrap; past that point inc32 continues from …‖00000000.
-      const untilWrap = 2 ** 32 - (readU32(icb, 12) >>> 0);
-      if (n <= untilWrap * 16) return cipher.ctr(icb, data);
+      const untilWrap = 2 ** 32 - (readU32(cb, 12) >>> 0);
+      if (n <= untilWrap * 16) return cipher.ctr(cb, data);
       const first = untilWrap * 16;
       const out = new Uint8Array(n);
-      out.set(cipher.ctr(icb, data.subarray(0, first)));
-      const wrapped = icb.slice();
+      out.set(cipher.ctr(cb, data.subarray(0, first)));
+      const wrapped = cb.slice();
       writeU32(wrapped, 12, 0);
       out.set(cipher.ctr(wrapped, data.subarray(first)), first);
       return out;
     }
     const out = new Uint8Array(n);
-    const cb = icb.slice();
-    const ks = new Uint8Array(16);
+    const ks = this.keystream;
     for (let o = 0; o < n; o += 16) {
       cipher.encryptBlock(cb, 0, ks, 0);
       const len = Math.min(16, n - o);
@@ -249,12 +277,6 @@ export class Gcm {
     }
     return out;
   }
-}
-
-function inc32(block: Uint8Array): Uint8Array {
-  const out = block.slice();
-  writeU32(out, 12, readU32(out, 12) + 1);
-  return out;
 }
 
 function checkTagLength(n: number): void {

@@ -120,6 +120,16 @@ export interface Sm4Sealer {
   seal(plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
 }
 
+/** Opens envelopes under one key with the key schedule and GHASH table prepared once. */
+export interface Sm4Opener {
+  /**
+   * Opens a version-1 envelope sealed under the opener's key.
+   * @throws GmError GM_INVALID_CIPHERTEXT (truncated, unknown version), GM_DECRYPT_FAILED (wrong key or aad,
+   *   tampered data)
+   */
+  open(sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
+}
+
 /** A sealer over a prepared GCM instance and a nonce sequence (tests inject a sequence near its end). */
 export function sealerFrom(gcm: Gcm, nonces: NonceSequence): Sm4Sealer {
   return {

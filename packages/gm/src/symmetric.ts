@@ -6,6 +6,7 @@ export type { HashFactory } from './sm2/hash.js';
 export { createSm3, sm3, type Sm3Hasher } from './sm3-js.js';
 export { createHmacSm3, hmacSm3 } from './hmac-sm3.js';
 export {
+  createSm4Opener,
   createSm4Sealer,
   sm4Decrypt,
   sm4Encrypt,
@@ -15,6 +16,7 @@ export {
   sm4Seal,
   type Sm4GcmResult,
   type Sm4Mode,
+  type Sm4Opener,
   type Sm4Options,
   type Sm4Sealer,
 } from './sm4.js';

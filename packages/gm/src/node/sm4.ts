@@ -58,5 +58,13 @@ export const nodeSm4Backend: Sm4Backend = {
   },
 };
 
-export const { sm4Encrypt, sm4Decrypt, sm4GcmEncrypt, sm4GcmDecrypt, sm4Seal, sm4Open, createSm4Sealer } =
-  createSm4Api(nodeSm4Backend);
+export const {
+  sm4Encrypt,
+  sm4Decrypt,
+  sm4GcmEncrypt,
+  sm4GcmDecrypt,
+  sm4Seal,
+  sm4Open,
+  createSm4Sealer,
+  createSm4Opener,
+} = createSm4Api(nodeSm4Backend);
