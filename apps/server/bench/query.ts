@@ -6,9 +6,15 @@
  * and overall; the target is p99 ≤ 50 ms on PostgreSQL and SQLite (the reference in the JSON line). `floorMs` is
  * a signed call that reads no evidence (`GET /api/v1/project`): what every request costs before the query.
  *
+ * `serverCpuMs` is the server process's CPU time (user + system, from /proc) per request of each kind: unlike the
+ * wall figures it does not grow with the machine's load. `--cpu-prof DIR` runs the server under `node --cpu-prof`
+ * and leaves one .cpuprofile per dialect in DIR (written when the server stops).
+ *
  *     npm run build && npm run bench:query -- [--records 1000000] [--queries 200] [--dialects postgres,sqlite]
+ *       [--cpu-prof DIR]
  */
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { loadFieldCrypto } from '../dist/crypto/field-crypto.js';
@@ -31,8 +37,24 @@ const { values } = parseArgs({
     records: { type: 'string', default: '1000000' },
     queries: { type: 'string', default: '200' },
     dialects: { type: 'string', default: 'postgres,sqlite' },
+    'cpu-prof': { type: 'string' },
   },
 });
+const CPU_PROF = values['cpu-prof'];
+
+/** CPU milliseconds (user + system) the process has used, or NaN where /proc is not readable. */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) in clock ticks; f[0] is field 3. Linux's USER_HZ is 100.
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+const perRequest = (ms: number, n: number): number => Math.round((ms / n) * 100) / 100;
 const RECORDS = Number(values.records);
 const QUERIES = Number(values.queries);
 const PATIENTS = Math.max(1, Math.floor(RECORDS / 20));
@@ -236,14 +258,28 @@ async function runDialect(dialect: HarnessDialect): Promise<Record<string, unkno
     }
     log(`[${dialect}] loading ${RECORDS} records…`);
     await load(dialect, ws, apps);
-    server = await startServer(ws, await freePort());
+    server = await startServer(
+      ws,
+      await freePort(),
+      {},
+      CPU_PROF === undefined
+        ? []
+        : [
+            '--cpu-prof',
+            `--cpu-prof-dir=${resolve(CPU_PROF)}`,
+            `--cpu-prof-name=query-${dialect}.cpuprofile`,
+          ],
+    );
+    const pid = server.child.pid;
     const rnd = seeded(7);
-    const perKind: Record<string, { p50: number; p99: number; rows: number }> = {};
+    const perKind: Record<string, { p50: number; p99: number; rows: number; serverCpuMs: number }> = {};
     const all: number[] = [];
     for (const kind of kinds(apps)) {
       const times: number[] = [];
       let rows = 0;
+      let cpu0 = 0;
       for (let i = 0; i < QUERIES + 10; i++) {
+        if (i === 10) cpu0 = cpuMsOf(pid);
         const url = kind.url(rnd);
         const t0 = performance.now();
         const r = await signedFetch(server.base, app, 'GET', url);
@@ -253,12 +289,14 @@ async function runDialect(dialect: HarnessDialect): Promise<Record<string, unkno
         rows += (JSON.parse(r.text) as { items: unknown[] }).items.length;
         times.push(ms);
       }
+      const serverCpuMs = perRequest(cpuMsOf(pid) - cpu0, QUERIES);
       times.sort((a, b) => a - b);
       all.push(...times);
       perKind[kind.name] = {
         p50: Math.round(percentile(times, 50) * 10) / 10,
         p99: Math.round(percentile(times, 99) * 10) / 10,
         rows: Math.round((rows / QUERIES) * 10) / 10,
+        serverCpuMs,
       };
       log(`[${dialect}] ${kind.name}: ${JSON.stringify(perKind[kind.name])}`);
     }
@@ -266,16 +304,20 @@ async function runDialect(dialect: HarnessDialect): Promise<Record<string, unkno
     const p99 = Math.round(percentile(all, 99) * 10) / 10;
     // The floor: a signed call that queries no evidence (same auth, nonce write and API log as every query).
     const floor: number[] = [];
+    let floorCpu0 = 0;
     for (let i = 0; i < QUERIES + 10; i++) {
+      if (i === 10) floorCpu0 = cpuMsOf(pid);
       const t0 = performance.now();
       const r = await signedFetch(server.base, app, 'GET', '/api/v1/project');
       if (r.status !== 200) throw new Error(`GET /api/v1/project → ${r.status}`);
       if (i >= 10) floor.push(performance.now() - t0);
     }
+    const floorServerCpuMs = perRequest(cpuMsOf(pid) - floorCpu0, QUERIES);
     floor.sort((a, b) => a - b);
     const floorMs = {
       p50: Math.round(percentile(floor, 50) * 10) / 10,
       p99: Math.round(percentile(floor, 99) * 10) / 10,
+      serverCpuMs: floorServerCpuMs,
     };
     log(`[${dialect}] floor (signed GET /api/v1/project): ${JSON.stringify(floorMs)}`);
     return {
