@@ -45,6 +45,8 @@ export interface ReportLabels {
     tsSerial: string;
     tsPolicy: string;
     tsHash: string;
+    /** The digest-timestamp job's reinforcement stamp over the evidence hash (digest records). */
+    reinforcement: string;
     logIndex: string;
     treeSize: string;
     rootHash: string;
@@ -115,6 +117,7 @@ const zh: ReportLabels = {
     tsSerial: '时间戳序列号',
     tsPolicy: '时间戳策略',
     tsHash: '摘要算法',
+    reinforcement: '平台加固时间戳',
     logIndex: '日志序号',
     treeSize: '树大小',
     rootHash: '根哈希',
@@ -154,12 +157,14 @@ const zh: ReportLabels = {
     original: '原文与记录一致',
     certificates: '证书与记录一致',
     log: '默克尔日志包含证明',
+    reinforcement: '平台加固时间戳（覆盖存证哈希）',
   },
   hashNames: {
     original: '原文 SM3',
     signature: '签名值 SM3',
     certificates: '证书 SM3',
     timestamp: '时间戳 SM3',
+    reinforcement: '加固时间戳 SM3',
     file: '文件 SM3',
     digest: '摘要值',
     evidence: '存证哈希（规范记录 SM3）',
@@ -220,6 +225,7 @@ const en: ReportLabels = {
     tsSerial: 'Serial number',
     tsPolicy: 'Policy',
     tsHash: 'Imprint algorithm',
+    reinforcement: 'Platform reinforcement timestamp',
     logIndex: 'Log index',
     treeSize: 'Tree size',
     rootHash: 'Root hash',
@@ -259,12 +265,14 @@ const en: ReportLabels = {
     original: 'Original matches the record',
     certificates: 'Certificates match the record',
     log: 'Merkle log inclusion',
+    reinforcement: 'Platform reinforcement timestamp (over the evidence hash)',
   },
   hashNames: {
     original: 'Original SM3',
     signature: 'Signature SM3',
     certificates: 'Certificates SM3',
     timestamp: 'Timestamp SM3',
+    reinforcement: 'Reinforcement timestamp SM3',
     file: 'File SM3',
     digest: 'Digest value',
     evidence: 'Evidence hash (canonical record SM3)',

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import type { ReportFonts } from './font.js';
 import { reportLabels, type ReportLabels } from './labels.js';
+import { tuneDocument } from './pdf-tuning.js';
 import { reportContent } from './seal.js';
 import type { ReportCheck, ReportSeal, ReportView } from './view-model.js';
 
@@ -60,7 +61,7 @@ export async function renderReport(
     size: 'A4',
     margins: { top: PAGE.top, bottom: PAGE.bottom, left: PAGE.left, right: PAGE.right },
     bufferPages: true,
-    autoFirstPage: true,
+    autoFirstPage: false, // added below, after tuneDocument: its content stream is then deflated the same way
     lang: view.locale,
     displayTitle: true,
     info: {
@@ -73,6 +74,8 @@ export async function renderReport(
       ModDate: created,
     },
   });
+  tuneDocument(doc);
+  doc.addPage();
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<void>((resolve, reject) => {
@@ -204,7 +207,8 @@ function sections(doc: Doc, view: ReportView, seal: ReportSeal, labels: ReportLa
   section(doc, labels.sections.timestamp);
   const ts = view.timestamp;
   if (ts === undefined) {
-    rows(doc, [[f.genTime, { text: labels.none, color: COLORS.muted }]]);
+    if (view.reinforcementTimestamp === undefined)
+      rows(doc, [[f.genTime, { text: labels.none, color: COLORS.muted }]]);
   } else {
     rows(doc, [
       [f.genTime, time(ts.genTime)],
@@ -214,6 +218,15 @@ function sections(doc: Doc, view: ReportView, seal: ReportSeal, labels: ReportLa
       [f.tsHash, t(ts.hashAlgorithm)],
     ]);
   }
+  const rt = view.reinforcementTimestamp;
+  if (rt !== undefined)
+    rows(doc, [
+      [f.reinforcement, time(rt.genTime)],
+      [f.tsa, t(rt.tsa)],
+      [f.tsSerial, mono(rt.serialNumber)],
+      [f.tsPolicy, mono(rt.policy)],
+      [f.tsHash, t(rt.hashAlgorithm)],
+    ]);
 
   section(doc, labels.sections.hashes);
   rows(

@@ -48,6 +48,20 @@ describe('evidence report PDF', () => {
     expect(text).not.toContain('Signature Evidence Certificate');
   });
 
+  it('renders the same bytes every time (Courier shared across documents), each with its own font objects', async () => {
+    const view = sampleReportView('zh-CN');
+    const seal = sealReport({ view, privateKey: key });
+    const first = await renderReport(view, seal, { fonts });
+    const again = await Promise.all([1, 2].map(() => renderReport(view, seal, { fonts })));
+    for (const pdf of again) expect(Buffer.from(pdf).equals(Buffer.from(first))).toBe(true);
+    const latin = Buffer.from(first).toString('latin1');
+    expect(latin).toMatch(/\/BaseFont \/Courier/);
+    expect(latin.match(/\/BaseFont \/Courier/g)).toHaveLength(1); // one font object per document
+    expect(latin).toContain('/FlateDecode');
+    const text = pdfText(first, 'mono.pdf');
+    for (const h of view.hashes) expect(text).toContain(h.value);
+  });
+
   it('renders English when the view says en-US', async () => {
     const view = sampleReportView('en-US');
     const pdf = await renderReport(view, sealReport({ view, privateKey: key }), { fonts });

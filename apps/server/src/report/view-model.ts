@@ -85,6 +85,8 @@ export interface ReportView {
   digest?: { category?: string; algorithm: string; value: string };
   certificate?: ReportCertificate;
   timestamp?: ReportTimestamp;
+  /** Digest records: the platform TSA's reinforcement timestamp over the evidence hash (digest-timestamp job). */
+  reinforcementTimestamp?: ReportTimestamp;
   hashes: ReportHash[];
   checks: ReportCheck[];
   /** Overall result at generation time. */
