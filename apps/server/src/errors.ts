@@ -433,6 +433,12 @@ export const ERRORS = {
     'zh-CN': '证书链中的证书未签发其下级证书',
     'en-US': 'A chain certificate did not issue the certificate below it',
   },
+  // Reports (modules/reports): `?stored=1` asks for the report the digest-report job stored.
+  REPORT_NOT_STORED: {
+    status: 404,
+    'zh-CN': '该摘要数据尚无已生成的存证报告',
+    'en-US': 'No stored evidence report for this digest record yet',
+  },
   // Download links (modules/downloads): the link is the credential; every refusal is 403.
   DOWNLOAD_LINK_INVALID: {
     status: 403,

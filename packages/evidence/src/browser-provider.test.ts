@@ -50,9 +50,13 @@ describe('offline verifier with the browser provider (vite bundle)', () => {
         const r = await verify(zip, { root: rootPem });
         expect(failed(r)).toEqual([]);
         expect(r.checks.find((c) => c.check === 'signer-chain')?.status).toBe('pass');
-        expect(r.checks.filter((c) => c.check === 'timestamp-tsa-chain').map((c) => c.status)).toEqual([
-          'pass',
-          'pass',
+        // The pushed token, the reinforcement stamp over the evidence hash, the checkpoint's stamp.
+        expect(
+          r.checks.filter((c) => c.check === 'timestamp-tsa-chain').map((c) => [c.part, c.status]),
+        ).toEqual([
+          ['timestamp.tsr', 'pass'],
+          ['evidence-timestamp.tsr', 'pass'],
+          ['log/checkpoint.tsr', 'pass'],
         ]);
       });
     }
@@ -71,6 +75,8 @@ describe('offline verifier with the browser provider (vite bundle)', () => {
     ['checkpoint-signature', 'log/checkpoint.txt#signature'],
     ['checkpoint-timestamp-imprint', 'log/checkpoint.tsr#timestamp-imprint'],
     ['checkpoint-timestamp-chain', 'log/checkpoint.tsr#timestamp-tsa-chain'],
+    ['evidence-timestamp-imprint', 'evidence-timestamp.tsr#timestamp-imprint'],
+    ['evidence-timestamp-chain', 'evidence-timestamp.tsr#timestamp-tsa-chain'],
     ['inclusion', 'log/inclusion-proof.json#inclusion'],
     ['seal', 'report/content.json#seal'],
     ['manifest-signature', 'manifest.sig#signature'],

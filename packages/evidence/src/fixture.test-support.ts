@@ -44,6 +44,8 @@ export type Corruption =
   | 'checkpoint-signature'
   | 'checkpoint-timestamp-imprint'
   | 'checkpoint-timestamp-chain'
+  | 'evidence-timestamp-imprint'
+  | 'evidence-timestamp-chain'
   | 'inclusion'
   | 'seal'
   | 'manifest-signature';
@@ -97,6 +99,16 @@ function stamp(data: Uint8Array, tsa: TsaIdentity, genTime = GEN_TIME): Uint8Arr
   const req = buildTimeStampReq({ data, hash, algorithmPolicy: { sm2: gmSm2Provider } });
   const resp = parseTimeStampResp(
     replyTimeStamp({ request: req.der, tsa, serialNumber: 7n, genTime, policy: POLICY }),
+  );
+  if (resp.token === undefined) throw new Error(`the test TSA refused: ${resp.statusStrings.join(' ')}`);
+  return resp.token;
+}
+
+/** A token over a digest given as is (the reinforcement stamp over the evidence hash). */
+function stampDigest(digest: Uint8Array, tsa: TsaIdentity): Uint8Array {
+  const req = buildTimeStampReq({ digest, hash: 'sm3' });
+  const resp = parseTimeStampResp(
+    replyTimeStamp({ request: req.der, tsa, serialNumber: 8n, genTime: GEN_TIME, policy: POLICY }),
   );
   if (resp.token === undefined) throw new Error(`the test TSA refused: ${resp.statusStrings.join(' ')}`);
   return resp.token;
@@ -233,6 +245,15 @@ export async function makePackage(options: FixtureOptions = {}): Promise<Fixture
         ? stamp(noteBytes, identity(otherRoot.tsa()))
         : stamp(noteBytes, identity(platformTsa));
 
+  // The platform TSA's reinforcement stamp over the evidence hash.
+  const evidenceToken =
+    corrupt === 'evidence-timestamp-imprint'
+      ? stampDigest(sm3(enc('另一条记录')), identity(platformTsa))
+      : stampDigest(
+          evidenceHash,
+          identity(corrupt === 'evidence-timestamp-chain' ? otherRoot.tsa() : platformTsa),
+        );
+
   const view = { recordId, version: 1, evidenceHash: toHex(evidenceHash) };
   const viewBytes = enc(canonicalJson(view));
   const sealKey = corrupt === 'seal' ? otherKey : platformKey;
@@ -242,6 +263,7 @@ export async function makePackage(options: FixtureOptions = {}): Promise<Fixture
     [FILES.signature]: signature,
     [FILES.certificates]: enc(certificates.map((d) => toPem(d, 'CERTIFICATE')).join('')),
     [FILES.timestamp]: token,
+    [FILES.evidenceTimestamp]: evidenceToken,
     [FILES.inclusionProof]: enc(
       JSON.stringify({ hash: 'sm3', index: 3, treeSize: 5, proof: proof.map((h) => toHex(h)) }),
     ),

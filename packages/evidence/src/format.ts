@@ -9,6 +9,8 @@
  *   signature.bin            the signature (CMS DER or raw value), when any
  *   certificates.pem         the signer's certificates
  *   timestamp.tsr            the RFC 3161 token, when any
+ *   evidence-timestamp.tsr   the platform TSA's RFC 3161 token over the evidence hash (the digest-timestamp job's
+ *                            reinforcement of a digest record, 摘要数据加固时间戳), when stamped
  *   file.bin                 the evidence file (file records)
  *   log/inclusion-proof.json { hash, index, treeSize, proof[] (hex) }: the leaf under the checkpoint
  *   log/checkpoint.txt       the signed checkpoint (C2SP signed note, platform SM2 key)
@@ -29,6 +31,7 @@ export const FILES = {
   signature: 'signature.bin',
   certificates: 'certificates.pem',
   timestamp: 'timestamp.tsr',
+  evidenceTimestamp: 'evidence-timestamp.tsr',
   file: 'file.bin',
   inclusionProof: 'log/inclusion-proof.json',
   checkpoint: 'log/checkpoint.txt',

@@ -293,6 +293,20 @@ export function verifyPackageWith(
     crypto,
   });
 
+  // 6b. The platform TSA's reinforcement stamp over the evidence hash (摘要数据加固时间戳), when the package has one:
+  //     its imprint is the evidence hash itself (SM3 of record.json), and the TSA must chain to the platform root.
+  const reinforcement = files.get(FILES.evidenceTimestamp);
+  if (reinforcement !== undefined)
+    checkToken(checks, {
+      part: FILES.evidenceTimestamp,
+      token: reinforcement,
+      targets: [{ digest: fromHex(manifest.evidenceHash) }],
+      anchors: platform.anchors,
+      intermediates: platform.intermediates,
+      requireChain: true,
+      crypto,
+    });
+
   // 7. The log: the evidence hash is a leaf under the platform-signed checkpoint, itself timestamped.
   const proofBytes = files.get(FILES.inclusionProof);
   const noteBytes = files.get(FILES.checkpoint);

@@ -42,6 +42,7 @@ import {
 } from '../../evidence/verify-signature.js';
 import { verifyLogEntry } from '../../log/index.js';
 import { FileStoreError, type FileStore } from '../../storage/file-store.js';
+import { checkDigestTimestamp } from '../../jobs/digest-timestamp-check.js';
 import { assertProjectActive } from '../projects/service.js';
 import * as repo from './repo.js';
 import type { DigestPushBody, FileMetaBody, ListQueryType, SignaturePushBody } from './schema.js';
@@ -883,7 +884,8 @@ export type EvidencePart =
   | 'timestamp'
   | 'file'
   | 'log'
-  | 'revocation';
+  | 'revocation'
+  | 'reinforcement';
 
 export interface VerifyCheck {
   part: EvidencePart;
@@ -1058,6 +1060,12 @@ export async function verifyEvidence(options: {
       else if (!recordOk) check('signature', false, 'cannot be re-verified: the record was altered');
       else throw e;
     }
+  }
+
+  // 6. A digest record's reinforcement timestamp (the digest-timestamp job's token over the evidence hash).
+  if (row.kind === 'digest') {
+    const reinforced = await checkDigestTimestamp(deps.db, row.id, entry);
+    if (reinforced !== undefined) check('reinforcement', reinforced.ok, reinforced.detail);
   }
 
   const tampered = [...new Set(checks.filter((c) => !c.ok).map((c) => c.part))];

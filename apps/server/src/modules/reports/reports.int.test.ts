@@ -7,13 +7,16 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sm2, type Sm2PrivateKey } from '@yizheng/gm';
+import { sm2, sm3, toHex, type Sm2PrivateKey } from '@yizheng/gm';
 import { verifyEvidencePackage } from '@yizheng/evidence';
 import { unzipSync, zipSync } from 'fflate';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrateAll, publishCheckpoint } from '../../log/index.js';
 import { stampCheckpoints } from '../../log/stamper.js';
+import { digestArtifacts } from '../../jobs/digest-artifacts.js';
+import { generateDigestReports } from '../../jobs/digest-report.js';
+import { stampDigests } from '../../jobs/digest-timestamp.js';
 import { signWithGm, T0, tempDir, testApp, testConfig } from '../../testing/app.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../../testing/databases.js';
 import { createApplication } from '../applications/service.js';
@@ -186,6 +189,108 @@ describe.each(testDialects())('reports and packages on %s', (dialect) => {
     });
     expect(verifyEvidencePackage(zip, { root: app.ca.root.der }).valid).toBe(true);
   });
+  it('digest records: the reinforcement timestamp in the report, the package and verify; ?stored=1 serves the stored report', async () => {
+    const body = JSON.stringify({
+      serialNumber: 'ZY-D-1',
+      algorithm: 'sm3',
+      value: toHex(sm3(ORIGINAL)),
+    });
+    const pushed = await call(0, 'POST', '/api/v1/digests', body);
+    expect(pushed.statusCode).toBe(201);
+    const digestId = pushed.json<{ id: string }>().id;
+    const pdfText = (bytes: Buffer | Uint8Array, name: string): string => {
+      const file = join(tmp.dir, `${dialect}-${name}.pdf`);
+      writeFileSync(file, bytes);
+      return execFileSync('pdftotext', ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' });
+    };
+
+    // Before the jobs: no stored report (a stable 404), no reinforcement anywhere.
+    const none = await call(0, 'GET', `/api/v1/digests/${digestId}/report?stored=1`);
+    expect(none.statusCode).toBe(404);
+    expect(code(none)).toBe('REPORT_NOT_STORED');
+    const foreign = await call(1, 'GET', `/api/v1/digests/${digestId}/report?stored=1`);
+    expect(foreign.statusCode).toBe(404);
+    expect(code(foreign)).toBe('EVIDENCE_NOT_FOUND');
+    expect((await call(0, 'GET', `/api/v1/signatures/${id}/report?stored=1`)).statusCode).toBe(400);
+    expect((await call(0, 'GET', `/api/v1/digests/${digestId}/report?stored=yes`)).statusCode).toBe(400);
+    const before = await call(0, 'POST', `/api/v1/digests/${digestId}/verify`);
+    expect(before.json<{ checks: { part: string }[] }>().checks.map((c) => c.part)).not.toContain(
+      'reinforcement',
+    );
+    expect(
+      pdfText((await call(0, 'GET', `/api/v1/digests/${digestId}/report`)).rawPayload, 'digest-before'),
+    ).not.toContain('平台加固时间戳');
+
+    // The digest-timestamp job stamps it: verify checks the token, the report shows it, the package carries it.
+    expect((await stampDigests({ db: app.db, tsa: app.tsa, now: () => clock })).stamped).toBe(1);
+    const artifacts = await digestArtifacts(app.db, digestId);
+    const verified = await call(0, 'POST', `/api/v1/digests/${digestId}/verify`);
+    expect(verified.statusCode).toBe(200);
+    const report = verified.json<{
+      intact: boolean;
+      checks: { part: string; ok: boolean; detail: string }[];
+    }>();
+    expect(report.intact).toBe(true);
+    expect(report.checks.find((c) => c.part === 'reinforcement')).toMatchObject({ ok: true });
+    const text = pdfText((await call(0, 'GET', `/api/v1/digests/${digestId}/report`)).rawPayload, 'digest');
+    expect(text).toContain('平台加固时间戳');
+    expect(text).toContain(toHex(sm3(new Uint8Array(artifacts!.timestamp_token!))));
+    const zip = new Uint8Array((await call(0, 'GET', `/api/v1/digests/${digestId}/package`)).rawPayload);
+    expect(Object.keys(unzipSync(zip))).toContain('evidence-timestamp.tsr');
+    const offline = verifyEvidencePackage(zip, { root: app.ca.root.der });
+    expect(offline.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    const stampChecks = offline.checks.filter((c) => c.part === 'evidence-timestamp.tsr');
+    expect(stampChecks.map((c) => c.check)).toEqual(
+      expect.arrayContaining(['timestamp-signature', 'timestamp-imprint', 'timestamp-tsa-chain']),
+    );
+    expect(stampChecks.every((c) => c.status === 'pass')).toBe(true);
+
+    // An altered token is named by verify.
+    const token = new Uint8Array(artifacts!.timestamp_token!);
+    const altered = token.slice();
+    altered[altered.length - 10] = altered[altered.length - 10]! ^ 0x01;
+    await app.db
+      .withTables<{ digest_artifacts: { evidence_id: string; timestamp_token: Uint8Array } }>()
+      .updateTable('digest_artifacts')
+      .set({ timestamp_token: altered })
+      .where('evidence_id', '=', digestId)
+      .execute();
+    const tampered = (await call(0, 'POST', `/api/v1/digests/${digestId}/verify`)).json<{
+      intact: boolean;
+      tampered: string[];
+    }>();
+    expect(tampered).toMatchObject({ intact: false, tampered: ['reinforcement'] });
+    await app.db
+      .withTables<{ digest_artifacts: { evidence_id: string; timestamp_token: Uint8Array } }>()
+      .updateTable('digest_artifacts')
+      .set({ timestamp_token: token })
+      .where('evidence_id', '=', digestId)
+      .execute();
+
+    // The digest-report job stores a report: ?stored=1 serves exactly it; the default renders a fresh one.
+    expect(
+      (await generateDigestReports({ db: app.db, reports: app.reportsHolder, now: () => clock })).generated,
+    ).toBe(1);
+    const storedSm3 = (await digestArtifacts(app.db, digestId))!.report_sm3;
+    const stored = await call(0, 'GET', `/api/v1/digests/${digestId}/report?stored=1`);
+    expect(stored.statusCode).toBe(200);
+    expect(stored.headers['content-type']).toBe('application/pdf');
+    expect(toHex(sm3(new Uint8Array(stored.rawPayload)))).toBe(storedSm3);
+    clock = T0 + 60_000;
+    try {
+      const fresh = await call(0, 'GET', `/api/v1/digests/${digestId}/report`);
+      expect(fresh.statusCode).toBe(200);
+      expect(toHex(sm3(new Uint8Array(fresh.rawPayload)))).not.toBe(storedSm3);
+      const again = await call(0, 'GET', `/api/v1/digests/${digestId}/report?stored=1&lang=en-US`);
+      expect(toHex(sm3(new Uint8Array(again.rawPayload)))).toBe(storedSm3);
+    } finally {
+      clock = T0;
+    }
+    expect(code(await call(1, 'GET', `/api/v1/digests/${digestId}/report?stored=1`))).toBe(
+      'EVIDENCE_NOT_FOUND',
+    );
+  });
+
   const link = async (body: Record<string, unknown>): Promise<string> => {
     const r = await call(0, 'POST', `/api/v1/signatures/${id}/download-url`, JSON.stringify(body));
     expect(r.statusCode).toBe(200);

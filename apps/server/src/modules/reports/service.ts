@@ -3,7 +3,7 @@
  * from the stored record, a fresh re-verification and the log proof; the platform seals it; the package carries
  * every byte an offline verifier needs (`@yizheng/evidence`, `yizheng verify`).
  */
-import { sm2, sm3, toHex } from '@yizheng/gm';
+import { fromHex, sm2, sm3, toHex } from '@yizheng/gm';
 import { buildEvidencePackage, FILES } from '@yizheng/evidence';
 import { parseCertificate, toPem, verifyTimeStampToken, gmSm2Provider } from '@yizheng/pki';
 import { canonicalRecord } from '../../evidence/canonical.js';
@@ -20,6 +20,7 @@ import * as evidenceRepo from '../evidence/repo.js';
 import * as evidence from '../evidence/service.js';
 import { publicVerifyUrl } from '../public-verify/code.js';
 import { checkpointStamp } from '../../log/stamper.js';
+import { checkDigestTimestamp } from '../../jobs/digest-timestamp-check.js';
 
 export interface ReportDeps {
   evidence: evidence.EvidenceDeps;
@@ -44,6 +45,8 @@ interface Collected {
   record: Uint8Array;
   detail: Awaited<ReturnType<typeof evidence.getEvidence>>;
   verification: evidence.VerifyReport;
+  /** Digest records: the digest-timestamp job's token over the evidence hash, when stamped. */
+  reinforcement: Uint8Array | undefined;
 }
 
 const fromB64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
@@ -107,6 +110,21 @@ async function collect(options: {
     }
   }
 
+  const reinforced =
+    detail.kind === 'digest'
+      ? await checkDigestTimestamp(e.db, detail.id, fromHex(detail.evidenceHash))
+      : undefined;
+  const reinforcementTimestamp: ReportView['reinforcementTimestamp'] =
+    reinforced?.genTime === undefined
+      ? undefined
+      : {
+          genTime: reinforced.genTime.toISOString(),
+          tsa: reinforced.tsa,
+          serialNumber: reinforced.serialNumber,
+          policy: reinforced.policy,
+          hashAlgorithm: 'SM3',
+        };
+
   const hashes: ReportView['hashes'] = [];
   const hash = (name: string, value: string | null | undefined, algorithm = 'SM3'): void => {
     if (value !== null && value !== undefined) hashes.push({ name, algorithm, value });
@@ -115,6 +133,7 @@ async function collect(options: {
   hash('signature', row.signature_sm3);
   hash('certificates', row.certificates_sm3);
   hash('timestamp', row.timestamp_sm3);
+  hash('reinforcement', reinforced === undefined ? undefined : toHex(sm3(reinforced.token)));
   hash('file', detail.file?.sm3);
   hash('evidence', detail.evidenceHash);
 
@@ -166,6 +185,7 @@ async function collect(options: {
       : {}),
     ...(certificate !== undefined ? { certificate } : {}),
     ...(timestamp !== undefined ? { timestamp } : {}),
+    ...(reinforcementTimestamp !== undefined ? { reinforcementTimestamp } : {}),
     hashes,
     checks,
     valid: verification.intact,
@@ -181,7 +201,7 @@ async function collect(options: {
     generatedAt: verification.verifiedAt,
   };
   const seal = sealReport({ view, privateKey: e.platformKey.privateKey });
-  return { view, seal, record, detail, verification };
+  return { view, seal, record, detail, verification, reinforcement: reinforced?.token };
 }
 
 /** The root hash line of a checkpoint note (`origin\nsize\nbase64(root)\n…`), as hex. */
@@ -236,6 +256,7 @@ export async function buildPackage(options: {
   if (p.certificates.length > 0)
     files[FILES.certificates] = utf8(p.certificates.map((b) => toPem(fromB64(b), 'CERTIFICATE')).join(''));
   if (p.timestampToken !== null) files[FILES.timestamp] = fromB64(p.timestampToken);
+  if (c.reinforcement !== undefined) files[FILES.evidenceTimestamp] = c.reinforcement;
   if (c.detail.kind === 'file') {
     const f = await evidence.getFileContent({ deps: deps.evidence, caller: options.caller, id: options.id });
     files[FILES.file] = f.content;
