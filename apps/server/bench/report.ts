@@ -7,6 +7,7 @@
  *
  *     npm run bench:report -- [--seconds 5] [--lang zh-CN|en-US]
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sm2 } from '@yizheng/gm';
 import { loadReportFonts } from '../src/report/font.js';
@@ -35,13 +36,17 @@ while (performance.now() - start < seconds * 1000) {
   n++;
 }
 const elapsed = (performance.now() - start) / 1000;
+const load = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 const cpu = process.cpuUsage(cpu0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const perCore = n / cpuSeconds;
 console.log(
   `${locale}: ${n} reports in ${elapsed.toFixed(2)} s wall (${(n / elapsed).toFixed(1)}/s), ` +
     `${cpuSeconds.toFixed(2)} s CPU = ${perCore.toFixed(1)} PDFs/s per core ` +
-    `(${((cpuSeconds * 1000) / n).toFixed(1)} ms CPU each, ${(bytes / n / 1024).toFixed(0)} KiB avg); target ≥ 50/s`,
+    `(${((cpuSeconds * 1000) / n).toFixed(1)} ms CPU each, ${(bytes / n / 1024).toFixed(0)} KiB avg); target ≥ 50/s; ` +
+    `load average ${load}`,
 );
 console.log(
   JSON.stringify({
@@ -52,5 +57,6 @@ console.log(
     unit: 'evidence-report PDFs per CPU-second (one core); reference: the 50/s target',
     wallPerSecond: Math.round((n / elapsed) * 10) / 10,
     kib: Math.round(bytes / n / 1024),
+    loadAverage: load,
   }),
 );
