@@ -3,13 +3,14 @@
  * never exists without its leaf, nor a leaf without its record), coalesced across concurrent requests by the
  * {@link GroupCommitWriter}. Verification (CPU) has happened before an item gets here.
  *
- * Per batch: `appendLeaves(trx, hashes)` reserves a contiguous run of log indices, then the rows are inserted
+ * On PostgreSQL the same write is one statement (pg-write.ts: one round trip per group commit). Elsewhere, per
+ * batch: `appendLeaves(trx, hashes)` reserves a contiguous run of log indices, then the rows are inserted
  * with `log_index = first + i`. A batch that fails (typically a unique violation: the same evidence or the same
  * Idempotency-Key pushed concurrently) is retried item by item; an item whose own write violates a unique index
  * resolves to the record that won (`duplicate: true`), or to EVIDENCE_IDEMPOTENCY_CONFLICT when its
  * Idempotency-Key names different evidence.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { PostgresAdapter, type Kysely, type Transaction } from 'kysely';
 import { isUniqueViolation, toCount } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { YzError } from '../errors.js';
@@ -17,6 +18,7 @@ import { appendLeaves } from '../log/index.js';
 import { recordStats, type StatsEvent } from '../stats/repo.js';
 import * as repo from '../modules/evidence/repo.js';
 import { GroupCommitWriter } from './group-commit.js';
+import { pgEvidenceWrite } from './pg-write.js';
 
 export interface PreparedEvidence {
   row: Omit<repo.NewEvidenceRow, 'log_index'>;
@@ -92,8 +94,19 @@ export function createEvidenceWriter(options: {
   stats?: ((events: StatsEvent[]) => Promise<void>) | undefined;
 }): EvidenceWriter {
   const { db, stats } = options;
+  // PostgreSQL: the whole write in one statement, one round trip (pg-write.ts); the others: one transaction.
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter ? pgEvidenceWrite(db) : undefined;
   const write = async (items: readonly PreparedEvidence[]): Promise<StoredEvidence[]> => {
-    const stored = await db.transaction().execute((trx) => writeAll(trx, items, stats === undefined));
+    let stored: StoredEvidence[];
+    if (pg === undefined)
+      stored = await db.transaction().execute((trx) => writeAll(trx, items, stats === undefined));
+    else {
+      const first = await pg(items, stats === undefined);
+      stored = items.map((i, k) => ({
+        row: { ...i.row, log_index: first + k } as repo.EvidenceRow,
+        duplicate: false,
+      }));
+    }
     await stats?.(stored.map((s) => ({ ...s.row, at: s.row.received_at })));
     return stored;
   };

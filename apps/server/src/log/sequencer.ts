@@ -9,7 +9,8 @@
  * - committed leaves always form a prefix [0, next_index): a transaction that reserved later indices could only
  *   start after the earlier one committed. The integrator relies on this.
  *
- * Call it as late as possible in the transaction (the row lock serialises appenders until commit).
+ * Call it as late as possible in the transaction (the row lock serialises appenders until commit). The evidence
+ * writer on PostgreSQL does the same in one statement (evidence/pg-write.ts: the counter CTE first).
  */
 import { nodeLogHasher } from '@yizheng/ledger/node';
 import { sql, type Transaction } from 'kysely';
@@ -18,6 +19,18 @@ import { insertLeaves, isMysql } from './repo.js';
 
 /** Largest entry accepted as one leaf (an entry is a canonical record hash or a small canonical record). */
 export const MAX_ENTRY_BYTES = 64 * 1024;
+
+/** Throws a TypeError unless `entries` is an array of Uint8Array of at most {@link MAX_ENTRY_BYTES} each. */
+export function checkEntries(entries: readonly Uint8Array[]): void {
+  const input: unknown = entries;
+  if (!Array.isArray(input)) throw new TypeError('appendLeaves: entries must be an array of Uint8Array');
+  entries.forEach((e, i) => {
+    if (!(e instanceof Uint8Array)) throw new TypeError(`appendLeaves: entry ${i} is not a Uint8Array`);
+    if (e.length > MAX_ENTRY_BYTES) {
+      throw new TypeError(`appendLeaves: entry ${i} is ${e.length} bytes (at most ${MAX_ENTRY_BYTES})`);
+    }
+  });
+}
 
 /**
  * Assigns the next `entries.length` indices, stores each entry with its RFC 9162 leaf hash in `trx`, and returns
@@ -28,14 +41,7 @@ export async function appendLeaves(
   trx: Transaction<Database>,
   entries: readonly Uint8Array[],
 ): Promise<number> {
-  const input: unknown = entries;
-  if (!Array.isArray(input)) throw new TypeError('appendLeaves: entries must be an array of Uint8Array');
-  entries.forEach((e, i) => {
-    if (!(e instanceof Uint8Array)) throw new TypeError(`appendLeaves: entry ${i} is not a Uint8Array`);
-    if (e.length > MAX_ENTRY_BYTES) {
-      throw new TypeError(`appendLeaves: entry ${i} is ${e.length} bytes (at most ${MAX_ENTRY_BYTES})`);
-    }
-  });
+  checkEntries(entries);
   const n = entries.length;
   let next: number | string;
   let hash: 'sm3' | 'sha256';
