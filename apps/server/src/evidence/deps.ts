@@ -10,7 +10,6 @@ import type { EvidenceDeps } from '../modules/evidence/service.js';
 import { createDatabaseFileStore, createLocalFileStore } from '../storage/file-store.js';
 import * as repo from '../modules/evidence/repo.js';
 import { BatchLookup } from './batch-lookup.js';
-import type { StatsEvent } from '../stats/repo.js';
 import { createEvidenceWriter } from './store.js';
 import { crlDirectorySource } from './revocation.js';
 import { loadTrustStore } from './trust-store.js';
@@ -33,8 +32,6 @@ export function createEvidenceDeps(options: {
   platformKey: PlatformKey;
   config: EvidenceConfig;
   log: FastifyBaseLogger;
-  /** Statistics sink after each commit (the Redis write buffer, src/buffer). */
-  stats?: ((events: StatsEvent[]) => Promise<void>) | undefined;
 }): { deps: EvidenceDeps; close(): Promise<void> } {
   const { db, config } = options;
   const anchors = config.trustStore === undefined ? undefined : loadTrustStore(config.trustStore);
@@ -52,7 +49,6 @@ export function createEvidenceDeps(options: {
         });
   const writer = createEvidenceWriter({
     db,
-    stats: options.stats,
     onFallback: (e, size) => {
       options.log.debug({ err: e, size }, 'evidence batch fell back to per-item writes');
     },

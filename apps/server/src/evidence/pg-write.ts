@@ -106,8 +106,8 @@ function statsRows(events: readonly StatsEvent[]): Record<string, string | numbe
   });
 }
 
-/** Writes `items` (log, records, payloads, and the statistics when `countStats`); returns the first log index. */
-export type PgEvidenceWrite = (items: readonly Item[], countStats: boolean) => Promise<number>;
+/** Writes `items` (log, records, payloads and their statistics); returns the first log index. */
+export type PgEvidenceWrite = (items: readonly Item[]) => Promise<number>;
 
 export function pgEvidenceWrite(db: Kysely<Database>): PgEvidenceWrite {
   // The log's hash is fixed per deployment (initLog refuses a change), so it is read once.
@@ -124,7 +124,7 @@ export function pgEvidenceWrite(db: Kysely<Database>): PgEvidenceWrite {
         throw e;
       }));
 
-  return async (items, countStats) => {
+  return async (items) => {
     const n = items.length;
     if (n === 0) throw new RangeError('pgEvidenceWrite: no items');
     const entries = items.map((i) => i.entry);
@@ -156,17 +156,15 @@ export function pgEvidenceWrite(db: Kysely<Database>): PgEvidenceWrite {
         FROM s, json_to_recordset(${JSON.stringify(slices)}::json) AS r(evidence_id text,
           o_off int, o_len int, s_off int, s_len int, c_off int, c_len int, t_off int, t_len int))`);
     }
-    if (countStats) {
-      const levels = statsRows(items.map((i) => ({ ...i.row, at: i.row.received_at })));
-      STATS.forEach(({ table, column }, k) => {
-        const t = sql.table(table);
-        const c = sql.ref(column);
-        ctes.push(sql`${sql.raw(`s${k}`)} AS (INSERT INTO ${t} (project_id, app_id, kind, ${c}, count)
-          SELECT r.project_id, r.app_id, r.kind, r.${c}, r.count
-          FROM s, json_populate_recordset(NULL::${t}, ${json(levels[k]!)}::json) AS r
-          ON CONFLICT (project_id, app_id, kind, ${c}) DO UPDATE SET count = ${sql.ref(`${table}.count`)} + excluded.count)`);
-      });
-    }
+    const levels = statsRows(items.map((i) => ({ ...i.row, at: i.row.received_at })));
+    STATS.forEach(({ table, column }, k) => {
+      const t = sql.table(table);
+      const c = sql.ref(column);
+      ctes.push(sql`${sql.raw(`s${k}`)} AS (INSERT INTO ${t} (project_id, app_id, kind, ${c}, count)
+        SELECT r.project_id, r.app_id, r.kind, r.${c}, r.count
+        FROM s, json_populate_recordset(NULL::${t}, ${json(levels[k]!)}::json) AS r
+        ON CONFLICT (project_id, app_id, kind, ${c}) DO UPDATE SET count = ${sql.ref(`${table}.count`)} + excluded.count)`);
+    });
     const result = await sql<{
       first: string | number;
     }>`WITH ${sql.join(ctes)} SELECT first FROM s`.execute(db);

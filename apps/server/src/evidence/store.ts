@@ -15,7 +15,7 @@ import { isUniqueViolation, toCount } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { YzError } from '../errors.js';
 import { appendLeaves } from '../log/index.js';
-import { recordStats, type StatsEvent } from '../stats/repo.js';
+import { recordStats } from '../stats/repo.js';
 import * as repo from '../modules/evidence/repo.js';
 import { GroupCommitWriter } from './group-commit.js';
 import { pgEvidenceWrite } from './pg-write.js';
@@ -38,7 +38,6 @@ export type EvidenceWriter = GroupCommitWriter<PreparedEvidence, StoredEvidence>
 async function writeAll(
   trx: Transaction<Database>,
   items: readonly PreparedEvidence[],
-  countStats = true,
 ): Promise<StoredEvidence[]> {
   const first = await appendLeaves(
     trx,
@@ -50,11 +49,10 @@ async function writeAll(
     rows,
     items.map((i) => i.payload),
   );
-  if (countStats)
-    await recordStats(
-      trx,
-      rows.map((r) => ({ ...r, at: r.received_at })),
-    );
+  await recordStats(
+    trx,
+    rows.map((r) => ({ ...r, at: r.received_at })),
+  );
   return rows.map((r) => ({ row: r as repo.EvidenceRow, duplicate: false }));
 }
 
@@ -90,24 +88,20 @@ export function createEvidenceWriter(options: {
   db: Kysely<Database>;
   maxItems?: number;
   onFallback?: (error: unknown, size: number) => void;
-  /** Statistics sink called after each commit (the Redis write buffer); absent: counted in the transaction. */
-  stats?: ((events: StatsEvent[]) => Promise<void>) | undefined;
 }): EvidenceWriter {
-  const { db, stats } = options;
+  const { db } = options;
   // PostgreSQL: the whole write in one statement, one round trip (pg-write.ts); the others: one transaction.
   const pg = db.getExecutor().adapter instanceof PostgresAdapter ? pgEvidenceWrite(db) : undefined;
   const write = async (items: readonly PreparedEvidence[]): Promise<StoredEvidence[]> => {
     let stored: StoredEvidence[];
-    if (pg === undefined)
-      stored = await db.transaction().execute((trx) => writeAll(trx, items, stats === undefined));
+    if (pg === undefined) stored = await db.transaction().execute((trx) => writeAll(trx, items));
     else {
-      const first = await pg(items, stats === undefined);
+      const first = await pg(items);
       stored = items.map((i, k) => ({
         row: { ...i.row, log_index: first + k } as repo.EvidenceRow,
         duplicate: false,
       }));
     }
-    await stats?.(stored.map((s) => ({ ...s.row, at: s.row.received_at })));
     return stored;
   };
   return new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
