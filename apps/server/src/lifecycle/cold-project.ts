@@ -7,6 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { YzError } from '../errors.js';
 import { coldTablesDb } from './cold-tables.js';
 import { coldDatabaseOf } from './read-through.js';
 
@@ -14,12 +15,23 @@ import { coldDatabaseOf } from './read-through.js';
 export async function deleteColdProjectData(hot: Kysely<Database>, projectId: string): Promise<number> {
   const cold = coldDatabaseOf(hot);
   if (cold === undefined) return 0;
-  return cold.transaction().execute(async (trx) => {
-    const records = trx.selectFrom('evidence').select('id').where('project_id', '=', projectId);
-    await trx.deleteFrom('evidence_payloads').where('evidence_id', 'in', records).execute();
-    const r = await trx.deleteFrom('evidence').where('project_id', '=', projectId).executeTakeFirst();
-    return Number(r.numDeletedRows);
-  });
+  try {
+    return await cold.transaction().execute(async (trx) => {
+      const records = trx.selectFrom('evidence').select('id').where('project_id', '=', projectId);
+      await trx.deleteFrom('evidence_payloads').where('evidence_id', 'in', records).execute();
+      const r = await trx.deleteFrom('evidence').where('project_id', '=', projectId).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
+  } catch (e) {
+    // An unreachable cold database is a 503 for the caller (nothing was deleted), not an internal error.
+    throw new YzError(
+      'NOT_READY',
+      'the cold database refused the deletion: nothing was deleted, retry later',
+      {
+        cause: e,
+      },
+    );
+  }
 }
 
 /** Hot-side bookkeeping of the project's archiving: its strategies and the record of its moves. */
