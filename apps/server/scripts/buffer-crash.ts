@@ -140,7 +140,6 @@ async function runDialect(dialect: HarnessDialect, kills: number): Promise<Recor
   const redis = new Redis(REDIS_URL);
   const prefix = `yz-crash:${randomBytes(5).toString('hex')}:`;
   const apiKey = `${prefix}api-log`;
-  const statsKey = `${prefix}stats`;
   let server: ServerProcess | undefined;
   const env = (flushMs: string): Record<string, string> => ({
     YIZHENG_REDIS_URL: REDIS_URL,
@@ -163,13 +162,9 @@ async function runDialect(dialect: HarnessDialect, kills: number): Promise<Recor
         `flush was held back, yet the database has ${before.apiLogRows} API-log rows, ${before.apiCallCounts} API-call counts`,
       );
     if (before.digestCounts !== n) fail(`${before.digestCounts} digest counts before the kill, want ${n}`);
-    const bufferedStats = await redis.xlen(statsKey);
     await server.kill9();
     server = await startServer(ws, port, env('100'));
-    await waitFor(
-      'the flush after restart',
-      async () => (await redis.xlen(apiKey)) + (await redis.xlen(statsKey)) === 0,
-    );
+    await waitFor('the flush after restart', async () => (await redis.xlen(apiKey)) === 0);
     await server.stop();
     server = undefined;
     const mid = await totals(ws);
@@ -198,7 +193,7 @@ async function runDialect(dialect: HarnessDialect, kills: number): Promise<Recor
     await server.stop(); // graceful: flush on shutdown
     server = undefined;
     const chaos = await totals(ws);
-    const left = (await redis.xlen(apiKey)) + (await redis.xlen(statsKey));
+    const left = await redis.xlen(apiKey);
     if (left !== 0) fail(`${left} entries left in Redis after a graceful stop`);
     if (chaos.apiLogRows !== chaos.distinctNonces) fail('an API-log entry was written twice');
     if (!chaos.chainOk || chaos.chainCount !== chaos.apiLogRows)
@@ -217,8 +212,7 @@ async function runDialect(dialect: HarnessDialect, kills: number): Promise<Recor
     await server.stop();
     server = undefined;
     const graceful = await totals(ws);
-    if ((await redis.xlen(apiKey)) + (await redis.xlen(statsKey)) !== 0)
-      fail('Redis not empty after SIGTERM');
+    if ((await redis.xlen(apiKey)) !== 0) fail('Redis not empty after SIGTERM');
     if (graceful.apiLogRows !== chaos.apiLogRows + m) fail('API-log rows missing after SIGTERM');
     if (graceful.digestCounts !== chaos.digestCounts + m) fail('digest counts missing after SIGTERM');
     if (!graceful.chainOk) fail('API-log chain does not verify after SIGTERM');
@@ -226,7 +220,7 @@ async function runDialect(dialect: HarnessDialect, kills: number): Promise<Recor
       test: 'buffer-crash',
       dialect,
       ok: true,
-      midBuffer: { apiLogs: n, statsEntriesBuffered: bufferedStats },
+      midBuffer: { apiLogs: n },
       kills,
       acknowledged: acked,
       records: graceful.records,

@@ -4,7 +4,6 @@
  * Parsing is strict: an entry that does not have the expected shape is set aside, never written half.
  */
 import type { ApiLogEntry } from '../audit/hash-chain.js';
-import { STATS_KINDS, type StatsEvent, type StatsKind } from '../stats/repo.js';
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
 const isStrOrNull = (v: unknown, max: number): v is string | null => v === null || isStr(v, max);
@@ -50,30 +49,6 @@ export function parseApiLogEntry(text: string): ApiLogEntry | undefined {
     duration_ms: o.duration_ms,
     error_code: o.error_code,
   };
-}
-
-export function parseStatsEvents(text: string): StatsEvent[] | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(v) || v.length > 100_000) return undefined;
-  const out: StatsEvent[] = [];
-  for (const e of v as unknown[]) {
-    if (typeof e !== 'object' || e === null) return undefined;
-    const o = e as Record<string, unknown>;
-    if (
-      !isStr(o.project_id, 64) ||
-      !isStr(o.app_id, 64) ||
-      !STATS_KINDS.includes(o.kind as StatsKind) ||
-      !isTime(o.at)
-    )
-      return undefined;
-    out.push({ project_id: o.project_id, app_id: o.app_id, kind: o.kind as StatsKind, at: o.at });
-  }
-  return out;
 }
 
 /** The value of one field of a stream entry (fields come as [name, value, name, value, …]). */

@@ -11,8 +11,8 @@
  * API log: each period's table is created before the transaction (api-log-periods.ts); entries take the chain's
  * next seq numbers from the head kept with the offset (initially the head of `api_logs`), hashed exactly as
  * appendToChain does, so the chain runs on unbroken from `api_logs` through the period tables. The API-call
- * statistics of the entries are counted in the same transaction. Statistics stream: events are counted with
- * the stats repo's `recordStats` in the same transaction as the offset.
+ * statistics of the entries are counted in the same transaction (evidence counts are not buffered: they are
+ * written in the evidence transaction itself).
  */
 import type { Redis } from 'ioredis';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
@@ -21,8 +21,8 @@ import { ensurePeriodTable, periodOf, periodTable } from '../audit/api-log-perio
 import { isoTime } from '../context.js';
 import { isUniqueViolation } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
-import { apiCallEvents, recordStats, type StatsEvent } from '../stats/repo.js';
-import { field, parseApiLogEntry, parseStatsEvents } from './entries.js';
+import { apiCallEvents, recordStats } from '../stats/repo.js';
+import { field, parseApiLogEntry } from './entries.js';
 import { compareStreamIds, ZERO_ID } from './stream-id.js';
 import { bufferDb, type BufferStream } from './tables.js';
 
@@ -37,11 +37,10 @@ export interface FlushTarget {
 
 export interface StreamKeys {
   apiLog: string;
-  stats: string;
 }
 
 export function streamKeys(prefix: string): StreamKeys {
-  return { apiLog: `${prefix}api-log`, stats: `${prefix}stats` };
+  return { apiLog: `${prefix}api-log` };
 }
 
 export interface RoundResult {
@@ -237,43 +236,6 @@ export async function flushApiLogRound(
   return result;
 }
 
-/** One round of the statistics stream. */
-export async function flushStatsRound(
-  t: FlushTarget,
-  key: string,
-  batchSize: number,
-  hooks: RoundHooks = {},
-): Promise<RoundResult> {
-  const read = await readRound(t, key, 'stats', 's', parseStatsEvents, batchSize);
-  const result: RoundResult = {
-    read: read.ids.length,
-    written: 0,
-    skipped: read.skipped,
-    rejected: read.rejected.length,
-    conflict: false,
-  };
-  const to = lastId(read);
-  if (to !== undefined) {
-    try {
-      await t.db.transaction().execute(async (trx) => {
-        const current = await readOffset(trx, 'stats');
-        if (current?.last_id !== read.offset) throw new OffsetMoved();
-        const events: StatsEvent[] = read.fresh.flatMap((f) => f.value);
-        await recordStats(trx, events);
-        await advanceOffset(trx, 'stats', read.offset, to, null, t.now());
-      });
-      result.written = read.fresh.length;
-    } catch (e) {
-      if (!(e instanceof OffsetMoved) && !isLostRace(e)) throw e;
-      // Another flusher took these entries: it counts them.
-      return { ...result, skipped: 0, rejected: 0, conflict: true };
-    }
-  }
-  await hooks.afterCommit?.();
-  await trim(t, key, read);
-  return result;
-}
-
 /** A concurrent flusher inserted the first offset row (or took the same seq) first, or a deadlock victim. */
 function isLostRace(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
@@ -283,7 +245,6 @@ function isLostRace(e: unknown): boolean {
 
 export interface FlushCounts {
   apiLogs: number;
-  stats: number;
   skipped: number;
   rejected: number;
   rounds: number;
@@ -300,16 +261,14 @@ export async function flushAll(
 ): Promise<FlushCounts> {
   const batchSize = options.batchSize ?? 1000;
   const maxRounds = options.maxRounds ?? 10_000;
-  const counts: FlushCounts = { apiLogs: 0, stats: 0, skipped: 0, rejected: 0, rounds: 0 };
+  const counts: FlushCounts = { apiLogs: 0, skipped: 0, rejected: 0, rounds: 0 };
   while (counts.rounds < maxRounds && options.signal?.aborted !== true) {
     counts.rounds++;
     const a = await flushApiLogRound(t, keys.apiLog, batchSize);
-    const s = await flushStatsRound(t, keys.stats, batchSize);
     counts.apiLogs += a.written;
-    counts.stats += s.written;
-    counts.skipped += a.skipped + s.skipped;
-    counts.rejected += a.rejected + s.rejected;
-    if (a.read < batchSize && s.read < batchSize && !a.conflict && !s.conflict) break;
+    counts.skipped += a.skipped;
+    counts.rejected += a.rejected;
+    if (a.read < batchSize && !a.conflict) break;
   }
   return counts;
 }

@@ -5,13 +5,14 @@
 import type { Kysely } from 'kysely';
 import type { ApiLogsTable, BigIntColumn, Database } from '../db/schema.js';
 
-export type BufferStream = 'api_log' | 'stats';
+/** The buffered streams (one today: the API log; evidence counts are written in the evidence transaction). */
+export type BufferStream = 'api_log';
 
 export interface WriteBufferOffsetsTable {
   stream: BufferStream;
   /** The Redis stream id ('<ms>-<n>') of the last entry committed to the database. */
   last_id: string;
-  /** API log: the chain head after that entry (null for the statistics stream). */
+  /** The API-log chain head after that entry. */
   head_seq: BigIntColumn | null;
   head_hash: string | null;
   updated_at: string;

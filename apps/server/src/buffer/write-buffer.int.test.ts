@@ -138,22 +138,11 @@ describe.each(testDialects())('write buffer on %s', (dialect) => {
     await Promise.all(
       ats.map((at, i) => buffer.appendApiLog(entry(at, 10 + i, i % 5 === 0 ? null : 'app_1'))),
     );
-    await buffer.appendStats(
-      Array.from({ length: 4 }, () => ({
-        project_id: 'prj_1',
-        app_id: 'app_1',
-        kind: 'digest' as const,
-        at: ats[1]!,
-      })),
-    );
     expect(await redis.xlen(keys.apiLog)).toBe(ats.length);
-    expect(await redis.xlen(keys.stats)).toBe(1);
-    expect(await digests()).toBe(0);
 
     const counts = await buffer.flush();
-    expect(counts).toMatchObject({ apiLogs: ats.length, stats: 1, skipped: 0, rejected: 0 });
+    expect(counts).toMatchObject({ apiLogs: ats.length, skipped: 0, rejected: 0 });
     expect(await redis.xlen(keys.apiLog)).toBe(0);
-    expect(await redis.xlen(keys.stats)).toBe(0);
     expect(periodOf(ats[0]!)).toBe('202611');
     expect(await count('api_log_202611')).toBe(2);
     expect(await count('api_log_202612')).toBe(ats.length - 2);
@@ -168,9 +157,9 @@ describe.each(testDialects())('write buffer on %s', (dialect) => {
       ok: true,
       count: 3 + ats.length,
     });
-    // Calls made by an application count as API calls; the buffered digest events count too.
+    // Calls made by an application count as API calls; nothing else is counted from the buffer.
     expect(await apiCalls()).toBe(ats.filter((_, i) => i % 5 !== 0).length);
-    expect(await digests()).toBe(4);
+    expect(await digests()).toBe(0);
 
     // Keyset paging newest first across the three tables, interleaved seqs included.
     const seen: number[] = [];

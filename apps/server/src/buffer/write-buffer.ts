@@ -1,17 +1,15 @@
 /**
- * The Redis write buffer (缓存数据落库, seed §1.6): with Redis configured, API-log entries and statistics events
- * are appended to Redis streams instead of the database, and the flush job (jobs/buffer-flush.ts) moves them to
- * the database (flush.ts). API-log appends are coalesced by the {@link GroupCommitWriter} into one pipelined
- * round trip per batch; statistics arrive per committed evidence batch and are appended at once (one XADD), to
- * keep the moment between the evidence commit and its count reaching Redis short. A caller's promise resolves
- * once its entry is in Redis.
+ * The Redis write buffer (缓存数据落库, seed §1.6): with Redis configured, API-log entries (and with them the
+ * API-call counts, derived when they are flushed) are appended to a Redis stream instead of the database, and the
+ * flush job (jobs/buffer-flush.ts) moves them to the database (flush.ts). Appends are coalesced by the
+ * {@link GroupCommitWriter} into one pipelined round trip per batch; a caller's promise resolves once its entry is
+ * in Redis. Evidence counts are not buffered: they are written in the evidence transaction, so a kill between a
+ * commit and a Redis append cannot lose them.
  *
- * Statistics events arrive after their evidence committed: if Redis fails they are counted in the database
- * directly (counts add up either way). API-log entries have no such fallback — the chain head lives with the
- * buffer's offset — so a Redis failure is reported to the caller (the API-log plugin logs it), as a database
- * failure is without Redis.
+ * API-log entries have no database fallback — the chain head lives with the buffer's offset — so a Redis failure
+ * is reported to the caller (the API-log plugin logs it), as a database failure is without Redis.
  *
- * `close()` (server shutdown) drains the writers and flushes everything to the database; after a kill -9
+ * `close()` (server shutdown) drains the writer and flushes everything to the database; after a kill -9
  * Redis keeps what was not flushed until the next flush.
  */
 import type { FastifyBaseLogger } from 'fastify';
@@ -20,7 +18,6 @@ import type { Kysely } from 'kysely';
 import type { ApiLogEntry } from '../audit/hash-chain.js';
 import type { Database } from '../db/schema.js';
 import { GroupCommitWriter } from '../evidence/group-commit.js';
-import { recordStats, type StatsEvent } from '../stats/repo.js';
 import { flushAll, streamKeys, type FlushCounts, type StreamKeys } from './flush.js';
 import { connectRedis, type RedisConfig } from './redis.js';
 
@@ -51,8 +48,6 @@ export class WriteBuffer {
   readonly keys: StreamKeys;
   readonly #options: WriteBufferOptions;
   readonly #apiLog: GroupCommitWriter<ApiLogEntry, void>;
-  /** Statistics appends in flight (one XADD per committed evidence batch, sent at once: no extra batching delay). */
-  readonly #statsInFlight = new Set<Promise<void>>();
   #flushing: Promise<FlushCounts> | undefined;
   #closed = false;
 
@@ -81,27 +76,6 @@ export class WriteBuffer {
     return this.#apiLog.submit(entry);
   }
 
-  /** Buffers the statistics events of a committed batch; never rejects (falls back to the database). */
-  async appendStats(events: readonly StatsEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const slim = events.map((e) => ({ project_id: e.project_id, app_id: e.app_id, kind: e.kind, at: e.at }));
-    const direct = (): Promise<void> =>
-      recordStats(this.#options.db, slim).catch((e: unknown) => {
-        this.#options.log.error({ err: e }, 'statistics write failed');
-      });
-    if (this.#closed) return direct();
-    const append = appendAll(this.#options.redis, this.keys.stats, 's', [JSON.stringify(slim)]);
-    this.#statsInFlight.add(append);
-    try {
-      await append;
-    } catch (err) {
-      this.#options.log.warn({ err }, 'statistics buffer unavailable: counting in the database');
-      await direct();
-    } finally {
-      this.#statsInFlight.delete(append);
-    }
-  }
-
   /** Flushes the buffered entries to the database (one flush at a time in this process). */
   flush(options: { signal?: AbortSignal; maxRounds?: number } = {}): Promise<FlushCounts> {
     if (this.#flushing === undefined) {
@@ -121,7 +95,6 @@ export class WriteBuffer {
     if (this.#closed) return;
     this.#closed = true;
     await this.#apiLog.close();
-    await Promise.allSettled([...this.#statsInFlight]);
     try {
       // A flush started by the job may be running: wait for it, then flush what remains.
       await this.#flushing?.catch(() => undefined);
