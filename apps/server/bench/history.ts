@@ -17,7 +17,7 @@
  * Prints a detail JSON line, then `{"bench":"history","ours":…,"reference":…,"ratio":…}`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -160,6 +160,19 @@ function verifyRate(seconds: number): number {
   return done / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * CPU milliseconds (user + system) of this process's main thread (the event loop), from
+ * /proc/self/task/<pid>/stat (Linux, USER_HZ = 100); NaN where unreadable. The thread pool is not included.
+ */
+function mainThreadCpuMs(): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 interface TableStats {
   scans: number;
   tuples: number;
@@ -239,6 +252,7 @@ try {
   });
   const before = await sourceStats();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const t0 = performance.now();
   const progress = setInterval(() => {
     void getTask({ db: app.db, id: task.id }).then((t) => {
@@ -252,6 +266,7 @@ try {
   const view = await run.done;
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const mainMs = mainThreadCpuMs() - main0;
   clearInterval(progress);
   if (view.outcome !== 'succeeded') throw new Error(`run ${view.outcome}: ${view.error ?? ''}`);
   const done = await getTask({ db: app.db, id: task.id });
@@ -284,6 +299,8 @@ try {
     // CPU of this process (event loop and thread pool) over the migration, per record; the databases' own CPU
     // is not included.
     cpuMsPerRecord: Number(((cpu.user + cpu.system) / 1000 / RECORDS).toFixed(3)),
+    // The main thread's share (source reading, mapping, the ingest path's JS, bookkeeping), µs per record.
+    mainThreadCpuUsPerRecord: Number(((mainMs * 1000) / RECORDS).toFixed(1)),
     verifyPerSecondBefore: Math.round(refBefore),
     verifyPerSecondAfter: Math.round(refAfter),
     source: {
