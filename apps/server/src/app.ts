@@ -4,7 +4,6 @@
  * durable, a migration fails, or the KEK is unusable.
  */
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -48,6 +47,7 @@ import authPlugin from './plugins/auth.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin from './plugins/errors.js';
 import rawBodyPlugin from './plugins/raw-body.js';
+import securityHeaders from './plugins/security-headers.js';
 
 export const VERSION = '0.1.0';
 
@@ -111,9 +111,9 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
     app.addSchema(Problem);
     // No upgrade-insecure-requests: on-premises deployments are often plain HTTP on the hospital intranet (or TLS
     // terminated in front), and the upgrade would break the docs UI and console there.
-    await app.register(helmet, {
-      global: true,
-      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    // Helmet's headers, computed once (plugins/security-headers.ts).
+    await app.register(securityHeaders, {
+      helmet: { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } },
     });
     if (config.rateLimitPerMinute > 0) {
       await app.register(rateLimit, {
