@@ -14,13 +14,24 @@ export function toHex(b: Uint8Array): string {
   return s;
 }
 
+/** Hex digit values by character code (either case); -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE[HEX.charCodeAt(i)] = i;
+  HEX_VALUE[HEX.toUpperCase().charCodeAt(i)] = i;
+}
+
 /** Strict hex decoding: even length, hex digits only (either case). */
 export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new GmError('GM_INVALID_ARGUMENT', 'not a hex string of even length');
-  }
+  if (hex.length % 2 !== 0) throw new GmError('GM_INVALID_ARGUMENT', 'not a hex string of even length');
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    // A code past the table reads as undefined, taken as -1: every non-hex character is refused.
+    const hi = HEX_VALUE[hex.charCodeAt(2 * i)] ?? -1;
+    const lo = HEX_VALUE[hex.charCodeAt(2 * i + 1)] ?? -1;
+    if (hi < 0 || lo < 0) throw new GmError('GM_INVALID_ARGUMENT', 'not a hex string of even length');
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }
 
