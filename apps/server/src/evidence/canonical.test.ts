@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { sm3, toHex } from '@yizheng/gm';
-import { canonicalRecord, dedupeKey, evidenceHash, type RecordColumns } from './canonical.js';
+import { canonicalJson } from '../audit/canonical-json.js';
+import { randomInteger, randomString, randomValue, seeded } from '../audit/canonical-random.test-support.js';
+import {
+  canonicalRecord,
+  dedupeKey,
+  evidenceHash,
+  recordBytes,
+  recordValue,
+  type RecordColumns,
+} from './canonical.js';
 
 const columns: RecordColumns = {
   id: 'sig_000000000000000000000001',
@@ -54,5 +63,93 @@ describe('canonical evidence record', () => {
     expect(dedupeKey('signature', 'SN-1', 'ab')).toBe(dedupeKey('signature', 'SN-1', 'ab'));
     expect(dedupeKey('signature', 'SN-1', 'ab')).not.toBe(dedupeKey('digest', 'SN-1', 'ab'));
     expect(dedupeKey('signature', 'SN-1', 'ab')).not.toBe(dedupeKey('signature', 'SN-1a', 'b'));
+  });
+});
+
+/** The record before the direct serialiser: the generic canonical JSON of the record value. */
+const referenceText = (c: RecordColumns): string => canonicalJson(recordValue(c));
+
+function outcome(f: () => string): string {
+  try {
+    return `ok:${f()}`;
+  } catch (e) {
+    return `throws:${(e as Error).constructor.name}`;
+  }
+}
+
+function randomColumns(rnd: () => number): RecordColumns {
+  const t = (): string => randomString(rnd, 20);
+  const maybe = (): string | null => (rnd() < 0.3 ? null : t());
+  const size = (): number | null => (rnd() < 0.3 ? null : Math.abs(randomInteger(rnd)));
+  const json = (): string => canonicalJson(randomValue(rnd, 3));
+  const kinds = ['signature', 'digest', 'file'] as const;
+  return {
+    id: t(),
+    kind: kinds[Math.floor(rnd() * 3)]!,
+    project_id: t(),
+    app_id: t(),
+    serial_number: t(),
+    business_type: maybe(),
+    source_system: maybe(),
+    department_code: maybe(),
+    department_name: maybe(),
+    patient_id_idx: maybe(),
+    patient_name_idx: maybe(),
+    visit_number: maybe(),
+    signer: maybe(),
+    category: maybe(),
+    signature_format: maybe(),
+    original_sm3: maybe(),
+    original_size: size(),
+    digest_algorithm: maybe(),
+    digest_value: maybe(),
+    signature_sm3: maybe(),
+    certificates_sm3: maybe(),
+    timestamp_sm3: maybe(),
+    file_sm3: maybe(),
+    file_size: size(),
+    file_name: maybe(),
+    content_type: maybe(),
+    signed_at: maybe(),
+    received_at: t(),
+    tags: json(),
+    metadata: json(),
+    verification: json(),
+  };
+}
+
+describe('the direct record serialiser equals the generic canonical JSON', () => {
+  it('writes its keys in sorted order', () => {
+    const keys = Object.keys(JSON.parse(canonicalRecord(columns)) as object);
+    expect(keys).toEqual([...keys].sort());
+    expect(keys).toEqual(Object.keys(recordValue(columns)).sort());
+  });
+
+  it('byte for byte, with the same hash, over random records (unicode, escapes, lone surrogates, nulls)', () => {
+    const rnd = seeded(2026);
+    const differing: RecordColumns[] = [];
+    for (let n = 0; n < 2000; n++) {
+      const c = randomColumns(rnd);
+      const text = canonicalRecord(c);
+      const bytes = new TextEncoder().encode(referenceText(c));
+      if (
+        text !== referenceText(c) ||
+        toHex(recordBytes(c)) !== toHex(bytes) ||
+        toHex(evidenceHash(c)) !== toHex(sm3(bytes))
+      )
+        differing.push(c);
+    }
+    expect(differing).toEqual([]);
+  });
+
+  it('on ill-typed columns behaves as the generic serialiser (same text or same error class)', () => {
+    const rnd = seeded(11);
+    const bad: unknown[] = [undefined, 1.5, Number.NaN, 2 ** 53, true, '12', 7, { a: 1 }, ['x']];
+    const fields = Object.keys(columns) as (keyof RecordColumns)[];
+    for (const field of fields)
+      for (const v of bad) {
+        const c = { ...randomColumns(rnd), [field]: v };
+        expect(outcome(() => canonicalRecord(c))).toBe(outcome(() => referenceText(c)));
+      }
   });
 });

@@ -56,8 +56,9 @@ export interface RecordColumns {
   verification: string;
 }
 
-export function canonicalRecord(c: RecordColumns): string {
-  const record: Record<string, CanonicalValue> = {
+/** The record as a value for the generic canonical JSON (the reference the direct serialiser must equal). */
+export function recordValue(c: RecordColumns): Record<string, CanonicalValue> {
+  return {
     type: RECORD_TYPE,
     id: c.id,
     kind: c.kind,
@@ -91,20 +92,107 @@ export function canonicalRecord(c: RecordColumns): string {
     metadata: c.metadata,
     verification: c.verification,
   };
-  return canonicalJson(record);
 }
+
+const text = (v: unknown): boolean => v === null || typeof v === 'string';
+const count = (v: unknown): boolean => v === null || Number.isSafeInteger(v);
+
+/** Whether every column has the type the record declares (then the direct serialiser applies). */
+function wellTyped(c: RecordColumns): boolean {
+  return (
+    typeof c.id === 'string' &&
+    typeof c.kind === 'string' &&
+    typeof c.project_id === 'string' &&
+    typeof c.app_id === 'string' &&
+    typeof c.serial_number === 'string' &&
+    text(c.business_type) &&
+    text(c.source_system) &&
+    text(c.department_code) &&
+    text(c.department_name) &&
+    text(c.patient_id_idx) &&
+    text(c.patient_name_idx) &&
+    text(c.visit_number) &&
+    text(c.signer) &&
+    text(c.category) &&
+    text(c.signature_format) &&
+    text(c.original_sm3) &&
+    count(c.original_size) &&
+    text(c.digest_algorithm) &&
+    text(c.digest_value) &&
+    text(c.signature_sm3) &&
+    text(c.certificates_sm3) &&
+    text(c.timestamp_sm3) &&
+    text(c.file_sm3) &&
+    count(c.file_size) &&
+    text(c.file_name) &&
+    text(c.content_type) &&
+    text(c.signed_at) &&
+    typeof c.received_at === 'string' &&
+    typeof c.tags === 'string' &&
+    typeof c.metadata === 'string' &&
+    typeof c.verification === 'string'
+  );
+}
+
+/**
+ * The canonical record text. For well-typed columns (always, from the ingest path) it is ONE `JSON.stringify`
+ * of an object literal whose keys are written in sorted order: JSON.stringify keeps the insertion order of
+ * non-index keys and escapes strings exactly as canonical JSON does, and safe integers print alike, so the
+ * bytes equal `canonicalJson(recordValue(c))` (canonical.test.ts checks that over random records) without
+ * sorting keys or joining per-field strings. Anything else goes through the generic serialiser.
+ */
+export function canonicalRecord(c: RecordColumns): string {
+  if (!wellTyped(c)) return canonicalJson(recordValue(c));
+  return JSON.stringify({
+    appId: c.app_id,
+    businessType: c.business_type,
+    category: c.category,
+    certificatesSm3: c.certificates_sm3,
+    contentType: c.content_type,
+    departmentCode: c.department_code,
+    departmentName: c.department_name,
+    digestAlgorithm: c.digest_algorithm,
+    digestValue: c.digest_value,
+    fileName: c.file_name,
+    fileSize: c.file_size,
+    fileSm3: c.file_sm3,
+    id: c.id,
+    kind: c.kind,
+    metadata: c.metadata,
+    originalSize: c.original_size,
+    originalSm3: c.original_sm3,
+    patientIdIndex: c.patient_id_idx,
+    patientNameIndex: c.patient_name_idx,
+    projectId: c.project_id,
+    receivedAt: c.received_at,
+    serialNumber: c.serial_number,
+    signatureFormat: c.signature_format,
+    signatureSm3: c.signature_sm3,
+    signedAt: c.signed_at,
+    signer: c.signer,
+    sourceSystem: c.source_system,
+    tags: c.tags,
+    timestampSm3: c.timestamp_sm3,
+    type: RECORD_TYPE,
+    verification: c.verification,
+    visitNumber: c.visit_number,
+  });
+}
+
+const utf8 = new TextEncoder();
 
 export function recordBytes(c: RecordColumns): Uint8Array {
-  return new TextEncoder().encode(canonicalRecord(c));
+  return utf8.encode(canonicalRecord(c));
 }
 
-/** SM3 of the canonical record: 32 bytes, the log leaf entry. */
+/** SM3 of the canonical record: 32 bytes, the log leaf entry (the text is hashed as UTF-8, as recordBytes). */
 export function evidenceHash(c: RecordColumns): Uint8Array {
-  return sm3(recordBytes(c));
+  return sm3(canonicalRecord(c));
 }
 
-export function sm3Hex(bytes: Uint8Array): string {
-  return toHex(sm3(bytes));
+/** Hex SM3 of bytes (or of a string's UTF-8). */
+export function sm3Hex(data: Uint8Array | string): string {
+  return toHex(sm3(data));
 }
 
 /**
@@ -112,5 +200,5 @@ export function sm3Hex(bytes: Uint8Array): string {
  * serial number and the evidence itself (signature bytes, digest value, or file content hash).
  */
 export function dedupeKey(kind: EvidenceKind, serialNumber: string, evidence: string): string {
-  return sm3Hex(new TextEncoder().encode(canonicalJson([kind, serialNumber, evidence])));
+  return sm3Hex(canonicalJson([kind, serialNumber, evidence]));
 }
