@@ -9,17 +9,18 @@
  * every round trip waits for the next loop turn; as the counter row stays locked until COMMIT, the log's
  * appenders serialise on those waits. One round trip per group commit keeps the lock short.
  *
- * The rows travel as a few JSON parameters (`json_populate_recordset` converts each field to its column's type:
- * text, bigint, the 32-byte leaf values as `\x…` hex) and the payload bytes as ONE binary parameter sliced by
- * offset, so a batch costs a handful of bound parameters however many rows it holds. Every CTE reads the
+ * The statement text is a constant (no query building per batch). The records and the statistics travel as
+ * JSON parameters (`json_populate_recordset` converts each field to its column's type), and every byte string —
+ * each leaf's entry and leaf hash, then the payloads — as ONE binary parameter (`$2`, referenced by every CTE
+ * that slices it by offset), so a batch costs nine bound parameters however many rows it holds. Every CTE reads the
  * counter CTE `s`, so the counter row is locked first, as in `appendLeaves`
  * (log/sequencer.ts): log indices stay contiguous, a failure (a unique violation, say) undoes the counter with
  * the rows, and concurrent writers take their locks in one order (the counter, then the stats keys in sorted
  * order). Semantics equal the general path: the evidence module's tests run on both.
  */
 import { nodeLogHasher } from '@yizheng/ledger/node';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../db/schema.js';
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Database, EvidenceTable } from '../db/schema.js';
 import { checkEntries } from '../log/sequencer.js';
 import { deltasOf, type StatsEvent } from '../stats/repo.js';
 import type * as repo from '../modules/evidence/repo.js';
@@ -30,58 +31,142 @@ interface Item {
   entry: Uint8Array;
 }
 
-const hex = (b: Uint8Array): string =>
-  `\\x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
-
-/** JSON for json_populate_recordset: bytes as bytea hex, 64-bit integers as numbers or strings. */
-function json(rows: readonly object[]): string {
-  return JSON.stringify(rows, (_k, v: unknown) =>
-    v instanceof Uint8Array ? hex(v) : typeof v === 'bigint' ? v.toString() : v,
-  );
-}
-
-/** The payloads that carry bytes (as in repo.insertEvidence: a payload of four NULLs is not stored). */
-function payloadsOf(items: readonly Item[]): repo.PayloadRow[] {
-  return items
-    .map((i) => i.payload)
-    .filter(
-      (p) =>
-        p.original !== null || p.signature !== null || p.certificates !== null || p.timestamp_token !== null,
-    );
-}
-
-/** The payloads' bytes concatenated, and per payload each field's 1-based offset and length (null: NULL). */
-function packPayloads(payloads: readonly repo.PayloadRow[]): {
-  blob: Buffer;
-  slices: Record<string, string | number | null>[];
-} {
-  const parts: Uint8Array[] = [];
-  let at = 1;
-  const slices = payloads.map((p) => {
-    const out: Record<string, string | number | null> = { evidence_id: p.evidence_id };
-    for (const [f, v] of [
-      ['o', p.original],
-      ['s', p.signature],
-      ['c', p.certificates],
-      ['t', p.timestamp_token],
-    ] as const) {
-      out[`${f}_off`] = v === null ? null : at;
-      out[`${f}_len`] = v === null ? null : v.length;
-      if (v !== null) {
-        parts.push(v);
-        at += v.length;
-      }
-    }
-    return out;
-  });
-  return { blob: Buffer.concat(parts), slices };
-}
+/**
+ * Every column of `evidence` but `log_index` (none has a default, so a column a row leaves out is NULL, as an
+ * INSERT naming only the row's columns would make it). `satisfies` keeps the list to real columns, and
+ * `COMPLETE` fails to compile when a column is missing from it.
+ */
+export const EVIDENCE_COLUMNS = [
+  'id',
+  'kind',
+  'project_id',
+  'app_id',
+  'serial_number',
+  'business_type',
+  'source_system',
+  'department_code',
+  'department_name',
+  'patient_id_enc',
+  'patient_id_idx',
+  'patient_name_enc',
+  'patient_name_idx',
+  'visit_number',
+  'signer',
+  'category',
+  'signature_format',
+  'original_sm3',
+  'original_size',
+  'digest_algorithm',
+  'digest_value',
+  'signature_sm3',
+  'certificates_sm3',
+  'timestamp_sm3',
+  'file_sm3',
+  'file_size',
+  'file_name',
+  'content_type',
+  'file_storage',
+  'signed_at',
+  'received_at',
+  'tags',
+  'metadata',
+  'verification',
+  'dedupe_key',
+  'idempotency_key',
+  'evidence_hash',
+] as const satisfies readonly Exclude<keyof EvidenceTable, 'log_index'>[];
+type Missing = Exclude<keyof EvidenceTable, 'log_index' | (typeof EVIDENCE_COLUMNS)[number]>;
+export const COMPLETE: [Missing] extends [never] ? true : Missing = true;
 
 const STATS = [
   { table: 'stats_daily', column: 'day', width: 10 },
   { table: 'stats_monthly', column: 'month', width: 7 },
   { table: 'stats_yearly', column: 'year', width: 4 },
 ] as const;
+
+/** A slice of `$2`: NULL when the field is NULL. */
+const part = (f: string): string =>
+  `CASE WHEN r.${f}_len IS NULL THEN NULL ELSE substring($2::bytea FROM r.${f}_off FOR r.${f}_len) END`;
+
+/**
+ * $1 the number of leaves, $2 the bytes, $3/$4 each leaf's entry offset (1-based) and length in $2 (its leaf
+ * hash, 32 bytes, follows it), $5 the records (JSON), $6 the payloads' slices of $2 (JSON), $7–$9 the daily,
+ * monthly and yearly statistics deltas (JSON).
+ */
+export const PG_EVIDENCE_WRITE = `WITH s AS (UPDATE log_state SET next_index = next_index + $1::bigint WHERE id = 1
+    RETURNING next_index - $1::bigint AS first),
+  l AS (INSERT INTO log_leaves (idx, entry, leaf_hash)
+    SELECT s.first + r.k - 1, substring($2::bytea FROM r.off FOR r.len), substring($2::bytea FROM r.off + r.len FOR 32)
+    FROM s, unnest($3::int[], $4::int[]) WITH ORDINALITY AS r(off, len, k)),
+  e AS (INSERT INTO evidence (${EVIDENCE_COLUMNS.map((c) => `"${c}"`).join(', ')}, log_index)
+    SELECT ${EVIDENCE_COLUMNS.map((c) => `r."${c}"`).join(', ')}, s.first + r.ordinality - 1
+    FROM s, json_populate_recordset(NULL::evidence, $5::json) WITH ORDINALITY AS r),
+  p AS (INSERT INTO evidence_payloads (evidence_id, original, signature, certificates, timestamp_token)
+    SELECT r.evidence_id, ${part('o')}, ${part('s')}, ${part('c')}, ${part('t')}
+    FROM s, json_to_recordset($6::json) AS r(evidence_id text,
+      o_off int, o_len int, s_off int, s_len int, c_off int, c_len int, t_off int, t_len int)),
+${STATS.map(
+  ({ table, column }, k) => `  s${k} AS (INSERT INTO ${table} (project_id, app_id, kind, "${column}", count)
+    SELECT r.project_id, r.app_id, r.kind, r."${column}", r.count
+    FROM s, json_populate_recordset(NULL::${table}, $${7 + k}::json) AS r
+    ON CONFLICT (project_id, app_id, kind, "${column}") DO UPDATE SET count = ${table}.count + excluded.count)`,
+).join(',\n')}
+SELECT first FROM s`;
+
+/** A payload's slices of the byte parameter (1-based offsets; null: the field is NULL). */
+interface Slices {
+  evidence_id: string;
+  o_off: number | null;
+  o_len: number | null;
+  s_off: number | null;
+  s_len: number | null;
+  c_off: number | null;
+  c_len: number | null;
+  t_off: number | null;
+  t_len: number | null;
+}
+
+/**
+ * The byte parameter (each entry followed by its leaf hash, then the payloads' bytes), the leaves' offsets, and
+ * the slices of the payloads that carry bytes (as in repo.insertEvidence: a payload of four NULLs is not stored).
+ */
+function pack(
+  items: readonly Item[],
+  leafHashes: readonly Uint8Array[],
+): { bytes: Buffer; offsets: number[]; lengths: number[]; slices: Slices[] } {
+  const parts: Uint8Array[] = [];
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let at = 1;
+  const add = (v: Uint8Array): number => {
+    parts.push(v);
+    const off = at;
+    at += v.length;
+    return off;
+  };
+  items.forEach((item, k) => {
+    offsets.push(add(item.entry));
+    lengths.push(item.entry.length);
+    add(leafHashes[k]!);
+  });
+  const slices: Slices[] = [];
+  for (const { payload: p } of items) {
+    if (p.original === null && p.signature === null && p.certificates === null && p.timestamp_token === null)
+      continue;
+    slices.push({
+      evidence_id: p.evidence_id,
+      o_off: p.original === null ? null : add(p.original),
+      o_len: p.original === null ? null : p.original.length,
+      s_off: p.signature === null ? null : add(p.signature),
+      s_len: p.signature === null ? null : p.signature.length,
+      c_off: p.certificates === null ? null : add(p.certificates),
+      c_len: p.certificates === null ? null : p.certificates.length,
+      t_off: p.timestamp_token === null ? null : add(p.timestamp_token),
+      t_len: p.timestamp_token === null ? null : p.timestamp_token.length,
+    });
+  }
+  return { bytes: Buffer.concat(parts, at - 1), offsets, lengths, slices };
+}
 
 /** The statistics deltas per level, each summed by key and sorted (the lock order of bumpStats). */
 function statsRows(events: readonly StatsEvent[]): Record<string, string | number>[][] {
@@ -130,44 +215,33 @@ export function pgEvidenceWrite(db: Kysely<Database>): PgEvidenceWrite {
     const entries = items.map((i) => i.entry);
     checkEntries(entries);
     const h = await hasherOf();
-    const leaves = entries.map((e) => ({ entry: e, leaf_hash: h.hashLeaf(e) }));
-
-    const columns = [...new Set(items.flatMap((i) => Object.keys(i.row)))].filter((c) => c !== 'log_index');
-    const cols = sql.join(columns.map((c) => sql.ref(c)));
-    const rCols = sql.join(columns.map((c) => sql.ref(`r.${c}`)));
-    const ctes: RawBuilder<unknown>[] = [
-      sql`s AS (UPDATE log_state SET next_index = next_index + ${n} WHERE id = 1 RETURNING next_index - ${n} AS first)`,
-      sql`l AS (INSERT INTO log_leaves (idx, entry, leaf_hash)
-        SELECT s.first + r.ordinality - 1, r.entry, r.leaf_hash
-        FROM s, json_populate_recordset(NULL::log_leaves, ${json(leaves)}::json) WITH ORDINALITY AS r)`,
-      sql`e AS (INSERT INTO evidence (${cols}, log_index)
-        SELECT ${rCols}, s.first + r.ordinality - 1
-        FROM s, json_populate_recordset(NULL::evidence, ${json(items.map((i) => i.row))}::json) WITH ORDINALITY AS r)`,
-    ];
-    const payloads = payloadsOf(items);
-    if (payloads.length > 0) {
-      // The payload bytes go as ONE binary parameter (node-postgres sends a Buffer in binary format), sliced by
-      // offset in SQL: hex inside JSON costs PostgreSQL about three times the insert itself.
-      const { blob, slices } = packPayloads(payloads);
-      const part = (f: string) =>
-        sql`CASE WHEN ${sql.ref(`r.${f}_len`)} IS NULL THEN NULL ELSE substring(${blob}::bytea FROM ${sql.ref(`r.${f}_off`)} FOR ${sql.ref(`r.${f}_len`)}) END`;
-      ctes.push(sql`p AS (INSERT INTO evidence_payloads (evidence_id, original, signature, certificates, timestamp_token)
-        SELECT r.evidence_id, ${part('o')}, ${part('s')}, ${part('c')}, ${part('t')}
-        FROM s, json_to_recordset(${JSON.stringify(slices)}::json) AS r(evidence_id text,
-          o_off int, o_len int, s_off int, s_len int, c_off int, c_len int, t_off int, t_len int))`);
-    }
-    const levels = statsRows(items.map((i) => ({ ...i.row, at: i.row.received_at })));
-    STATS.forEach(({ table, column }, k) => {
-      const t = sql.table(table);
-      const c = sql.ref(column);
-      ctes.push(sql`${sql.raw(`s${k}`)} AS (INSERT INTO ${t} (project_id, app_id, kind, ${c}, count)
-        SELECT r.project_id, r.app_id, r.kind, r.${c}, r.count
-        FROM s, json_populate_recordset(NULL::${t}, ${json(levels[k]!)}::json) AS r
-        ON CONFLICT (project_id, app_id, kind, ${c}) DO UPDATE SET count = ${sql.ref(`${table}.count`)} + excluded.count)`);
-    });
-    const result = await sql<{
-      first: string | number;
-    }>`WITH ${sql.join(ctes)} SELECT first FROM s`.execute(db);
+    const { bytes, offsets, lengths, slices } = pack(
+      items,
+      entries.map((e) => h.hashLeaf(e)),
+    );
+    // Records carry text and numbers only (no bytes, no bigint: NewEvidenceRow's types), so the native
+    // JSON.stringify serialises them as json_populate_recordset reads them.
+    const levels = statsRows(
+      items.map(({ row }) => ({
+        project_id: row.project_id,
+        app_id: row.app_id,
+        kind: row.kind,
+        at: row.received_at,
+      })),
+    );
+    const result = await db.executeQuery<{ first: string | number }>(
+      CompiledQuery.raw(PG_EVIDENCE_WRITE, [
+        n,
+        bytes,
+        offsets,
+        lengths,
+        JSON.stringify(items.map((i) => i.row)),
+        JSON.stringify(slices),
+        JSON.stringify(levels[0]),
+        JSON.stringify(levels[1]),
+        JSON.stringify(levels[2]),
+      ]),
+    );
     const row = result.rows[0];
     if (row === undefined) throw new Error('log_state row 1 is missing (run the migrations)');
     return Number(row.first);
