@@ -115,11 +115,24 @@ function base64(value: string, what: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'base64'));
 }
 
+/**
+ * PEM texts already decoded, to their DER (a hospital's signers are a few thousand doctors whose certificate comes
+ * with every record). Decoding is a pure function of the text, so a hit returns (a copy of) exactly what decoding
+ * would; a text that fails to decode is never remembered.
+ */
+const PEM_DER = new Map<string, Uint8Array>();
+const MAX_PEM_DER = 4096;
+
 /** A certificate as PEM or base64 DER. */
 function certificateBytes(value: string, what: string): Uint8Array {
   if (value.trimStart().startsWith('-----')) {
+    const hit = PEM_DER.get(value);
+    if (hit !== undefined) return hit.slice();
     try {
-      return fromPem(value, 'CERTIFICATE');
+      const der = fromPem(value, 'CERTIFICATE');
+      if (PEM_DER.size >= MAX_PEM_DER) PEM_DER.clear();
+      PEM_DER.set(value, der.slice());
+      return der;
     } catch (e) {
       if (isPkiError(e)) throw new YzError('EVIDENCE_INPUT_INVALID', `${what}: ${e.message}`);
       throw e;
@@ -199,6 +212,17 @@ interface CommonInput {
 
 type Row = PreparedEvidence['row'];
 
+/** isoTime(ms), remembering the last instant (a batch's records are received within the same millisecond or so). */
+let lastMs = Number.NaN;
+let lastIso = '';
+function receivedAt(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = isoTime(ms);
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 function emptyRow(
   deps: EvidenceDeps,
   kind: EvidenceKind,
@@ -239,7 +263,7 @@ function emptyRow(
     content_type: null,
     file_storage: null,
     signed_at: null,
-    received_at: isoTime(deps.now()),
+    received_at: receivedAt(deps.now()),
     tags: canonicalText(mergeTags(caller.defaultTags, c.tags), 'tags'),
     metadata: canonicalText({ ...(c.metadata ?? {}) }, 'metadata'),
     verification: '{}',
@@ -340,6 +364,8 @@ interface DecodedSignature {
   digest: { algorithm: DigestName; value: Uint8Array } | undefined;
   token: Uint8Array | undefined;
   signedAt: string | null;
+  /** Hex SM3 of the signature bytes (the record's signature_sm3; part of the dedupe key). */
+  signatureSm3: string;
   dedupe: string;
 }
 
@@ -350,6 +376,7 @@ function decodeSignature(body: SignaturePushBody): DecodedSignature {
     ...(s.certificates ?? []).map((c, i) => certificateBytes(c, `signature.certificates[${i}]`)),
   ];
   const signature = base64(s.value, 'signature.value');
+  const signatureSm3 = sm3Hex(signature);
   return {
     body,
     signature,
@@ -364,7 +391,8 @@ function decodeSignature(body: SignaturePushBody): DecodedSignature {
           },
     token: body.timestampToken === undefined ? undefined : base64(body.timestampToken, 'timestampToken'),
     signedAt: isoOf(body.signedAt, 'signedAt'),
-    dedupe: dedupeKey('signature', body.serialNumber, sm3Hex(signature)),
+    signatureSm3,
+    dedupe: dedupeKey('signature', body.serialNumber, signatureSm3),
   };
 }
 
@@ -417,7 +445,7 @@ function prepareSignature(
     row.digest_algorithm = d.digest.algorithm;
     row.digest_value = toHex(d.digest.value);
   }
-  row.signature_sm3 = sm3Hex(d.signature);
+  row.signature_sm3 = d.signatureSm3;
   row.certificates_sm3 = certs === null ? null : sm3Hex(certs);
   row.timestamp_sm3 = checked.timestampToken !== undefined ? sm3Hex(checked.timestampToken) : null;
   row.verification = canonicalJson(checked.summary as unknown as CanonicalValue);
