@@ -29,6 +29,8 @@ import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { KEY_USAGE, verifyChain } from './chain.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
 import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_SIZE,
   childrenOf,
   copyOf,
   depthOf,
@@ -38,10 +40,10 @@ import {
   sameBytes,
   scanDer,
   tlvBytes,
+  walkValue,
   type DerLimits,
   type Header,
   type Tlv,
-  type WalkedSpan,
 } from './der.js';
 import { BytesCache } from './bytes-cache.js';
 import { cachedChainValidator } from './chain-cache.js';
@@ -188,22 +190,37 @@ function next(der: Uint8Array, p: number, limit: number, h: Header): number {
 }
 
 /**
- * An AlgorithmIdentifier at `p` (SEQUENCE { OID, one optional value }): its OID in dotted form, with `h.end`
- * left at the end of the SEQUENCE; undefined when it is anything else.
+ * An AlgorithmIdentifier at `p`, nested `depth` levels deep (SEQUENCE { OID, one optional value }, the value
+ * walked as scanDer walks it): its OID in dotted form, with `h.end` left at the end of the SEQUENCE;
+ * undefined when it is anything else.
  */
-function fastAlgorithm(der: Uint8Array, p: number, limit: number, h: Header): string | undefined {
+function fastAlgorithm(
+  ctx: FastContext,
+  der: Uint8Array,
+  p: number,
+  limit: number,
+  depth: number,
+  h: Header,
+): string | undefined {
   if (next(der, p, limit, h) !== 0x30) return undefined;
   const end = h.end;
   if (next(der, h.valueStart, end, h) !== 0x06) return undefined;
   const oid = oidOf(der, h);
-  if (h.end < end && (next(der, h.end, end, h) < 0 || h.end !== end)) return undefined;
+  if (h.end < end && walkValue(der, h.end, end, depth + 1, ctx.limits, h) !== end) return undefined;
   h.end = end;
   return oid;
 }
 
+/** Whether `bytes[from, to)` equals `b`. */
+function sameBytesAt(b: Uint8Array, bytes: Uint8Array, from: number, to: number): boolean {
+  if (to - from !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (b[i] !== bytes[from + i]) return false;
+  return true;
+}
+
 const NO_FAILURES: readonly never[] = Object.freeze([]);
 
-/** A certificate parsed from message bytes, with the nesting depth of those bytes (for {@link scanDer}). */
+/** A certificate parsed from message bytes, with the nesting depth of those bytes. */
 interface CachedCertificate {
   readonly certificate: ParsedCertificate;
   readonly depth: number;
@@ -211,13 +228,23 @@ interface CachedCertificate {
 
 /** What the fast path needs of its verifier. */
 interface FastContext {
+  /** The verifier's limits (mode 'ber' unless the caller asked for 'der'). */
   readonly limits: DerLimits;
+  readonly maxDepth: number;
+  readonly maxSize: number;
   readonly certificate: (bytes: Uint8Array) => CachedCertificate;
   readonly checkedIssuerNames: WeakSet<ParsedCertificate>;
   /** The signed attributes re-tagged as SET OF are written here for the signature check (grown as needed). */
   scratch: Uint8Array;
   scratchBusy: boolean;
 }
+
+/**
+ * The deepest level {@link fastVerify} reads itself (a signed attribute's value: ContentInfo 1, [0] 2,
+ * SignedData 3, signerInfos 4, SignerInfo 5, signedAttrs 6, Attribute 7, attrValues 8); with a lower depth
+ * limit every message goes through the general path.
+ */
+const FAST_DEPTH = 9;
 
 /**
  * The fast path of {@link CmsVerifier.verify}: the common message — DER or definite-length BER, one signer
@@ -227,35 +254,42 @@ interface FastContext {
  *
  * Invariant: it returns a result only when every check has passed, and then exactly the result the general
  * path (`parse` then `verifySignedData`) gives: every structural rule `parse` applies is applied here on the
- * way, the same `scanDer` walk runs once the fields are located (every header read before it is bounded by
- * its parent, so nothing is read out of bounds), and every check of `verifySigner` runs with the same
- * functions. A carried certificate's interior is not walked again: its exact bytes passed parseCertificate's
- * strict walk when they entered the cache, and the depth they add is checked against the limit. For
- * anything else — another shape, a failed check, a thrown error — it returns undefined and the general path
- * decides, so failures are always reported by the one implementation.
+ * way, and this one pass is also `parse`'s hardened walk (`scanDer`): each header is read bounded by its
+ * parent, every constructed value it descends into is read child by child up to its end, the levels it
+ * reads lie within the depth limit (depth noted per level below), and each value it does not descend into is
+ * walked by scanDer's own walk ({@link walkValue}) at its depth. A carried certificate is not walked again:
+ * its exact bytes passed parseCertificate's strict walk when they entered the cache, and the depth they add
+ * is checked against the limit (which also covers the signer's issuer Name when it is byte for byte a
+ * carried certificate's issuer Name, 3 levels inside that certificate). Every check of `verifySigner` runs
+ * with the same functions. For anything else — another shape, a failed check, a thrown error — it returns
+ * undefined and the general path decides, so failures are always reported by the one implementation.
  */
 function fastVerify(
   ctx: FastContext,
   der: Uint8Array,
   options: VerifySignedDataOptions,
 ): SignedDataResult | undefined {
-  if (options.revocation !== undefined) return undefined;
+  if (options.revocation !== undefined || der.length > ctx.maxSize || ctx.maxDepth < FAST_DEPTH)
+    return undefined;
+  // In strict mode every value also follows the DER rules: walked strictly first (the reads below then pass).
+  if (ctx.limits.mode === 'der') scanDer(der, ctx.limits);
   const h = newHeader();
-  // ContentInfo ::= SEQUENCE { contentType (signedData), content [0] EXPLICIT SignedData }
-  if (next(der, 0, der.length, h) !== 0x30) return undefined;
+  // ContentInfo (1) ::= SEQUENCE { contentType (2) signedData, content [0] EXPLICIT (2) SignedData (3) }, the
+  // whole input.
+  if (next(der, 0, der.length, h) !== 0x30 || h.end !== der.length) return undefined;
   const ciEnd = h.end;
   if (next(der, h.valueStart, ciEnd, h) < 0) return undefined;
   if (!isOid(der, h, OID_SIGNED_DATA) && !isOid(der, h, OID_GM_SIGNED_DATA)) return undefined;
   if (next(der, h.end, ciEnd, h) !== 0xa0 || h.end !== ciEnd) return undefined;
   if (next(der, h.valueStart, ciEnd, h) !== 0x30 || h.end !== ciEnd) return undefined;
   const sdEnd = h.end;
-  // version, digestAlgorithms
+  // version (4), digestAlgorithms (4) SET OF AlgorithmIdentifier (5)
   if (next(der, h.valueStart, sdEnd, h) !== 0x02 || h.end - h.valueStart !== 1) return undefined;
   if (next(der, h.end, sdEnd, h) !== 0x31) return undefined;
   const algsEnd = h.end;
   for (let p = h.valueStart; p < algsEnd; p = h.end)
-    if (fastAlgorithm(der, p, algsEnd, h) === undefined) return undefined;
-  // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET STRING }
+    if (fastAlgorithm(ctx, der, p, algsEnd, 5, h) === undefined) return undefined;
+  // EncapsulatedContentInfo (4) ::= SEQUENCE { eContentType (5), eContent [0] EXPLICIT (5) OCTET STRING (6) }
   if (next(der, algsEnd, sdEnd, h) !== 0x30) return undefined;
   const encEnd = h.end;
   if (next(der, h.valueStart, encEnd, h) !== 0x06) return undefined;
@@ -265,55 +299,61 @@ function fastVerify(
   if (next(der, h.end, encEnd, h) !== 0xa0 || h.end !== encEnd) return undefined;
   if (next(der, h.valueStart, encEnd, h) !== 0x04 || h.end !== encEnd) return undefined;
   const content = der.subarray(h.valueStart, h.end);
-  // certificates [0] IMPLICIT (X.509 certificates only); no crls [1] here.
+  // certificates [0] IMPLICIT (4): X.509 certificates (5) only; no crls [1] here.
   let tag = next(der, encEnd, sdEnd, h);
   const certificates: ParsedCertificate[] = [];
-  const walked: WalkedSpan[] = [];
   if (tag === 0xa0) {
     const certsEnd = h.end;
     for (let p = h.valueStart; p < certsEnd; p = h.end) {
       if (next(der, p, certsEnd, h) !== 0x30) return undefined;
       const end = h.end;
       const c = ctx.certificate(der.subarray(p, end));
+      // Its interior, walked when it was parsed, reaches depth 5 + c.depth - 1 here.
+      if (4 + c.depth > ctx.maxDepth) return undefined;
       certificates.push(c.certificate);
-      walked.push({ start: p, end, depth: c.depth });
       h.end = end;
     }
     tag = next(der, certsEnd, sdEnd, h);
   }
-  // signerInfos SET OF SignerInfo: the last field, one signer.
+  // signerInfos SET OF SignerInfo (4): the last field, one signer (5).
   if (tag !== 0x31 || h.end !== sdEnd) return undefined;
   if (next(der, h.valueStart, sdEnd, h) !== 0x30 || h.end !== sdEnd) return undefined;
   const siEnd = h.end;
   if (next(der, h.valueStart, siEnd, h) !== 0x02 || h.end - h.valueStart !== 1) return undefined;
-  // sid: IssuerAndSerialNumber, or [0] subjectKeyIdentifier
+  // sid (6): IssuerAndSerialNumber { issuer Name (7), serialNumber (7) }, or [0] subjectKeyIdentifier
   const sidTag = next(der, h.end, siEnd, h);
   const sidEnd = h.end;
   let sid: { readonly issuer: Uint8Array; readonly serial: Uint8Array } | { readonly ski: Uint8Array };
   if (sidTag === 0x30) {
     if (next(der, h.valueStart, sidEnd, h) !== 0x30) return undefined;
-    const issuer = der.subarray(h.start, h.end);
-    if (next(der, h.end, sidEnd, h) !== 0x02 || h.end !== sidEnd) return undefined;
-    sid = { issuer, serial: der.subarray(h.valueStart, h.end) };
-    // `parse` walks the issuer Name unless a carried certificate with that issuer Name passed the walk.
+    const issuerFrom = h.start;
+    const issuerTo = h.end;
+    // `parse` walks the issuer Name (checkName) unless a carried certificate with that issuer Name passed the
+    // walk; the Name is then not walked here either (see the invariant).
     let match: ParsedCertificate | undefined;
     for (const c of certificates)
-      if (sameBytes(c.issuerDer, issuer)) {
+      if (sameBytesAt(c.issuerDer, der, issuerFrom, issuerTo)) {
         match = c;
         break;
       }
     if (match === undefined || !ctx.checkedIssuerNames.has(match)) return undefined;
+    if (next(der, issuerTo, sidEnd, h) !== 0x02 || h.end !== sidEnd) return undefined;
+    sid = { issuer: der.subarray(issuerFrom, issuerTo), serial: der.subarray(h.valueStart, h.end) };
   } else if (sidTag === 0x80) sid = { ski: der.subarray(h.valueStart, h.end) };
   else return undefined;
-  const digestAlgorithm = fastAlgorithm(der, sidEnd, siEnd, h);
+  const digestAlgorithm = fastAlgorithm(ctx, der, sidEnd, siEnd, 6, h);
   if (digestAlgorithm === undefined) return undefined;
-  // signedAttrs [0] IMPLICIT SET OF Attribute { attrType OID, attrValues SET OF (at least one) }
+  // signedAttrs [0] IMPLICIT (6) SET OF Attribute (7) { attrType (8), attrValues SET OF (8), at least one (9) }
   if (next(der, h.end, siEnd, h) !== 0xa0) return undefined;
   const attrsStart = h.start;
   const attrsEnd = h.end;
-  let md: Uint8Array | undefined;
-  let ct: Uint8Array | undefined;
-  let st: Uint8Array | undefined;
+  // The three attributes verifySigner reads, as offsets of their one (primitive) value's TLV.
+  let mdFrom = -1;
+  let mdTo = -1;
+  let ctFrom = -1;
+  let ctTo = -1;
+  let stFrom = -1;
+  let stTo = -1;
   let others: string[] | undefined;
   for (let p = h.valueStart; p < attrsEnd;) {
     if (next(der, p, attrsEnd, h) !== 0x30) return undefined;
@@ -328,57 +368,62 @@ function fastVerify(
           : 0;
     // A known OID has one minimal encoding, so an other one (strictly decoded) is never a known one.
     const other = kind === 0 ? oidOf(der, h) : undefined;
-    if (next(der, h.end, attrEnd, h) !== 0x31 || h.end !== attrEnd) return undefined;
+    const valuesAt = h.end;
+    if (next(der, valuesAt, attrEnd, h) !== 0x31 || h.end !== attrEnd) return undefined;
     if (h.valueStart === attrEnd) return undefined; // no values
     if (other !== undefined) {
       if (others?.includes(other) === true) return undefined;
       (others ??= []).push(other);
+      walkValue(der, valuesAt, attrEnd, 8, ctx.limits, h);
     } else {
-      // Exactly one value, as verifySigner's singleValue requires.
-      if (next(der, h.valueStart, attrEnd, h) < 0 || h.end !== attrEnd) return undefined;
-      const value = der.subarray(h.start, h.end);
+      // Exactly one value, as verifySigner's singleValue requires; primitive here.
+      if (next(der, h.valueStart, attrEnd, h) < 0 || h.constructed || h.end !== attrEnd) return undefined;
       if (kind === 1) {
-        if (md !== undefined) return undefined;
-        md = value;
+        if (mdFrom >= 0) return undefined;
+        mdFrom = h.start;
+        mdTo = h.end;
       } else if (kind === 2) {
-        if (ct !== undefined) return undefined;
-        ct = value;
+        if (ctFrom >= 0) return undefined;
+        ctFrom = h.start;
+        ctTo = h.end;
       } else {
-        if (st !== undefined) return undefined;
-        st = value;
+        if (stFrom >= 0) return undefined;
+        stFrom = h.start;
+        stTo = h.end;
       }
     }
     p = attrEnd;
   }
-  const signatureAlgorithm = fastAlgorithm(der, attrsEnd, siEnd, h);
+  const signatureAlgorithm = fastAlgorithm(ctx, der, attrsEnd, siEnd, 6, h);
   if (signatureAlgorithm === undefined) return undefined;
   if (next(der, h.end, siEnd, h) !== 0x04 || h.end !== siEnd) return undefined;
   const signature = der.subarray(h.valueStart, h.end);
-  // The hardened walk of the whole input, as `parse` starts with; the carried certificates' interiors were
-  // walked (strictly) when they were parsed from the same bytes.
-  scanDer(der, ctx.limits, walked);
 
   // verifySigner's checks, in its order.
   let signingTime: Date | undefined;
-  if (st !== undefined) {
-    signingTime = attributeTime(st);
+  if (stFrom >= 0) {
+    signingTime = attributeTime(der.subarray(stFrom, stTo));
     if (signingTime === undefined) return undefined;
   }
   const all = options.certificates ? [...certificates, ...options.certificates] : certificates;
   const certificate = findCertificateBySid(sid, all);
-  if (certificate === undefined || md === undefined || ct === undefined) return undefined;
+  if (certificate === undefined || mdFrom < 0 || ctFrom < 0) return undefined;
   const policy = options.policy ?? {};
-  const expected = attributeOctets(md);
-  if (
-    expected === undefined ||
-    !sameBytes(expected, digest(digestName(digestAlgorithm, policy), content, policy))
-  )
-    return undefined;
+  const actual = digest(digestName(digestAlgorithm, policy), content, policy);
+  // messageDigest: attributeOctets of the value — its contents when it is a primitive OCTET STRING with a
+  // short-form length (as here, the header read above), else as attributeOctets decodes it.
+  if (der[mdFrom] === 0x04 && (der[mdFrom + 1] ?? 0x80) < 0x80) {
+    if (!sameBytesAt(actual, der, mdFrom + 2, mdTo)) return undefined;
+  } else {
+    const expected = attributeOctets(der.subarray(mdFrom, mdTo));
+    if (expected === undefined || !sameBytes(expected, actual)) return undefined;
+  }
   // contentType: the same OID contents as eContentType (which decoded strictly) decode to the same OID.
   // (Only the short length form here; any other encoding is left to the general path.)
   const eTypeLength = eTypeTo - eTypeFrom;
-  if (ct[0] !== 0x06 || ct[1] !== eTypeLength || ct.length !== eTypeLength + 2) return undefined;
-  for (let i = 0; i < eTypeLength; i++) if (ct[2 + i] !== der[eTypeFrom + i]) return undefined;
+  if (der[ctFrom] !== 0x06 || der[ctFrom + 1] !== eTypeLength || ctTo - ctFrom !== eTypeLength + 2)
+    return undefined;
+  for (let i = 0; i < eTypeLength; i++) if (der[ctFrom + 2 + i] !== der[eTypeFrom + i]) return undefined;
   // The signed bytes: the signed attributes as received with the [0] tag replaced by SET OF (RFC 5652 §5.4),
   // written into the verifier's scratch buffer, which the (synchronous) signature check only reads.
   const n = attrsEnd - attrsStart;
@@ -562,8 +607,11 @@ export function createCmsVerifier(input: CmsVerifierOptions = {}): CmsVerifier {
     return { der, contentType, eContentType, content, certificates, crls, otherRevocationInfo: [], signers };
   }
 
+  const limits: DerLimits = { mode: 'ber', ...options.limits };
   const fast: FastContext = {
-    limits: { mode: 'ber', ...options.limits },
+    limits,
+    maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH,
+    maxSize: limits.maxSize ?? DEFAULT_MAX_SIZE,
     certificate: cachedCertificate,
     checkedIssuerNames,
     scratch: new Uint8Array(512),

@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Certificate } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
-import { childrenOf, depthOf, fromPem, parseDer, scanDer, toPem } from './der.js';
+import {
+  childrenOf,
+  depthOf,
+  fromPem,
+  newHeader,
+  parseDer,
+  scanDer,
+  toPem,
+  walkValue,
+  type DerLimits,
+} from './der.js';
 import { isPkiError, type PkiErrorCode } from './errors.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -109,10 +119,12 @@ describe('scanDer', () => {
   });
 });
 
-describe('scanDer with walked spans, depthOf', () => {
+describe('walkValue, depthOf', () => {
   // SEQUENCE { SEQUENCE { SEQUENCE { INTEGER 1 } }, BOOLEAN TRUE }: the inner part spans bytes 2..9, depth 3.
   const outer = hex('30 0a 30 05 30 03 02 01 01 01 01 ff');
   const inner = { start: 2, end: 9, depth: 3 };
+  const walkAt = (bytes: Uint8Array, offset: number, depth: number, limits: DerLimits = {}): number =>
+    walkValue(bytes, offset, bytes.length, depth, limits, newHeader());
 
   it('measures nesting depth', () => {
     expect(depthOf(hex('02 01 01'))).toBe(1);
@@ -120,23 +132,22 @@ describe('scanDer with walked spans, depthOf', () => {
     expect(depthOf(outer.subarray(inner.start, inner.end))).toBe(inner.depth);
   });
 
-  it('does not walk into a walked span, but walks everything around it', () => {
-    // A non-minimal INTEGER inside the span (bytes 2..10, depth 3): only the full walk sees it.
+  it('walks one value as scanDer walks it there: same end, same rules, the depth counted from where it stands', () => {
+    expect(walkAt(outer, 0, 1)).toBe(outer.length);
+    expect(walkAt(outer, inner.start, 2)).toBe(inner.end);
+    // A non-minimal INTEGER inside: refused in DER mode, as by scanDer; accepted in BER mode.
     const nonMinimal = hex('30 0b 30 06 30 04 02 02 00 01 01 01 ff');
-    const span = { start: 2, end: 10, depth: 3 };
     expect(codeOf(() => scanDer(nonMinimal))).toBe('PKI_ASN1_INVALID');
-    expect(codeOf(() => scanDer(nonMinimal, {}, [span]))).toBe('no error');
-    // Outside the span the rules still hold.
-    const badOutside = hex('30 0b 30 06 30 04 02 02 00 01 01 01 01');
-    expect(codeOf(() => scanDer(badOutside, {}, [span]))).toBe('PKI_ASN1_INVALID');
-    // A span that does not match a TLV exactly is not taken.
-    expect(codeOf(() => scanDer(nonMinimal, {}, [{ ...span, end: 9 }]))).toBe('PKI_ASN1_INVALID');
-  });
-
-  it('walks a span whose depth would exceed the limit where it stands', () => {
-    expect(codeOf(() => scanDer(outer, { maxDepth: 4 }, [inner]))).toBe('no error');
-    expect(codeOf(() => scanDer(outer, { maxDepth: 3 }, [inner]))).toBe('PKI_DEPTH_LIMIT');
-    expect(codeOf(() => scanDer(outer, { maxDepth: 3 }, [{ ...inner, depth: 1 }]))).toBe('no error');
+    expect(codeOf(() => walkAt(nonMinimal, 2, 2))).toBe('PKI_ASN1_INVALID');
+    expect(codeOf(() => walkAt(nonMinimal, 2, 2, { mode: 'ber' }))).toBe('no error');
+    // The depth limit applies to the value's depth where it stands.
+    expect(codeOf(() => walkAt(outer, inner.start, 2, { maxDepth: 4 }))).toBe('no error');
+    expect(codeOf(() => walkAt(outer, inner.start, 3, { maxDepth: 4 }))).toBe('PKI_DEPTH_LIMIT');
+    expect(codeOf(() => scanDer(outer, { maxDepth: 3 }))).toBe('PKI_DEPTH_LIMIT');
+    // Bounded by `limit`: a length beyond it is refused.
+    expect(codeOf(() => walkValue(outer, inner.start, inner.end - 1, 2, {}, newHeader()))).toBe(
+      'PKI_ASN1_INVALID',
+    );
   });
 });
 

@@ -197,7 +197,6 @@ function walk(
   maxDepth: number,
   mode: 'der' | 'ber',
   h: Header,
-  walked?: readonly WalkedSpan[],
 ): number {
   if (depth > maxDepth)
     throw new PkiError('PKI_DEPTH_LIMIT', `nesting deeper than ${maxDepth} at offset ${offset}`);
@@ -209,31 +208,35 @@ function walk(
   if (mode === 'der' && (h.tagByte & 0xc0) === UNIVERSAL && CONSTRUCTED_ONLY_IN_BER.has(h.tagNumber)) {
     throw invalid('constructed string in DER', h.start);
   }
-  if (walked !== undefined) {
-    for (const w of walked)
-      if (w.start === offset && w.end === h.end && depth + w.depth - 1 <= maxDepth) return w.end;
-  }
   let p = h.valueStart;
   if (h.indefinite) {
     for (;;) {
       if (p + 2 > limit) throw invalid('missing end-of-contents', p);
       if (bytes[p] === 0 && bytes[p + 1] === 0) return p + 2;
-      p = walk(bytes, p, limit, depth + 1, maxDepth, mode, h, walked);
+      p = walk(bytes, p, limit, depth + 1, maxDepth, mode, h);
     }
   }
   const end = h.end;
-  while (p < end) p = walk(bytes, p, end, depth + 1, maxDepth, mode, h, walked);
+  while (p < end) p = walk(bytes, p, end, depth + 1, maxDepth, mode, h);
   return end;
 }
 
 /**
- * A TLV of the input that {@link scanDer} may take as walked: its exact bytes already passed a strict DER walk
- * (so they pass this one in either mode), in which it nested `depth` levels (itself counted as 1).
+ * {@link scanDer}'s walk of one value and everything inside it: the TLV at `offset`, bounded by `limit`, at
+ * nesting `depth` (the top level is 1), headers read into `h`; returns the offset after it. For a reader that
+ * reads the levels above itself — each header bounded by its parent, every child of a constructed value
+ * visited up to its end, no level deeper than the limit — and hands each value it does not descend into to
+ * this walk: together they check exactly what scanDer checks. Throws as scanDer does.
  */
-export interface WalkedSpan {
-  readonly start: number;
-  readonly end: number;
-  readonly depth: number;
+export function walkValue(
+  bytes: Uint8Array,
+  offset: number,
+  limit: number,
+  depth: number,
+  limits: DerLimits,
+  h: Header,
+): number {
+  return walk(bytes, offset, limit, depth, limits.maxDepth ?? DEFAULT_MAX_DEPTH, limits.mode ?? 'der', h);
 }
 
 /** The nesting depth of a TLV that passed {@link scanDer} (a primitive value is 1). */
@@ -259,11 +262,9 @@ export function depthOf(bytes: Uint8Array, mode: 'der' | 'ber' = 'der'): number 
 
 /**
  * Walks the whole TLV structure of `bytes` and returns the top-level element. Throws PkiError
- * PKI_SIZE_LIMIT, PKI_DEPTH_LIMIT or PKI_ASN1_INVALID; never anything else for any input. The interiors of
- * `walked` spans (e.g. certificates already parsed from the same bytes) are not walked again, when they fit
- * in the depth limit where they stand.
+ * PKI_SIZE_LIMIT, PKI_DEPTH_LIMIT or PKI_ASN1_INVALID; never anything else for any input.
  */
-export function scanDer(bytes: Uint8Array, limits: DerLimits = {}, walked?: readonly WalkedSpan[]): Tlv {
+export function scanDer(bytes: Uint8Array, limits: DerLimits = {}): Tlv {
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxSize = limits.maxSize ?? DEFAULT_MAX_SIZE;
   const mode = limits.mode ?? 'der';
@@ -274,7 +275,7 @@ export function scanDer(bytes: Uint8Array, limits: DerLimits = {}, walked?: read
   if (bytes.length === 0) throw invalid('empty input', 0);
 
   const top = readHeader(bytes, 0, bytes.length, mode);
-  const end = walk(bytes, 0, bytes.length, 1, maxDepth, mode, newHeader(), walked);
+  const end = walk(bytes, 0, bytes.length, 1, maxDepth, mode, newHeader());
   if (!limits.allowTrailing && end !== bytes.length) {
     throw invalid(`${bytes.length - end} trailing bytes`, end);
   }
