@@ -39,7 +39,8 @@ import {
   type SourceValue,
 } from './adapters.js';
 import type { ColumnMappingType, SourceBodyType, TaskBodyType } from './schema.js';
-import { preverifiedTrust, preverifyBatch, type VerifiedSignatures } from './preverify.js';
+import { GateClosed, gatedWriter } from './gated-writer.js';
+import { preverifiedTrust, preverifyBatch } from './preverify.js';
 
 const URL_FIELD = 'history_source_url';
 
@@ -481,34 +482,56 @@ type RowResult =
 
 /** A batch read from the source, mapped, and its raw SM2 signatures verified on the thread pool. */
 interface Staged {
-  rows: readonly SourceRow[];
-  /** Per row: the mapping failure, or undefined while the row is to be pushed. */
+  /** The cursor the batch was read after, and its last key (the cursor once it is committed). */
+  after: string | null;
+  last: string | null;
+  rows: number;
+  /** Per row: its key, and the mapping failure or undefined while the row is to be pushed. */
+  keys: string[];
   results: (RowResult | undefined)[];
   bodies: { index: number; body: SignaturePushBody }[];
   /** Keys of the signatures remembered as verified (forgotten once the batch is stored). */
   verifiedKeys: string[];
 }
 
-/** The next batch, read and verified while the current one is stored; used only if it starts at the cursor. */
-export interface Prefetch {
-  after: string | null;
-  staged: Promise<Staged>;
-}
-
+/** What a run of a task reads once: the source query, the mapping and the application pushed into. */
 interface TaskContext {
   task: TaskRow;
   mapping: ColumnMappingType;
   query: { table: string; key: string; keyType: 'integer' | 'text'; columns: string[] };
   caller: { appId: string; projectId: string; projectStatus: ProjectStatus };
+  adapter: SourceAdapter;
+  deps: RunDeps;
+  pre: ReturnType<typeof preverifiedTrust>;
 }
 
-async function stage(
-  adapter: SourceAdapter,
-  c: TaskContext,
-  after: string | null,
-  verified: VerifiedSignatures,
-): Promise<Staged> {
-  const rows = await adapter.read(c.query, after, c.task.batch_size);
+async function taskContext(deps: RunDeps, t: TaskRow, adapter: SourceAdapter): Promise<TaskContext> {
+  const src = await sourceRow(deps.db, t.source_id);
+  const mapping = JSON.parse(src.mapping) as ColumnMappingType;
+  const query = {
+    table: src.source_table,
+    key: mapping.key,
+    keyType: mapping.keyType,
+    columns: mappedColumns(mapping),
+  };
+  if (t.total === null) {
+    const total = await adapter.count(query);
+    await lifecycleDb(deps.db).updateTable('history_tasks').set({ total }).where('id', '=', t.id).execute();
+  }
+  const appRow = await deps.db
+    .selectFrom('applications')
+    .innerJoin('projects', 'projects.id', 'applications.project_id')
+    .select(['applications.id as appId', 'projects.id as projectId', 'projects.status as projectStatus'])
+    .where('applications.id', '=', t.app_id)
+    .executeTakeFirst();
+  if (!appRow) throw new YzError('HISTORY_TASK_INVALID', `no application ${t.app_id}`);
+  const caller = { appId: appRow.appId, projectId: appRow.projectId, projectStatus: appRow.projectStatus };
+  return { task: t, mapping, query, caller, adapter, deps, pre: preverifiedTrust(deps.evidence.trust) };
+}
+
+async function stage(c: TaskContext, after: string | null): Promise<Staged> {
+  const rows = await c.adapter.read(c.query, after, c.task.batch_size);
+  const keys = rows.map((row) => text(row[c.mapping.key]) ?? '');
   const results = new Array<RowResult | undefined>(rows.length);
   const bodies: { index: number; body: SignaturePushBody }[] = [];
   rows.forEach((row, index) => {
@@ -519,113 +542,51 @@ async function stage(
       bodies.push({ index, body });
     } catch (e) {
       if (!isYzError(e)) throw e;
-      results[index] = { key: text(row[c.mapping.key]) ?? '', ok: false, code: e.code, reason: e.message };
+      results[index] = { key: keys[index]!, ok: false, code: e.code, reason: e.message };
     }
   });
-  const { keys } = await preverifyBatch(
+  const { keys: verifiedKeys } = await preverifyBatch(
     bodies.map((b) => b.body),
-    verified,
+    c.pre.verified,
   );
-  return { rows, results, bodies, verifiedKeys: keys };
+  const last = rows.length === 0 ? after : (keys[rows.length - 1] ?? after);
+  return { after, last, rows: rows.length, keys, results, bodies, verifiedKeys };
 }
 
-const settled = (p: Prefetch | undefined): Promise<unknown> =>
-  p === undefined ? Promise.resolve() : p.staged.catch(() => undefined);
-
 /**
- * Migrates one batch of a task (read after the cursor → push → commit cursor, counters and failures). With
- * `prefetch`, the next batch is read and verified while this one is stored, and returned as `next` for the
- * following call (which uses it only when it starts exactly at the committed cursor).
+ * Pushes a staged batch (its records stored once `gate` resolves) and returns every row's outcome. The mapped
+ * rows go as ONE batch, receipt-free (history keeps none): the ingest path looks their earlier records up in one
+ * query and its group-commit writer stores them in shared transactions; the SM2 curve work was done on the
+ * thread pool (preverify.ts). A row re-read after a crash finds its record by dedupe key (kind, serial number,
+ * SM3 of the signature; unique per application) and counts as a duplicate, never as a second record.
  */
-export async function runBatch(options: {
-  deps: RunDeps;
-  taskId: string;
-  source?: SourceAdapter;
-  prefetched?: Prefetch | undefined;
-  prefetch?: boolean;
-}): Promise<BatchOutcome & { next?: Prefetch }> {
-  const { deps } = options;
-  const ldb = lifecycleDb(deps.db);
-  const t = await taskRow(deps.db, options.taskId);
-  const src = await sourceRow(deps.db, t.source_id);
-  const mapping = JSON.parse(src.mapping) as ColumnMappingType;
-  const adapter = options.source ?? adapterOf(deps.fieldCrypto, src);
-  const pre = preverifiedTrust(deps.evidence.trust);
-  const evidence: EvidenceDeps = { ...deps.evidence, trust: pre.trust };
-  let next: Prefetch | undefined;
-  let staged: Staged | undefined;
+async function pushStaged(c: TaskContext, s: Staged, gate: Promise<void>): Promise<RowResult[]> {
+  const { results, bodies } = s;
   try {
-    const query = {
-      table: src.source_table,
-      key: mapping.key,
-      keyType: mapping.keyType,
-      columns: mappedColumns(mapping),
+    const evidence: EvidenceDeps = {
+      ...c.deps.evidence,
+      trust: c.pre.trust,
+      writer: gatedWriter(c.deps.evidence.writer, gate),
     };
-    if (t.total === null) {
-      const total = await adapter.count(query);
-      await ldb.updateTable('history_tasks').set({ total }).where('id', '=', t.id).execute();
-    }
-    const appRow = await deps.db
-      .selectFrom('applications')
-      .innerJoin('projects', 'projects.id', 'applications.project_id')
-      .select(['applications.id as appId', 'projects.id as projectId', 'projects.status as projectStatus'])
-      .where('applications.id', '=', t.app_id)
-      .executeTakeFirst();
-    if (!appRow) throw new YzError('HISTORY_TASK_INVALID', `no application ${t.app_id}`);
-    const caller = { appId: appRow.appId, projectId: appRow.projectId, projectStatus: appRow.projectStatus };
-    const c: TaskContext = { task: t, mapping, query, caller };
-    const prefetched = options.prefetched;
-    if (prefetched !== undefined && prefetched.after === t.cursor) staged = await prefetched.staged;
-    else {
-      if (prefetched !== undefined)
-        await prefetched.staged.then(
-          (s) => {
-            pre.verified.delete(s.verifiedKeys);
-          },
-          () => undefined,
-        );
-      staged = await stage(adapter, c, t.cursor, pre.verified);
-    }
-    const { rows, bodies } = staged;
-    const at = isoTime(deps.now());
-    if (rows.length === 0) {
-      await ldb
-        .updateTable('history_tasks')
-        .set({ status: 'completed', updated_at: at })
-        .where('id', '=', t.id)
-        .execute();
-      return { rows: 0, migrated: 0, duplicates: 0, failed: 0, done: true };
-    }
-    const last = text(rows[rows.length - 1]?.[mapping.key]) ?? t.cursor;
-    if (options.prefetch === true) {
-      next = { after: last, staged: stage(adapter, c, last, pre.verified) };
-      next.staged.catch(() => undefined); // observed by the next call (or settled before the adapter closes)
-    }
-    // The mapped rows go as ONE batch, receipt-free (history keeps none): the ingest path looks their earlier
-    // records up in one query and its group-commit writer stores them in shared transactions; the SM2 curve
-    // work was done on the thread pool (preverify.ts). A row re-read after a crash finds its record by dedupe
-    // key (kind, serial number, SM3 of the signature; unique per application) and counts as a duplicate, never
-    // as a second record.
-    const results = staged.results;
     const pushed =
       bodies.length === 0
         ? []
         : await pushSignatureBatch({
             deps: evidence,
-            caller,
+            caller: c.caller,
             items: bodies.map((b) => b.body),
             receipts: false,
           });
     for (const r of pushed) {
       const index = bodies[r.index]!.index;
-      const key = text(rows[index]![mapping.key]) ?? '';
+      const key = s.keys[index]!;
       if (r.error !== undefined) {
         // 4xx: the row's fault, kept aside with the reason. Anything else (database down…) stops the batch.
         if (r.error.status >= 500) throw new YzError(r.error.code, r.error.detail);
         results[index] = { key, ok: false, code: r.error.code, reason: r.error.detail ?? r.error.code };
         continue;
       }
-      if (t.level === 'full' && chainOf(r.verification) !== 'trusted') {
+      if (c.task.level === 'full' && chainOf(r.verification) !== 'trusted') {
         results[index] = {
           key,
           ok: false,
@@ -636,66 +597,106 @@ export async function runBatch(options: {
       }
       results[index] = { key, ok: true, duplicate: r.status === 200 };
     }
-    const all = results.filter((r): r is RowResult => r !== undefined);
-    if (all.length !== rows.length) throw new YzError('INTERNAL', 'a history row has no outcome');
-    const failures = all.filter((r): r is Extract<RowResult, { ok: false }> => !r.ok);
-    const migrated = all.filter((r) => r.ok).length;
-    const duplicates = all.filter((r) => r.ok && r.duplicate).length;
-    await deps.db.transaction().execute(async (trx) => {
-      const l = lifecycleDb(trx);
-      // The cursor is re-read under the transaction: a concurrent runner (should the lease ever be lost) that
-      // already committed this batch makes this one a no-op instead of counting it twice.
-      const cur = await l
-        .selectFrom('history_tasks')
-        .select(['cursor', 'migrated', 'duplicates', 'failed'])
-        .where('id', '=', t.id)
-        .executeTakeFirstOrThrow();
-      if (cur.cursor !== t.cursor) return;
-      const keys = failures.map((f) => f.key);
-      if (keys.length > 0) {
-        await l
-          .deleteFrom('history_failures')
-          .where('task_id', '=', t.id)
-          .where('source_key', 'in', keys)
-          .execute();
-        await l
-          .insertInto('history_failures')
-          .values(
-            failures.map((f) => ({
-              task_id: t.id,
-              source_key: f.key,
-              code: f.code,
-              reason: f.reason.slice(0, 2000),
-              at,
-            })),
-          )
-          .execute();
-      }
-      await l
-        .updateTable('history_tasks')
-        .set({
-          cursor: last,
-          migrated: toCount(cur.migrated) + migrated,
-          duplicates: toCount(cur.duplicates) + duplicates,
-          failed: toCount(cur.failed) + failures.length,
-          status: 'running',
-          last_error: null,
-          updated_at: at,
-        })
-        .where('id', '=', t.id)
-        .execute();
-    });
-    const out = { rows: rows.length, migrated, duplicates, failed: failures.length, done: false };
-    return next === undefined ? out : { ...out, next };
-  } catch (e) {
-    await settled(next);
-    throw e;
   } finally {
-    if (staged !== undefined) pre.verified.delete(staged.verifiedKeys);
-    if (!options.source) {
-      await settled(next);
-      await adapter.close();
+    c.pre.verified.delete(s.verifiedKeys);
+  }
+  const all = results.filter((r): r is RowResult => r !== undefined);
+  if (all.length !== s.rows) throw new YzError('INTERNAL', 'a history row has no outcome');
+  return all;
+}
+
+/**
+ * Commits a pushed batch: cursor, counters and failures in one transaction. Returns whether it applied — not
+ * when the task's cursor is no longer where the batch was read from (a concurrent runner, should the lease ever
+ * be lost, already committed it), so it is never counted twice.
+ */
+async function commitBatch(
+  c: TaskContext,
+  s: Staged,
+  all: readonly RowResult[],
+): Promise<BatchOutcome & { applied: boolean }> {
+  const at = isoTime(c.deps.now());
+  const failures = all.filter((r): r is Extract<RowResult, { ok: false }> => !r.ok);
+  const migrated = all.filter((r) => r.ok).length;
+  const duplicates = all.filter((r) => r.ok && r.duplicate).length;
+  const t = c.task;
+  const applied = await c.deps.db.transaction().execute(async (trx) => {
+    const l = lifecycleDb(trx);
+    const cur = await l
+      .selectFrom('history_tasks')
+      .select(['cursor', 'migrated', 'duplicates', 'failed', 'status'])
+      .where('id', '=', t.id)
+      .executeTakeFirstOrThrow();
+    if (cur.cursor !== s.after) return false;
+    const keys = failures.map((f) => f.key);
+    if (keys.length > 0) {
+      await l
+        .deleteFrom('history_failures')
+        .where('task_id', '=', t.id)
+        .where('source_key', 'in', keys)
+        .execute();
+      await l
+        .insertInto('history_failures')
+        .values(
+          failures.map((f) => ({
+            task_id: t.id,
+            source_key: f.key,
+            code: f.code,
+            reason: f.reason.slice(0, 2000),
+            at,
+          })),
+        )
+        .execute();
     }
+    await l
+      .updateTable('history_tasks')
+      .set({
+        cursor: s.last,
+        migrated: toCount(cur.migrated) + migrated,
+        duplicates: toCount(cur.duplicates) + duplicates,
+        failed: toCount(cur.failed) + failures.length,
+        // A pause asked for while the batch was stored stays.
+        status: cur.status === 'paused' ? 'paused' : 'running',
+        last_error: null,
+        updated_at: at,
+      })
+      .where('id', '=', t.id)
+      .execute();
+    return true;
+  });
+  return { rows: s.rows, migrated, duplicates, failed: failures.length, done: false, applied };
+}
+
+/** Marks the task completed, unless its cursor has moved from `after` (where nothing more was found). */
+async function markCompleted(c: TaskContext, after: string | null): Promise<void> {
+  const q = lifecycleDb(c.deps.db)
+    .updateTable('history_tasks')
+    .set({ status: 'completed', updated_at: isoTime(c.deps.now()) })
+    .where('id', '=', c.task.id);
+  await (after === null ? q.where('cursor', 'is', null) : q.where('cursor', '=', after)).execute();
+}
+
+/** Migrates one batch of a task: read after the cursor → push → commit cursor, counters and failures. */
+export async function runBatch(options: {
+  deps: RunDeps;
+  taskId: string;
+  source?: SourceAdapter;
+}): Promise<BatchOutcome> {
+  const { deps } = options;
+  const t = await taskRow(deps.db, options.taskId);
+  const adapter = options.source ?? adapterOf(deps.fieldCrypto, await sourceRow(deps.db, t.source_id));
+  try {
+    const c = await taskContext(deps, t, adapter);
+    const s = await stage(c, t.cursor);
+    if (s.rows === 0) {
+      c.pre.verified.delete(s.verifiedKeys);
+      await markCompleted(c, s.after);
+      return { rows: 0, migrated: 0, duplicates: 0, failed: 0, done: true };
+    }
+    const b = await commitBatch(c, s, await pushStaged(c, s, Promise.resolve()));
+    return { rows: b.rows, migrated: b.migrated, duplicates: b.duplicates, failed: b.failed, done: false };
+  } finally {
+    if (!options.source) await adapter.close();
   }
 }
 
@@ -703,6 +704,85 @@ function chainOf(verification: string | undefined): string | undefined {
   if (verification === undefined) return undefined;
   const v = JSON.parse(verification) as { chain?: unknown };
   return typeof v.chain === 'string' ? v.chain : undefined;
+}
+
+const settle = (p: Promise<unknown> | undefined): Promise<unknown> =>
+  p === undefined ? Promise.resolve() : p.catch(() => undefined);
+
+type Totals = Omit<BatchOutcome, 'done'>;
+
+/**
+ * Runs one task batch after batch, two deep: while batch k is written and committed, batch k+1 (read and
+ * pre-verified while k was being prepared) is verified, hashed and built, and batch k+2 is read. Batch k+1's
+ * records are handed to the writer only after batch k's commit (gatedWriter), so a crash leaves at most one
+ * batch stored past the cursor, as a sequential run would. Stops when done, out of window, paused, aborted,
+ * throttled to the task's rows per second (a batch of n rows starts at least n / rowsPerSecond s after the last).
+ */
+async function runTask(c: TaskContext, signal: AbortSignal, totals: Totals): Promise<void> {
+  const { deps, task: t } = c;
+  const add = (b: Totals): void => {
+    totals.rows += b.rows;
+    totals.migrated += b.migrated;
+    totals.duplicates += b.duplicates;
+    totals.failed += b.failed;
+  };
+  let next: Promise<Staged> | undefined = stage(c, t.cursor);
+  let inFlight: Promise<BatchOutcome & { applied: boolean }> | undefined;
+  try {
+    while (!signal.aborted && inWindow(t, deps.now(), deps.timezone)) {
+      const started = deps.now();
+      const s: Staged = await next;
+      next = undefined;
+      if (s.rows === 0) {
+        c.pre.verified.delete(s.verifiedKeys);
+        const before = inFlight;
+        inFlight = undefined;
+        if (before === undefined || (await before).applied) {
+          if (before !== undefined) add(await before);
+          await markCompleted(c, s.after);
+        }
+        return;
+      }
+      next = stage(c, s.last);
+      next.catch(() => undefined); // observed by the next turn, or settled on the way out
+      const before = inFlight;
+      const gate =
+        before === undefined
+          ? Promise.resolve()
+          : before.then(
+              (b) => {
+                if (!b.applied) throw new GateClosed('the batch before was not committed');
+              },
+              () => {
+                throw new GateClosed('the batch before failed');
+              },
+            );
+      inFlight = pushStaged(c, s, gate).then(async (all) => {
+        await gate;
+        return commitBatch(c, s, all);
+      });
+      inFlight.catch(() => undefined); // observed below or on the next turn
+      if (before === undefined) continue;
+      const b = await before;
+      if (!b.applied) return; // someone else moved the cursor: this run stops, the next resumes from it
+      add(b);
+      const status = await lifecycleDb(deps.db)
+        .selectFrom('history_tasks')
+        .select('status')
+        .where('id', '=', t.id)
+        .executeTakeFirst();
+      if (status?.status === 'paused') break;
+      await deps.sleep((b.rows * 1000) / t.rows_per_second - (deps.now() - started), signal);
+    }
+    if (inFlight !== undefined) {
+      const b = await inFlight;
+      inFlight = undefined;
+      if (b.applied) add(b);
+    }
+  } finally {
+    await settle(inFlight);
+    await settle(next);
+  }
 }
 
 /**
@@ -725,44 +805,18 @@ export async function runHistoryTasks(options: {
     if (signal.aborted) break;
     if (!inWindow(t, deps.now(), deps.timezone)) continue;
     totals.tasks++;
-    const src = await sourceRow(deps.db, t.source_id);
-    const adapter = adapterOf(deps.fieldCrypto, src);
-    let next: Prefetch | undefined;
+    const adapter = adapterOf(deps.fieldCrypto, await sourceRow(deps.db, t.source_id));
     try {
-      while (!signal.aborted && inWindow(t, deps.now(), deps.timezone)) {
-        const started = deps.now();
-        let b: BatchOutcome;
-        try {
-          const r = await runBatch({ deps, taskId: t.id, source: adapter, prefetched: next, prefetch: true });
-          next = r.next;
-          b = r;
-        } catch (e) {
-          next = undefined;
-          const msg = isYzError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
-          await lifecycleDb(deps.db)
-            .updateTable('history_tasks')
-            .set({ last_error: msg.slice(0, 2000), updated_at: isoTime(deps.now()) })
-            .where('id', '=', t.id)
-            .execute();
-          throw e;
-        }
-        totals.rows += b.rows;
-        totals.migrated += b.migrated;
-        totals.duplicates += b.duplicates;
-        totals.failed += b.failed;
-        if (b.done) break;
-        const paused = await lifecycleDb(deps.db)
-          .selectFrom('history_tasks')
-          .select('status')
-          .where('id', '=', t.id)
-          .executeTakeFirst();
-        if (paused?.status === 'paused') break;
-        // Throttle: a batch of n rows takes at least n / rowsPerSecond seconds.
-        const minMs = (b.rows * 1000) / t.rows_per_second;
-        await deps.sleep(minMs - (deps.now() - started), signal);
-      }
+      await runTask(await taskContext(deps, t, adapter), signal, totals);
+    } catch (e) {
+      const msg = isYzError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+      await lifecycleDb(deps.db)
+        .updateTable('history_tasks')
+        .set({ last_error: msg.slice(0, 2000), updated_at: isoTime(deps.now()) })
+        .where('id', '=', t.id)
+        .execute();
+      throw e;
     } finally {
-      await settled(next);
       await adapter.close();
     }
   }
