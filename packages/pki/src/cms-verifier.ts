@@ -38,6 +38,7 @@ import {
   newHeader,
   readHeaderInto,
   sameBytes,
+  sameBytesAt,
   scanDer,
   tlvBytes,
   walkValue,
@@ -51,6 +52,7 @@ import { attributeOctets, attributeTime, oidOf } from './der-values.js';
 import { PkiError, failureOf, resultOf } from './errors.js';
 import {
   CMS_OID,
+  findCertificateByIssuerSerial,
   findCertificateBySid,
   type SignerResult,
   verifySignedData,
@@ -168,9 +170,23 @@ function oidBytes(dotted: string): Uint8Array {
 
 const OID_SIGNED_DATA = oidBytes(CMS_OID.signedData);
 const OID_GM_SIGNED_DATA = oidBytes(CMS_OID.gmSignedData);
-const OID_CONTENT_TYPE = oidBytes(CMS_OID.contentType);
-const OID_MESSAGE_DIGEST = oidBytes(CMS_OID.messageDigest);
-const OID_SIGNING_TIME = oidBytes(CMS_OID.signingTime);
+/** contentType, messageDigest, signingTime: 1.2.840.113549.1.9.{3,4,5}, one prefix and their last arc. */
+const PKCS9 = oidBytes('1.2.840.113549.1.9');
+const CONTENT_TYPE = Number(CMS_OID.contentType.split('.').pop());
+const MESSAGE_DIGEST = Number(CMS_OID.messageDigest.split('.').pop());
+const SIGNING_TIME = Number(CMS_OID.signingTime.split('.').pop());
+
+/**
+ * Which of contentType, messageDigest and signingTime the OBJECT IDENTIFIER header `h` (just read from
+ * `der`) is — its last arc — or 0 for any other value.
+ */
+function pkcs9Attribute(der: Uint8Array, h: Header): number {
+  const n = PKCS9.length;
+  if (h.tagByte !== 0x06 || h.end - h.valueStart !== n + 1) return 0;
+  for (let i = 0; i < n; i++) if (der[h.valueStart + i] !== PKCS9[i]) return 0;
+  const arc = der[h.valueStart + n] ?? 0;
+  return arc === CONTENT_TYPE || arc === MESSAGE_DIGEST || arc === SIGNING_TIME ? arc : 0;
+}
 
 /** Whether the header `h` (just read from `der`) is an OBJECT IDENTIFIER with contents `oid`. */
 function isOid(der: Uint8Array, h: Header, oid: Uint8Array): boolean {
@@ -211,13 +227,6 @@ function fastAlgorithm(
   return oid;
 }
 
-/** Whether `bytes[from, to)` equals `b`. */
-function sameBytesAt(b: Uint8Array, bytes: Uint8Array, from: number, to: number): boolean {
-  if (to - from !== b.length) return false;
-  for (let i = 0; i < b.length; i++) if (b[i] !== bytes[from + i]) return false;
-  return true;
-}
-
 const NO_FAILURES: readonly never[] = Object.freeze([]);
 
 /** A certificate parsed from message bytes, with the nesting depth of those bytes. */
@@ -236,6 +245,8 @@ interface FastContext {
   readonly checkedIssuerNames: WeakSet<ParsedCertificate>;
   /** The signed attributes re-tagged as SET OF are written here for the signature check (grown as needed). */
   scratch: Uint8Array;
+  /** `scratch.subarray(0, n)` for the last length n written. */
+  signedView: Uint8Array;
   scratchBusy: boolean;
 }
 
@@ -323,11 +334,15 @@ function fastVerify(
   // sid (6): IssuerAndSerialNumber { issuer Name (7), serialNumber (7) }, or [0] subjectKeyIdentifier
   const sidTag = next(der, h.end, siEnd, h);
   const sidEnd = h.end;
-  let sid: { readonly issuer: Uint8Array; readonly serial: Uint8Array } | { readonly ski: Uint8Array };
+  let issuerFrom = -1;
+  let issuerTo = -1;
+  let serialFrom = -1;
+  let serialTo = -1;
+  let ski: Uint8Array | undefined;
   if (sidTag === 0x30) {
     if (next(der, h.valueStart, sidEnd, h) !== 0x30) return undefined;
-    const issuerFrom = h.start;
-    const issuerTo = h.end;
+    issuerFrom = h.start;
+    issuerTo = h.end;
     // `parse` walks the issuer Name (checkName) unless a carried certificate with that issuer Name passed the
     // walk; the Name is then not walked here either (see the invariant).
     let match: ParsedCertificate | undefined;
@@ -338,8 +353,9 @@ function fastVerify(
       }
     if (match === undefined || !ctx.checkedIssuerNames.has(match)) return undefined;
     if (next(der, issuerTo, sidEnd, h) !== 0x02 || h.end !== sidEnd) return undefined;
-    sid = { issuer: der.subarray(issuerFrom, issuerTo), serial: der.subarray(h.valueStart, h.end) };
-  } else if (sidTag === 0x80) sid = { ski: der.subarray(h.valueStart, h.end) };
+    serialFrom = h.valueStart;
+    serialTo = h.end;
+  } else if (sidTag === 0x80) ski = der.subarray(h.valueStart, h.end);
   else return undefined;
   const digestAlgorithm = fastAlgorithm(ctx, der, sidEnd, siEnd, 6, h);
   if (digestAlgorithm === undefined) return undefined;
@@ -359,13 +375,7 @@ function fastVerify(
     if (next(der, p, attrsEnd, h) !== 0x30) return undefined;
     const attrEnd = h.end;
     if (next(der, h.valueStart, attrEnd, h) !== 0x06) return undefined;
-    const kind = isOid(der, h, OID_MESSAGE_DIGEST)
-      ? 1
-      : isOid(der, h, OID_CONTENT_TYPE)
-        ? 2
-        : isOid(der, h, OID_SIGNING_TIME)
-          ? 3
-          : 0;
+    const kind = pkcs9Attribute(der, h);
     // A known OID has one minimal encoding, so an other one (strictly decoded) is never a known one.
     const other = kind === 0 ? oidOf(der, h) : undefined;
     const valuesAt = h.end;
@@ -378,11 +388,11 @@ function fastVerify(
     } else {
       // Exactly one value, as verifySigner's singleValue requires; primitive here.
       if (next(der, h.valueStart, attrEnd, h) < 0 || h.constructed || h.end !== attrEnd) return undefined;
-      if (kind === 1) {
+      if (kind === MESSAGE_DIGEST) {
         if (mdFrom >= 0) return undefined;
         mdFrom = h.start;
         mdTo = h.end;
-      } else if (kind === 2) {
+      } else if (kind === CONTENT_TYPE) {
         if (ctFrom >= 0) return undefined;
         ctFrom = h.start;
         ctTo = h.end;
@@ -402,11 +412,14 @@ function fastVerify(
   // verifySigner's checks, in its order.
   let signingTime: Date | undefined;
   if (stFrom >= 0) {
-    signingTime = attributeTime(der.subarray(stFrom, stTo));
+    signingTime = attributeTime(der, stFrom, stTo);
     if (signingTime === undefined) return undefined;
   }
   const all = options.certificates ? [...certificates, ...options.certificates] : certificates;
-  const certificate = findCertificateBySid(sid, all);
+  const certificate =
+    ski === undefined
+      ? findCertificateByIssuerSerial(all, der, issuerFrom, issuerTo, der, serialFrom, serialTo)
+      : findCertificateBySid({ ski }, all);
   if (certificate === undefined || mdFrom < 0 || ctFrom < 0) return undefined;
   const policy = options.policy ?? {};
   const actual = digest(digestName(digestAlgorithm, policy), content, policy);
@@ -430,14 +443,18 @@ function fastVerify(
   const reuse = !ctx.scratchBusy;
   let signed: Uint8Array;
   if (reuse) {
-    if (ctx.scratch.length < n) ctx.scratch = new Uint8Array(Math.max(n, ctx.scratch.length * 2));
-    signed = ctx.scratch.subarray(0, n);
+    // The view of the last length is kept: messages of one source have signed attributes of one length.
+    if (ctx.scratch.length < n) {
+      ctx.scratch = new Uint8Array(Math.max(n, ctx.scratch.length * 2));
+      ctx.signedView = ctx.scratch.subarray(0, n);
+    } else if (ctx.signedView.length !== n) ctx.signedView = ctx.scratch.subarray(0, n);
+    signed = ctx.signedView;
     ctx.scratchBusy = true;
   } else signed = new Uint8Array(n);
   let ok: boolean;
   try {
-    signed.set(der.subarray(attrsStart, attrsEnd));
     signed[0] = 0x31;
+    for (let i = 1; i < n; i++) signed[i] = der[attrsStart + i] ?? 0;
     ok = verifySignature(
       { algorithm: signatureAlgorithm, digestAlgorithm, spki: certificate.spki, data: signed, signature },
       policy,
@@ -608,13 +625,15 @@ export function createCmsVerifier(input: CmsVerifierOptions = {}): CmsVerifier {
   }
 
   const limits: DerLimits = { mode: 'ber', ...options.limits };
+  const scratch = new Uint8Array(512);
   const fast: FastContext = {
     limits,
     maxDepth: limits.maxDepth ?? DEFAULT_MAX_DEPTH,
     maxSize: limits.maxSize ?? DEFAULT_MAX_SIZE,
     certificate: cachedCertificate,
     checkedIssuerNames,
-    scratch: new Uint8Array(512),
+    scratch,
+    signedView: scratch.subarray(0, 0),
     scratchBusy: false,
   };
 

@@ -13,22 +13,28 @@ function bad(message: string): PkiError {
 }
 
 /**
- * The contents of `v` when it is exactly one primitive TLV with tag byte `tag` and a definite DER length;
- * undefined otherwise (the caller then decodes it with asn1js).
+ * The offset of the contents of `v[from, to)` when it is exactly one primitive TLV with tag byte `tag` and a
+ * definite DER length; -1 otherwise (the caller then decodes it with asn1js).
  */
-function primitiveContents(v: Uint8Array, tag: number): Uint8Array | undefined {
-  if (v.length < 2 || v[0] !== tag) return undefined;
-  const lb = v[1] ?? 0;
-  if (lb < 0x80) return lb === v.length - 2 ? v.subarray(2) : undefined;
+function contentsAt(v: Uint8Array, from: number, to: number, tag: number): number {
+  if (to - from < 2 || v[from] !== tag) return -1;
+  const lb = v[from + 1] ?? 0;
+  if (lb < 0x80) return lb === to - from - 2 ? from + 2 : -1;
   if (lb === 0x81) {
-    const len = v[2] ?? 0;
-    return len >= 0x80 && len === v.length - 3 ? v.subarray(3) : undefined;
+    const len = v[from + 2] ?? 0;
+    return len >= 0x80 && len === to - from - 3 ? from + 3 : -1;
   }
   if (lb === 0x82) {
-    const len = ((v[2] ?? 0) << 8) | (v[3] ?? 0);
-    return len >= 0x100 && len === v.length - 4 ? v.subarray(4) : undefined;
+    const len = ((v[from + 2] ?? 0) << 8) | (v[from + 3] ?? 0);
+    return len >= 0x100 && len === to - from - 4 ? from + 4 : -1;
   }
-  return undefined;
+  return -1;
+}
+
+/** {@link contentsAt} of the whole of `v`, as a view; undefined when it is not such a TLV. */
+function primitiveContents(v: Uint8Array, tag: number): Uint8Array | undefined {
+  const c = contentsAt(v, 0, v.length, tag);
+  return c < 0 ? undefined : v.subarray(c);
 }
 
 /**
@@ -147,33 +153,41 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number)
 }
 
 /**
- * An attribute value (one TLV) that should be a UTCTime or GeneralizedTime (RFC 5652 §11.3 signingTime): the
- * time, or undefined when it is neither (as asn1js reads it). DER forms YYMMDDHHMMSSZ and YYYYMMDDHHMMSSZ are
- * read directly; UTCTime years 50–99 are 19xx (RFC 5280 §4.1.2.5.1).
+ * An attribute value (one TLV, `v[from, to)`: by default all of `v`) that should be a UTCTime or
+ * GeneralizedTime (RFC 5652 §11.3 signingTime): the time, or undefined when it is neither (as asn1js reads
+ * it). DER forms YYMMDDHHMMSSZ and YYYYMMDDHHMMSSZ are read directly; UTCTime years 50–99 are 19xx (RFC 5280
+ * §4.1.2.5.1).
  */
-export function attributeTime(v: Uint8Array): Date | undefined {
-  const u = primitiveContents(v, 0x17);
-  if (u !== undefined && u.length === 13 && u[12] === 0x5a) {
-    const yy = digits(u, 0, 2);
+export function attributeTime(v: Uint8Array, from = 0, to = v.length): Date | undefined {
+  const u = contentsAt(v, from, to, 0x17);
+  if (u >= 0 && to - u === 13 && v[u + 12] === 0x5a) {
+    const yy = digits(v, u, 2);
     const d = utc(
       yy < 50 ? 2000 + yy : 1900 + yy,
-      digits(u, 2, 2),
-      digits(u, 4, 2),
-      digits(u, 6, 2),
-      digits(u, 8, 2),
-      digits(u, 10, 2),
+      digits(v, u + 2, 2),
+      digits(v, u + 4, 2),
+      digits(v, u + 6, 2),
+      digits(v, u + 8, 2),
+      digits(v, u + 10, 2),
     );
     if (d !== undefined) return d;
   }
-  const g = primitiveContents(v, 0x18);
-  if (g !== undefined && g.length === 15 && g[14] === 0x5a) {
-    const y = digits(g, 0, 4);
+  const g = contentsAt(v, from, to, 0x18);
+  if (g >= 0 && to - g === 15 && v[g + 14] === 0x5a) {
+    const y = digits(v, g, 4);
     const d =
       y >= 1000
-        ? utc(y, digits(g, 4, 2), digits(g, 6, 2), digits(g, 8, 2), digits(g, 10, 2), digits(g, 12, 2))
+        ? utc(
+            y,
+            digits(v, g + 4, 2),
+            digits(v, g + 6, 2),
+            digits(v, g + 8, 2),
+            digits(v, g + 10, 2),
+            digits(v, g + 12, 2),
+          )
         : undefined;
     if (d !== undefined) return d;
   }
-  const r = asn1js.fromBER(v).result;
+  const r = asn1js.fromBER(from === 0 && to === v.length ? v : v.subarray(from, to)).result;
   return r instanceof asn1js.UTCTime || r instanceof asn1js.GeneralizedTime ? r.toDate() : undefined;
 }

@@ -304,6 +304,13 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Whether `bytes[from, to)` equals `b` (not constant-time, as {@link sameBytes}; no view made). */
+export function sameBytesAt(b: Uint8Array, bytes: Uint8Array, from: number, to: number): boolean {
+  if (to - from !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (b[i] !== bytes[from + i]) return false;
+  return true;
+}
+
 /** Copies of short byte strings are cut from shared slabs: one small view each instead of a new buffer. */
 const SLAB_SIZE = 64 * 1024;
 const SLAB_MAX_PIECE = 4096;

@@ -43,6 +43,7 @@ import {
   copyOf,
   fromPem,
   sameBytes,
+  sameBytesAt,
   scanDer,
   tlvBytes,
   type DerLimits,
@@ -247,13 +248,6 @@ export function parseSignedData(input: Uint8Array | string, limits: DerLimits = 
   return { der, contentType, eContentType, content, certificates, crls, otherRevocationInfo, signers };
 }
 
-/** Leading zero octets of an INTEGER's contents dropped (one kept), as `serialHex` drops them. */
-function trimZeros(b: Uint8Array): Uint8Array {
-  let i = 0;
-  while (i < b.length - 1 && b[i] === 0) i++;
-  return b.subarray(i);
-}
-
 /** Each certificate's serial number as bytes, leading zeros dropped (computed once per certificate). */
 const serialBytes = new WeakMap<ParsedCertificate, Uint8Array>();
 function serialOf(cert: ParsedCertificate): Uint8Array {
@@ -281,12 +275,42 @@ export function findCertificateBySid(
     return certs.find(
       (c) => c.subjectKeyIdentifier !== undefined && sameBytes(c.subjectKeyIdentifier, sid.ski),
     );
-  const serial = trimZeros(sid.serial);
-  return certs.find(
-    (c) =>
-      sameBytes(serial, serialOf(c)) &&
-      (sameBytes(c.issuerDer, sid.issuer) || namesMatch(c.issuerDer, sid.issuer)),
+  return findCertificateByIssuerSerial(
+    certs,
+    sid.issuer,
+    0,
+    sid.issuer.length,
+    sid.serial,
+    0,
+    sid.serial.length,
   );
+}
+
+/**
+ * The first of `certs` an IssuerAndSerialNumber designates: issuer Name `issuer[issuerFrom, issuerTo)` (the
+ * same bytes, or a matching Name) and serialNumber INTEGER contents `serial[serialFrom, serialTo)` (leading
+ * zero octets dropped, one kept, as `serialHex` drops them). Ranges, so that a reader of the message bytes
+ * need not cut views.
+ */
+export function findCertificateByIssuerSerial(
+  certs: readonly ParsedCertificate[],
+  issuer: Uint8Array,
+  issuerFrom: number,
+  issuerTo: number,
+  serial: Uint8Array,
+  serialFrom: number,
+  serialTo: number,
+): ParsedCertificate | undefined {
+  let s = serialFrom;
+  while (s < serialTo - 1 && serial[s] === 0) s++;
+  for (const c of certs) {
+    if (!sameBytesAt(serialOf(c), serial, s, serialTo)) continue;
+    if (sameBytesAt(c.issuerDer, issuer, issuerFrom, issuerTo)) return c;
+    const name =
+      issuerFrom === 0 && issuerTo === issuer.length ? issuer : issuer.subarray(issuerFrom, issuerTo);
+    if (namesMatch(c.issuerDer, name)) return c;
+  }
+  return undefined;
 }
 
 export interface VerifySignedDataOptions {
