@@ -48,6 +48,7 @@ import dbPlugin from './plugins/db.js';
 import errorsPlugin from './plugins/errors.js';
 import rawBodyPlugin from './plugins/raw-body.js';
 import securityHeaders from './plugins/security-headers.js';
+import { lazyChildLogger } from './request-logger.js';
 
 export const VERSION = '0.1.0';
 
@@ -92,6 +93,8 @@ export async function build(config: ServerConfig, options: BuildOptions = {}): P
           };
   const app = Fastify({
     ...loggerOpts,
+    // Per-request loggers are made when first used (src/request-logger.ts).
+    ...(options.logger === false ? {} : { childLoggerFactory: lazyChildLogger }),
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     return503OnClosing: true,

@@ -13,7 +13,7 @@
  * `=` counts as `name=`; empty pairs are dropped); empty when there is no query. The body hash is over the bytes
  * as received (empty body → SM3 of the empty string).
  */
-import { sm3, toHex } from '@yizheng/gm';
+import { sm3 } from '@yizheng/gm';
 import { YzError } from '../errors.js';
 
 export const SIGNATURE_USER_ID = '1234567812345678';
@@ -52,28 +52,30 @@ export function parseSignedHeaders(headers: Headers): SignedHeaders {
   const timestampText = single(headers, HEADER.timestamp);
   const nonce = single(headers, HEADER.nonce);
   const signature = single(headers, HEADER.signature);
-  const missing = Object.entries({
-    'X-Yz-App': appId,
-    'X-Yz-Timestamp': timestampText,
-    'X-Yz-Nonce': nonce,
-    'X-Yz-Signature': signature,
-  })
-    .filter(([, v]) => v === undefined || v === '')
-    .map(([k]) => k);
-  if (missing.length > 0) throw new YzError('AUTH_HEADERS_MISSING', missing.join(', '));
-  if (!APP_RE.test(appId!)) throw new YzError('AUTH_HEADER_INVALID', 'X-Yz-App');
-  if (!TIMESTAMP_RE.test(timestampText!))
+  if (!appId || !timestampText || !nonce || !signature) {
+    const missing = [
+      ['X-Yz-App', appId],
+      ['X-Yz-Timestamp', timestampText],
+      ['X-Yz-Nonce', nonce],
+      ['X-Yz-Signature', signature],
+    ]
+      .filter(([, v]) => v === undefined || v === '')
+      .map(([k]) => k);
+    throw new YzError('AUTH_HEADERS_MISSING', missing.join(', '));
+  }
+  if (!APP_RE.test(appId)) throw new YzError('AUTH_HEADER_INVALID', 'X-Yz-App');
+  if (!TIMESTAMP_RE.test(timestampText))
     throw new YzError('AUTH_HEADER_INVALID', 'X-Yz-Timestamp must be Unix milliseconds');
-  if (!NONCE_RE.test(nonce!))
+  if (!NONCE_RE.test(nonce))
     throw new YzError('AUTH_HEADER_INVALID', 'X-Yz-Nonce must be 16–64 of [A-Za-z0-9_-]');
-  if (!BASE64_RE.test(signature!) || signature!.length > 256)
+  if (signature.length > 256 || !BASE64_RE.test(signature))
     throw new YzError('AUTH_HEADER_INVALID', 'X-Yz-Signature must be base64');
   return {
-    appId: appId!,
+    appId,
     timestamp: Number(timestampText),
-    timestampText: timestampText!,
-    nonce: nonce!,
-    signature: new Uint8Array(Buffer.from(signature!, 'base64')),
+    timestampText,
+    nonce,
+    signature: new Uint8Array(Buffer.from(signature, 'base64')),
   };
 }
 
@@ -107,12 +109,7 @@ export function stringToSign(options: {
   body: Uint8Array;
 }): string {
   const { path, rawQuery } = splitUrl(options.url);
-  return [
-    options.method.toUpperCase(),
-    path,
-    canonicalQuery(rawQuery),
-    options.timestamp,
-    options.nonce,
-    toHex(sm3(options.body)),
-  ].join('\n');
+  const digest = sm3(options.body);
+  const hex = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex');
+  return `${options.method.toUpperCase()}\n${path}\n${canonicalQuery(rawQuery)}\n${options.timestamp}\n${options.nonce}\n${hex}`;
 }

@@ -22,11 +22,18 @@ declare module 'fastify' {
 
 export function redactHeaders(headers: FastifyRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
+  for (const k in headers) {
+    if (!Object.hasOwn(headers, k)) continue;
+    const v = headers[k];
     if (v === undefined) continue;
     out[k] = REDACTED_HEADERS.has(k) ? '[redacted]' : Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
+}
+
+/** The query parameters as logged: a JSON object (the last value of a repeated name). */
+function paramsOf(rawQuery: string): string {
+  return rawQuery === '' ? '{}' : JSON.stringify(Object.fromEntries(new URLSearchParams(rawQuery)));
 }
 
 export function registerApiLog(
@@ -40,11 +47,11 @@ export function registerApiLog(
   },
 ): void {
   scope.decorateRequest('loggedResponse', undefined);
-  scope.addHook('onSend', (request, _reply, payload) => {
+  scope.addHook('onSend', (request, _reply, payload, done) => {
     if (typeof payload === 'string') request.loggedResponse = payload.slice(0, MAX_LOGGED_RESPONSE);
     else if (Buffer.isBuffer(payload))
       request.loggedResponse = payload.subarray(0, MAX_LOGGED_RESPONSE).toString('utf8');
-    return Promise.resolve(payload);
+    done(null, payload);
   });
   // Statistics (统计), after the entries commit; a failure is logged, never retried (that would append the entries twice).
   const countCalls = (entries: readonly ApiLogEntry[]): Promise<void> =>
@@ -88,7 +95,7 @@ export function registerApiLog(
         project_id: request.appAuth?.projectId ?? null,
         method: request.method,
         path: path.slice(0, 2048),
-        params: JSON.stringify(Object.fromEntries(new URLSearchParams(rawQuery))),
+        params: paramsOf(rawQuery),
         headers: JSON.stringify(redactHeaders(request.headers)),
         status: reply.statusCode,
         response: request.loggedResponse ?? '',

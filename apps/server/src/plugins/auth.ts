@@ -64,6 +64,19 @@ function tagsOf(json: string): readonly string[] {
   }
 }
 
+/** The default tags of a cached subject, parsed once per subject object (frozen: every request shares them). */
+const SUBJECT_TAGS = new WeakMap<object, readonly string[]>();
+function defaultTagsOf(subject: { default_tags: string }): readonly string[] {
+  let tags = SUBJECT_TAGS.get(subject);
+  if (tags === undefined) {
+    tags = Object.freeze(tagsOf(subject.default_tags));
+    SUBJECT_TAGS.set(subject, tags);
+  }
+  return tags;
+}
+
+const utf8 = new TextEncoder();
+
 /** How many rotated-out keys are tried to tell AUTH_KEY_REVOKED from AUTH_SIGNATURE_INVALID. */
 const REVOKED_KEYS_TRIED = 5;
 
@@ -157,7 +170,7 @@ function authPlugin(app: FastifyInstance, options: AuthPluginOptions): void {
     if (Math.abs(now - h.timestamp) > options.maxSkewMs) {
       throw new YzError('AUTH_TIMESTAMP_SKEW', `server time ${now}, request ${h.timestampText}`);
     }
-    const message = new TextEncoder().encode(
+    const message = utf8.encode(
       stringToSign({
         method: request.method,
         url: request.raw.url ?? request.url,
@@ -192,7 +205,7 @@ function authPlugin(app: FastifyInstance, options: AuthPluginOptions): void {
       projectNumber: subject.project_number,
       projectStatus: subject.project_status,
       keyVersion: subject.key_version,
-      defaultTags: tagsOf(subject.default_tags),
+      defaultTags: defaultTagsOf(subject),
     };
   });
 }
