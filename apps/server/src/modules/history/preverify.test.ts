@@ -51,6 +51,14 @@ describe('history pre-verification', () => {
     const other = parseCertificate(pki.root().leaf({ subject: { CN: '医生丙' } }).der).spki;
     expect(verified.has(other, m1, s1, undefined)).toBe(false);
     expect(verified.has(spki, m1, s1, 'ALICE123@YAHOO.COM')).toBe(false);
+    // A signature one byte off is not vouched for; the same bytes inside a larger buffer are.
+    const flipped = Uint8Array.from(s1);
+    flipped[flipped.length - 1]! ^= 1;
+    expect(verified.has(spki, m1, flipped, undefined)).toBe(false);
+    const padded = new Uint8Array(s1.length + 8);
+    padded.set(s1, 4);
+    expect(verified.has(spki, m1, padded.subarray(4, 4 + s1.length), undefined)).toBe(true);
+    expect(verified.has(spki, m1, padded, undefined)).toBe(false);
     verified.delete(r.keys);
     expect(verified.size).toBe(0);
   });
