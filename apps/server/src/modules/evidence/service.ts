@@ -419,6 +419,21 @@ function checkInputOf(
   };
 }
 
+/** SM3s of certificate sets hashed before, by their exact bytes (a signer's certificate comes with every record). */
+const CERTIFICATES_SM3 = new Map<string, string>();
+const MAX_CERTIFICATES_SM3 = 4096;
+
+function certificatesSm3(certs: Uint8Array): string {
+  const key = Buffer.from(certs.buffer, certs.byteOffset, certs.byteLength).toString('latin1');
+  let hex = CERTIFICATES_SM3.get(key);
+  if (hex === undefined) {
+    hex = sm3Hex(certs);
+    if (CERTIFICATES_SM3.size >= MAX_CERTIFICATES_SM3) CERTIFICATES_SM3.clear();
+    CERTIFICATES_SM3.set(key, hex);
+  }
+  return hex;
+}
+
 function prepareSignature(
   deps: EvidenceDeps,
   caller: Caller,
@@ -446,7 +461,7 @@ function prepareSignature(
     row.digest_value = toHex(d.digest.value);
   }
   row.signature_sm3 = d.signatureSm3;
-  row.certificates_sm3 = certs === null ? null : sm3Hex(certs);
+  row.certificates_sm3 = certs === null ? null : certificatesSm3(certs);
   row.timestamp_sm3 = checked.timestampToken !== undefined ? sm3Hex(checked.timestampToken) : null;
   row.verification = canonicalJson(checked.summary as unknown as CanonicalValue);
   row.dedupe_key = d.dedupe;
@@ -531,9 +546,32 @@ export async function pushSignatureBatch(options: {
           caller.appId,
           live.map((x) => keyOf(x.index)!),
         );
-  // 3. Verify (CPU, yielding now and then so other requests progress), then hand them all to the group-commit
-  // writer at once, so that they share one transaction rather than one per slice between two yields.
-  const prepared: { index: number; item: PreparedEvidence }[] = [];
+  // 3. Verify (CPU, yielding now and then so other requests progress), handing each item to the group-commit
+  // writer as soon as it is verified: the writer's first flush starts at the first yield and commits while the
+  // rest are verified (the database works while this thread does), and the items queued meanwhile share the
+  // next transaction.
+  const stored: Promise<void>[] = [];
+  const store = (index: number, item: PreparedEvidence): void => {
+    const done = (
+      options.receipts === false
+        ? deps.writer.submit(item).then((s) => ({ duplicate: s.duplicate, verification: s.row.verification }))
+        : commit(deps, item)
+    ).then(
+      (r) => {
+        results[index] =
+          'receipt' in r
+            ? { index, status: r.duplicate ? 200 : 201, receipt: r.receipt }
+            : { index, status: r.duplicate ? 200 : 201, verification: r.verification };
+      },
+      (e: unknown) => {
+        fail(index, e);
+      },
+    );
+    // A failure that is not the item's own (the database down) rejects the batch below, at Promise.all; until
+    // then it must not count as unhandled while the loop yields.
+    done.catch(() => undefined);
+    stored.push(done);
+  };
   for (const [k, { d, index }] of live.entries()) {
     if (k % 16 === 15) await new Promise((r) => setImmediate(r));
     try {
@@ -552,29 +590,12 @@ export async function pushSignatureBatch(options: {
             : { index, status: 200, receipt: receiptOf(deps, normaliseRow(found)) };
         continue;
       }
-      prepared.push({ index, item: prepareSignature(deps, caller, d, key) });
+      store(index, prepareSignature(deps, caller, d, key));
     } catch (e) {
       fail(index, e);
     }
   }
-  await Promise.all(
-    prepared.map(({ index, item }) =>
-      (options.receipts === false
-        ? deps.writer.submit(item).then((s) => ({ duplicate: s.duplicate, verification: s.row.verification }))
-        : commit(deps, item)
-      ).then(
-        (r) => {
-          results[index] =
-            'receipt' in r
-              ? { index, status: r.duplicate ? 200 : 201, receipt: r.receipt }
-              : { index, status: r.duplicate ? 200 : 201, verification: r.verification };
-        },
-        (e: unknown) => {
-          fail(index, e);
-        },
-      ),
-    ),
-  );
+  await Promise.all(stored);
   return results;
 }
 
