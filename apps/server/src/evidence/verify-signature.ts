@@ -42,7 +42,6 @@ import {
   crlRevocationSource,
   type VerificationFailure,
 } from '@yizheng/pki';
-import { sm3, toHex } from '@yizheng/gm';
 import { YzError, type ErrorCode } from '../errors.js';
 import {
   embeddedOcspSource,
@@ -215,8 +214,9 @@ function reject(failures: readonly VerificationFailure[], prefix?: ErrorCode): n
 const CERT_CACHE = new Map<string, ParsedCertificate>();
 const CERT_CACHE_MAX = 10_000;
 
+/** Certificates parsed before, by their exact DER bytes (as a latin1 string: no hashing, no collision). */
 function parseCert(der: Uint8Array, what: string): ParsedCertificate {
-  const key = toHex(sm3(der));
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
   const hit = CERT_CACHE.get(key);
   if (hit !== undefined) return hit;
   try {
@@ -305,7 +305,27 @@ function checkLeafValidity(cert: ParsedCertificate, at: Date): void {
   }
 }
 
-function signerSummary(cert: ParsedCertificate) {
+type SignerSummary = Readonly<{
+  signer: string;
+  signerIssuer: string;
+  signerSerial: string;
+  signerNotBefore: string;
+  signerNotAfter: string;
+}>;
+
+/** Per parsed certificate (the cached ones come back with every record they signed). */
+const SIGNER_SUMMARIES = new WeakMap<ParsedCertificate, SignerSummary>();
+
+function signerSummary(cert: ParsedCertificate): SignerSummary {
+  let s = SIGNER_SUMMARIES.get(cert);
+  if (s === undefined) {
+    s = summaryOfSigner(cert);
+    SIGNER_SUMMARIES.set(cert, s);
+  }
+  return s;
+}
+
+function summaryOfSigner(cert: ParsedCertificate): SignerSummary {
   return {
     signer: cert.subject,
     signerIssuer: cert.issuer,
