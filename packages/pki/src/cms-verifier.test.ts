@@ -7,13 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCertificate } from './certificate.js';
-import { cachedSm2Provider, createCmsVerifier } from './cms-verifier.js';
+import { buildCertificate } from './certificate-builder.js';
+import { cachedSm2Provider, createCmsVerifier, type CmsVerifier } from './cms-verifier.js';
+import { childrenOf, depthOf, scanDer, tlvBytes, toPem, type DerLimits, type Tlv } from './der.js';
 import { makeCorpus } from './fuzz/corpus.js';
 import { Prng, mutate } from './fuzz/mutate.js';
 import { parseSignedData, verifySignedData, type SignedDataResult } from './signed-data.js';
 import { buildSignedData } from './signed-data-builder.js';
 import { signerFromKeyObject, signerFromPrivateKey } from './signer.js';
 import { gmSm2Provider } from './sm2.js';
+import { testKey } from './testing/keys.js';
 
 const corpus = makeCorpus();
 const anchors = corpus.issuers.map((c) => parseCertificate(c));
@@ -229,6 +232,162 @@ describe('createCmsVerifier: the offset path for the common message', () => {
       summary(verifySignedData(detached, { policy, content })),
     );
     expect(verifier.verify(detached).failures.map((x) => x.code)).toEqual(['PKI_CMS_CONTENT_MISSING']);
+  });
+
+  // The general path alone: `verify` takes PEM text through `parse` and verifySignedData, never the offsets.
+  const general = (v: CmsVerifier, input: Uint8Array, call?: { content?: Uint8Array }): SignedDataResult =>
+    v.verify(toPem(input, 'CMS'), call);
+  /** Whether the result came from the offset path (it answers with the shared, frozen empty lists). */
+  const viaOffsets = (r: SignedDataResult): boolean => Object.isFrozen(r.failures);
+  /**
+   * `cms` with every definite length of a constructed value in the 4-byte long form (BER, not DER), except
+   * inside the carried certificates and the signer's issuer Name; the signed attributes re-signed as
+   * re-encoded, so that the signature is over the exact bytes received.
+   */
+  const longForm = (input: Uint8Array): Uint8Array => {
+    const header = (tag: number, n: number): Uint8Array =>
+      Uint8Array.of(tag, 0x84, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+    let signedAttrs: Uint8Array | undefined;
+    const rebuild = (t: Tlv, path: readonly number[]): Uint8Array => {
+      const parent = path[path.length - 1];
+      if (parent === 0xa0 && t.tagByte === 0x30 && path.length === 4) return tlvBytes(input, t); // a certificate
+      // The signer's issuer Name as in its certificate: the offsets are taken for a Name checked before.
+      if (parent === 0x30 && t.tagByte === 0x30 && path.length === 6) return tlvBytes(input, t);
+      if (t.tagByte === 0x04 && parent === 0x30 && path.length === 5 && signedAttrs) {
+        const sig = signer.sign(Uint8Array.from([0x31, ...signedAttrs.subarray(1)]));
+        return Uint8Array.from([0x04, sig.length, ...sig]);
+      }
+      if (!t.constructed) return tlvBytes(input, t);
+      const inner = childrenOf(input, t).map((c) => rebuild(c, [...path, t.tagByte]));
+      const n = inner.reduce((a, b) => a + b.length, 0);
+      const out = Buffer.concat([header(t.tagByte, n), ...inner]);
+      if (t.tagByte === 0xa0 && path.length === 5) signedAttrs = new Uint8Array(out);
+      return new Uint8Array(out);
+    };
+    return rebuild(scanDer(input, { mode: 'ber' }), []);
+  };
+
+  it('answers exactly as the general path, valid and broken, and takes the offsets only where it may', () => {
+    const verifier = createCmsVerifier({ policy });
+    const withAnchors = createCmsVerifier({ policy, trustAnchors: [certificate] });
+    const parsed = parseSignedData(cms);
+    const si = parsed.signers[0];
+    if (!si?.signedAttrs) throw new Error('no signed attributes');
+    const attrs = si.signedAttrs;
+    const ber = longForm(cms);
+    expect(Buffer.from(ber).equals(Buffer.from(cms))).toBe(false);
+    // Another SM2 key and certificate with the same issuer and serial number: the wrong certificate.
+    const other = parseCertificate(
+      buildCertificate({
+        subject: certificate.subjectDer,
+        issuer: certificate,
+        subjectPublicKeyInfo: testKey('cms-verifier', 'other', 'sm2').signer.publicKeyInfo,
+        serial: BigInt(`0x${certificate.serialHex}`),
+        notBefore: certificate.notBefore,
+        notAfter: certificate.notAfter,
+        signer,
+      }),
+    );
+    const wrongCert = buildSignedData({
+      content,
+      signers: [{ signer, certificate }],
+      includeSignerCertificates: false,
+      certificates: [other],
+      oids: 'gmt0010',
+    });
+    const twoSigners = buildSignedData({
+      content,
+      signers: [
+        { signer, certificate },
+        { signer, certificate },
+      ],
+      oids: 'gmt0010',
+    });
+    const detached = buildSignedData({
+      content,
+      detached: true,
+      signers: [{ signer, certificate }],
+      oids: 'gmt0010',
+    });
+    const cases: [string, Uint8Array, boolean, boolean][] = [
+      // [what, input, taken by the offset path (once warm), valid]
+      ['valid', cms, true, true],
+      ['valid BER (long-form lengths, signed attributes re-signed as received)', ber, true, true],
+      ['content', tampered(content.subarray(0, 16), 3), false, false],
+      // Inside the messageDigest value: OID (11 bytes), SET and OCTET STRING headers, then the digest.
+      ['messageDigest', tampered(Buffer.from('06092a864886f70d010904', 'hex'), 11 + 2 + 2 + 5), false, false],
+      // The signingTime attribute's 'Z': OID (11 bytes), SET and UTCTime headers, then 12 digits.
+      ['signingTime', tampered(Buffer.from('06092a864886f70d010905', 'hex'), 11 + 2 + 2 + 12), false, false],
+      ['contentType attribute', tampered(attrs.subarray(2, 40), 30), false, false],
+      ['signature', tampered(si.signature, 20), false, false],
+      ['certificate key', tampered(certificate.spki, certificate.spki.length - 5), false, false],
+      ['BER content', longForm(tampered(content.subarray(0, 16), 3)), false, false],
+      ['wrong certificate', wrongCert, false, false],
+      ['two signers', twoSigners, false, true],
+      ['detached, no content', detached, false, false],
+      ['truncated', cms.subarray(0, cms.length - 1), false, false],
+      ['trailing byte', Uint8Array.from([...cms, 0]), false, false],
+    ];
+    for (const v of [verifier, withAnchors]) {
+      general(v, cms); // the signer's issuer Name is checked once, by the general path
+      for (const [what, input, offsets, valid] of cases) {
+        const ours = v.verify(input);
+        expect(ours, what).toEqual(general(v, input));
+        // parseSignedData words some structural refusals differently (same codes).
+        expect(summary(ours), what).toEqual(
+          summary(
+            verifySignedData(input, v === verifier ? { policy } : { policy, trustAnchors: [certificate] }),
+          ),
+        );
+        expect(viaOffsets(ours), what).toBe(offsets);
+        expect(ours.valid, what).toBe(valid);
+      }
+      const withContent = v.verify(detached, { content });
+      expect(withContent).toEqual(general(v, detached, { content }));
+      expect(withContent.valid).toBe(true);
+    }
+  });
+
+  it('leaves a message beyond the limits to the general path, which refuses it with the same error', () => {
+    const ber = longForm(cms);
+    const depth = Math.max(depthOf(cms), 4 + depthOf(certificate.der));
+    const cases: [DerLimits, Uint8Array, boolean][] = [
+      // [limits, input, taken by the offset path]
+      [{ maxDepth: 8 }, cms, false],
+      [{ maxDepth: 9 }, cms, false],
+      [{ maxDepth: depth - 1 }, cms, false],
+      [{ maxDepth: depth }, cms, true],
+      [{ maxDepth: depth }, ber, true],
+      [{ maxSize: cms.length - 1 }, cms, false],
+      [{ maxSize: cms.length }, cms, true],
+      [{ mode: 'der' }, cms, true],
+      [{ mode: 'der' }, ber, false],
+      [{ mode: 'der', maxDepth: depth - 1 }, cms, false],
+    ];
+    for (const [limits, input, offsets] of cases) {
+      const v = createCmsVerifier({ policy, limits });
+      general(v, cms);
+      const ours = v.verify(input);
+      const what = `${JSON.stringify(limits)} ${input === ber ? 'BER' : 'DER'}`;
+      expect(ours, what).toEqual(general(v, input));
+      expect(viaOffsets(ours), what).toBe(offsets);
+      expect(ours.valid, what).toBe(offsets);
+    }
+  });
+
+  it('on 600 mutations of the common message: exactly the general path’s result', () => {
+    const verifier = createCmsVerifier({ policy });
+    general(verifier, cms);
+    const rng = new Prng(20261202);
+    const seeds = [cms, longForm(cms)];
+    let valid = 0;
+    for (let i = 0; i < 600; i++) {
+      const input = mutate(rng.pick(seeds), rng, seeds);
+      const ours = verifier.verify(input);
+      expect(ours, `mutation ${i}`).toEqual(general(verifier, input));
+      if (ours.valid) valid++;
+    }
+    expect(valid).toBeLessThan(600);
   });
 
   it('reads the time from `at` at call time and validates the path then', () => {

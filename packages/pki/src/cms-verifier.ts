@@ -343,15 +343,6 @@ function fastVerify(
     if (next(der, h.valueStart, sidEnd, h) !== 0x30) return undefined;
     issuerFrom = h.start;
     issuerTo = h.end;
-    // `parse` walks the issuer Name (checkName) unless a carried certificate with that issuer Name passed the
-    // walk; the Name is then not walked here either (see the invariant).
-    let match: ParsedCertificate | undefined;
-    for (const c of certificates)
-      if (sameBytesAt(c.issuerDer, der, issuerFrom, issuerTo)) {
-        match = c;
-        break;
-      }
-    if (match === undefined || !ctx.checkedIssuerNames.has(match)) return undefined;
     if (next(der, issuerTo, sidEnd, h) !== 0x02 || h.end !== sidEnd) return undefined;
     serialFrom = h.valueStart;
     serialTo = h.end;
@@ -421,6 +412,17 @@ function fastVerify(
       ? findCertificateByIssuerSerial(all, der, issuerFrom, issuerTo, der, serialFrom, serialTo)
       : findCertificateBySid({ ski }, all);
   if (certificate === undefined || mdFrom < 0 || ctFrom < 0) return undefined;
+  // `parse` walks the issuer Name (checkName) unless a carried certificate with that issuer Name passed the
+  // walk: here the signer's certificate must be such a one, and the Name is not walked (see the invariant).
+  if (
+    ski === undefined &&
+    !(
+      ctx.checkedIssuerNames.has(certificate) &&
+      sameBytesAt(certificate.issuerDer, der, issuerFrom, issuerTo) &&
+      certificates.includes(certificate)
+    )
+  )
+    return undefined;
   const policy = options.policy ?? {};
   const actual = digest(digestName(digestAlgorithm, policy), content, policy);
   // messageDigest: attributeOctets of the value — its contents when it is a primitive OCTET STRING with a
@@ -453,8 +455,8 @@ function fastVerify(
   } else signed = new Uint8Array(n);
   let ok: boolean;
   try {
+    signed.set(der.subarray(attrsStart, attrsEnd));
     signed[0] = 0x31;
-    for (let i = 1; i < n; i++) signed[i] = der[attrsStart + i] ?? 0;
     ok = verifySignature(
       { algorithm: signatureAlgorithm, digestAlgorithm, spki: certificate.spki, data: signed, signature },
       policy,
