@@ -757,22 +757,25 @@ async function runTask(c: TaskContext, signal: AbortSignal, totals: Totals): Pro
                 throw new GateClosed('the batch before failed');
               },
             );
+      gate.catch(() => undefined); // awaited by the writer and the commit; never an unhandled rejection
       inFlight = pushStaged(c, s, gate).then(async (all) => {
         await gate;
         return commitBatch(c, s, all);
       });
       inFlight.catch(() => undefined); // observed below or on the next turn
-      if (before === undefined) continue;
-      const b = await before;
-      if (!b.applied) return; // someone else moved the cursor: this run stops, the next resumes from it
-      add(b);
-      const status = await lifecycleDb(deps.db)
-        .selectFrom('history_tasks')
-        .select('status')
-        .where('id', '=', t.id)
-        .executeTakeFirst();
-      if (status?.status === 'paused') break;
-      await deps.sleep((b.rows * 1000) / t.rows_per_second - (deps.now() - started), signal);
+      if (before !== undefined) {
+        const b = await before;
+        if (!b.applied) return; // someone else moved the cursor: this run stops, the next resumes from it
+        add(b);
+        const status = await lifecycleDb(deps.db)
+          .selectFrom('history_tasks')
+          .select('status')
+          .where('id', '=', t.id)
+          .executeTakeFirst();
+        if (status?.status === 'paused') break;
+      }
+      // Throttle: the next batch is read no sooner than n / rowsPerSecond seconds after this one was taken.
+      await deps.sleep((s.rows * 1000) / t.rows_per_second - (deps.now() - started), signal);
     }
     if (inFlight !== undefined) {
       const b = await inFlight;
