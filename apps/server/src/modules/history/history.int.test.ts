@@ -26,7 +26,10 @@ import {
 } from '../admin/testing.js';
 import { createApplication } from '../applications/service.js';
 import { createProject } from '../projects/service.js';
-import { inWindow, mapRow } from './service.js';
+import { createEvidenceDeps, evidenceConfigOf } from '../../evidence/deps.js';
+import { GroupCommitWriter } from '../../evidence/group-commit.js';
+import type { PreparedEvidence, StoredEvidence } from '../../evidence/store.js';
+import { createTask, inWindow, mapRow, runHistoryTasks, abortableSleep } from './service.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -41,6 +44,7 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
   let db: Db;
   let src: Db;
   let app: FastifyInstance;
+  let now: number;
   let tmp: ReturnType<typeof tempDir>;
   let admin: ConsoleClient;
   let appId: string;
@@ -53,7 +57,7 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
     // Console login (openssl SM2 certificates) at a clock inside their validity; evidence uses the test PKI.
     const ca = makeCa(tmp.dir);
     const adminId = makeUserCert(tmp.dir, ca, 'admin1', 11);
-    const now = clockWithin(adminId.certPem);
+    now = clockWithin(adminId.certPem);
     hot = await createTestDatabase(dialect);
     source = await createTestDatabase(dialect);
     db = await openDatabase(hot.config);
@@ -301,6 +305,83 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
     expect(items.every((i) => i.reason.length > 0)).toBe(true);
     // A completed task cannot be paused.
     expect(code(await admin.request('POST', `/history/tasks/${taskId}/pause`))).toBe('HISTORY_TASK_STATE');
+  });
+
+  it('a batch that fails stores nothing of the batch prepared behind it; the task resumes at its cursor', async () => {
+    // Batches of 4, two deep: batch 3 (rows 9–12) is verified and built while batch 2 (rows 5–8) is written.
+    // Batch 2's write fails (database trouble, not a row's fault): the run stops with the cursor after batch 1,
+    // and neither batch 2 nor batch 3 has a record.
+    const ctx = { db: db.kysely, now: () => now, actor: 'test' };
+    const otherApp = (await createApplication({ ctx, project: 'EMR', name: 'EMR history 2' })).application.id;
+    const task = await createTask({
+      ctx,
+      body: { sourceId, appId: otherApp, level: 'signature', rowsPerSecond: 100_000, batchSize: 4 },
+      trustStore: false,
+    });
+    const ev = createEvidenceDeps({
+      db: db.kysely,
+      now: () => now,
+      fieldCrypto: app.fieldCrypto,
+      platformKey: app.platformKey,
+      config: evidenceConfigOf({ dataDir: tmp.dir }),
+      log: app.log,
+    });
+    const serial = (i: PreparedEvidence) => Number(i.row.serial_number.replace('EMR-', ''));
+    const failing = new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
+      maxItems: 1000,
+      writeMany: (items) =>
+        items.some((i) => serial(i) >= 5 && serial(i) <= 8)
+          ? Promise.reject(new Error('database trouble'))
+          : Promise.all(items.map((i) => ev.deps.writer.submit(i))),
+      writeOne: (i) =>
+        serial(i) >= 5 && serial(i) <= 8
+          ? Promise.reject(new Error('database trouble'))
+          : ev.deps.writer.submit(i),
+    });
+    const deps = (writer: typeof failing) => ({
+      db: db.kysely,
+      evidence: { ...ev.deps, writer },
+      fieldCrypto: app.fieldCrypto,
+      now: () => now,
+      timezone: 'Asia/Shanghai',
+      sleep: abortableSleep,
+    });
+    const records = async () =>
+      (
+        await db.kysely
+          .selectFrom('evidence')
+          .select('serial_number')
+          .where('app_id', '=', otherApp)
+          .execute()
+      )
+        .map((r) => r.serial_number)
+        .sort();
+    try {
+      await expect(
+        runHistoryTasks({ deps: deps(failing), signal: new AbortController().signal }),
+      ).rejects.toThrow('database trouble');
+      const t1 = await lifecycleDb(db.kysely)
+        .selectFrom('history_tasks')
+        .selectAll()
+        .where('id', '=', task.id)
+        .executeTakeFirstOrThrow();
+      expect(t1.cursor).toBe('4');
+      expect(t1.last_error).toContain('database trouble');
+      const firstBatch = GOOD.filter((k) => Number(k) <= 4).map((k) => `EMR-${k}`);
+      expect(await records()).toEqual(firstBatch.sort());
+      // Resumed with a working writer: every good row once, nothing counted twice.
+      await runHistoryTasks({ deps: deps(ev.deps.writer), signal: new AbortController().signal });
+      const t2 = await lifecycleDb(db.kysely)
+        .selectFrom('history_tasks')
+        .selectAll()
+        .where('id', '=', task.id)
+        .executeTakeFirstOrThrow();
+      expect(t2).toMatchObject({ status: 'completed', cursor: '14' });
+      expect([toCount(t2.migrated), toCount(t2.failed), toCount(t2.duplicates)]).toEqual([GOOD.length, 4, 0]);
+      expect(await records()).toEqual(GOOD.map((k) => `EMR-${k}`).sort());
+    } finally {
+      await ev.close();
+    }
   });
 
   it('maps rows and windows', () => {
