@@ -6,6 +6,7 @@ import {
   canonicalRecord,
   dedupeKey,
   evidenceHash,
+  hexOf,
   recordBytes,
   recordValue,
   type RecordColumns,
@@ -151,5 +152,17 @@ describe('the direct record serialiser equals the generic canonical JSON', () =>
         const c = { ...randomColumns(rnd), [field]: v };
         expect(outcome(() => canonicalRecord(c))).toBe(outcome(() => referenceText(c)));
       }
+  });
+});
+
+describe('hexOf', () => {
+  it('equals toHex, also on views into a larger buffer', () => {
+    const rnd = seeded(5);
+    const big = Uint8Array.from({ length: 4096 }, () => Math.floor(rnd() * 256));
+    for (let n = 0; n < 200; n++) {
+      const at = Math.floor(rnd() * 4000);
+      const b = big.subarray(at, at + Math.floor(rnd() * 90));
+      expect(hexOf(b)).toBe(toHex(b));
+    }
   });
 });

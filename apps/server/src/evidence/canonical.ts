@@ -15,7 +15,7 @@
  * their blind index (HMAC-SM3), never in clear; their sealed values are checked against the index on `verify`.
  * Nothing that is not in the record (idempotency key, log index, file storage kind) can change its hash.
  */
-import { sm3, toHex } from '@yizheng/gm';
+import { sm3 } from '@yizheng/gm';
 import { canonicalJson, type CanonicalValue } from '../audit/canonical-json.js';
 import type { EvidenceKind } from '../db/schema.js';
 
@@ -190,9 +190,14 @@ export function evidenceHash(c: RecordColumns): Uint8Array {
   return sm3(canonicalRecord(c));
 }
 
+/** Lower-case hex of bytes (as `toHex`, natively). */
+export function hexOf(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
 /** Hex SM3 of bytes (or of a string's UTF-8). */
 export function sm3Hex(data: Uint8Array | string): string {
-  return toHex(sm3(data));
+  return hexOf(sm3(data));
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   canonicalRecord,
   dedupeKey,
   evidenceHash,
+  hexOf,
   sm3Hex,
   type RecordColumns,
 } from '../../evidence/canonical.js';
@@ -108,9 +109,12 @@ function newId(kind: EvidenceKind): string {
 
 // ---------------------------------------------------------------------------------------------- decoding
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
 function base64(value: string, what: string): Uint8Array {
-  const s = value.replace(/\s+/g, '');
-  if (s.length === 0 || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s))
+  // Most values carry no whitespace: when the value itself is base64 text there is nothing to strip.
+  const s = BASE64.test(value) ? value : value.replace(/\s+/g, '');
+  if (s.length === 0 || s.length % 4 !== 0 || !BASE64.test(s))
     throw new YzError('EVIDENCE_INPUT_INVALID', `${what} is not base64`);
   return new Uint8Array(Buffer.from(s, 'base64'));
 }
@@ -315,7 +319,7 @@ export function recordColumns(r: Row | repo.EvidenceRow): RecordColumns {
 /** Fills the record's hash and returns the item for the writer. */
 function seal(row: Row, payload: Omit<repo.PayloadRow, 'evidence_id'>): PreparedEvidence {
   const entry = evidenceHash(recordColumns(row));
-  row.evidence_hash = toHex(entry);
+  row.evidence_hash = hexOf(entry);
   return { row, payload: { evidence_id: row.id, ...payload }, entry };
 }
 
@@ -443,7 +447,12 @@ function prepareSignature(
   const row = emptyRow(deps, 'signature', caller, d.body, key);
   const checked = verifySignatureEvidence(
     checkInputOf({
-      ...d,
+      signature: d.signature,
+      certificates: d.certificates,
+      original: d.original,
+      digest: d.digest,
+      token: d.token,
+      signedAt: d.signedAt,
       format: d.body.signature.format,
       algorithm: d.body.signature.algorithm,
       receivedAt: row.received_at,
