@@ -24,7 +24,7 @@
  *     signature SignatureValue, unsignedAttrs [1] IMPLICIT UnsignedAttributes OPTIONAL }      (RFC 5652 §5.3)
  */
 import { sm2, sm3, type Sm2PublicKey } from '@yizheng/gm';
-import { digest, digestName, verifySignature, type Sm2Provider } from './algorithms.js';
+import { OID, digest, digestName, verifySignature, type Sm2Provider } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { KEY_USAGE, verifyChain } from './chain.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
@@ -188,6 +188,28 @@ function pkcs9Attribute(der: Uint8Array, h: Header): number {
   return arc === CONTENT_TYPE || arc === MESSAGE_DIGEST || arc === SIGNING_TIME ? arc : 0;
 }
 
+/**
+ * The algorithm and content-type OIDs common messages carry, by their contents: each has one minimal
+ * encoding, which `oidOf` decodes to exactly this dotted form.
+ */
+const COMMON_OIDS = [
+  OID.sm3,
+  OID.sm2Sign,
+  OID.sm3WithSm2,
+  CMS_OID.gmData,
+  CMS_OID.data,
+  OID.sha256,
+  OID.ecdsaWithSHA256,
+  OID.sha256WithRSA,
+  OID.rsaEncryption,
+].map((dotted) => ({ bytes: oidBytes(dotted), dotted }));
+
+/** `oidOf` of the OBJECT IDENTIFIER header `h` (just read from `der`), a common one told by its bytes. */
+function fastOid(der: Uint8Array, h: Header): string {
+  for (const o of COMMON_OIDS) if (sameBytesAt(o.bytes, der, h.valueStart, h.end)) return o.dotted;
+  return oidOf(der, h);
+}
+
 /** Whether the header `h` (just read from `der`) is an OBJECT IDENTIFIER with contents `oid`. */
 function isOid(der: Uint8Array, h: Header, oid: Uint8Array): boolean {
   if (h.tagByte !== 0x06 || h.end - h.valueStart !== oid.length) return false;
@@ -221,7 +243,7 @@ function fastAlgorithm(
   if (next(der, p, limit, h) !== 0x30) return undefined;
   const end = h.end;
   if (next(der, h.valueStart, end, h) !== 0x06) return undefined;
-  const oid = oidOf(der, h);
+  const oid = fastOid(der, h);
   if (h.end < end && walkValue(der, h.end, end, depth + 1, ctx.limits, h) !== end) return undefined;
   h.end = end;
   return oid;
@@ -304,7 +326,7 @@ function fastVerify(
   if (next(der, algsEnd, sdEnd, h) !== 0x30) return undefined;
   const encEnd = h.end;
   if (next(der, h.valueStart, encEnd, h) !== 0x06) return undefined;
-  oidOf(der, h); // decoded strictly, as `parse` does: the contentType attribute is compared by bytes below
+  fastOid(der, h); // decoded strictly, as `parse` does: the contentType attribute is compared by bytes below
   const eTypeFrom = h.valueStart;
   const eTypeTo = h.end;
   if (next(der, h.end, encEnd, h) !== 0xa0 || h.end !== encEnd) return undefined;
