@@ -24,6 +24,14 @@ describe('chainHash', () => {
     expect(chainHash(GENESIS, { ...cols, seq: 2 })).not.toBe(want);
     expect(chainHash('1'.repeat(64), cols)).not.toBe(want);
   });
+
+  it('hashes the UTF-8 that TextEncoder makes: CJK, astral characters, lone surrogates (as U+FFFD)', () => {
+    for (const detail of ['医生张三', '𠮷 emoji 😀', 'lone \ud800 high', 'lone \udc00 low', '\u0000\u001f']) {
+      const cols = { seq: 7, actor: 'app:x', detail };
+      const want = toHex(sm3(new TextEncoder().encode(`yizheng-log-v1\n${GENESIS}\n${canonicalJson(cols)}`)));
+      expect(chainHash(GENESIS, cols)).toBe(want);
+    }
+  });
 });
 
 describe.each(testDialects())('hash-chained logs on %s', (dialect) => {

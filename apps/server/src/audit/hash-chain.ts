@@ -9,7 +9,7 @@
  * writers racing for the same seq collide on the primary key and the loser retries. Changing, deleting or
  * reordering any row breaks the chain at that row, which {@link verifyChain} reports.
  */
-import { sm3, toHex } from '@yizheng/gm';
+import { sm3 } from '@yizheng/gm';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/connect.js';
 import type { ApiLogsTable, Database, OperationLogsTable } from '../db/schema.js';
@@ -32,7 +32,9 @@ type Flat = Record<string, string | number | null>;
 /** The hash of one row, given its predecessor's hash and its columns (seq included, prev_hash/hash excluded). */
 export function chainHash(prevHash: string, columns: Flat): string {
   const body = canonicalJson(columns);
-  return toHex(sm3(new TextEncoder().encode(`${DOMAIN}${prevHash}\n${body}`)));
+  // sm3 hashes a string as its UTF-8 bytes (as TextEncoder encodes them), without the intermediate copy.
+  const h = sm3(`${DOMAIN}${prevHash}\n${body}`);
+  return Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('hex');
 }
 
 function normaliseRow(row: Record<string, unknown>): {

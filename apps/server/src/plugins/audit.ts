@@ -76,9 +76,7 @@ export function registerApiLog(
     },
   });
   scope.addHook('onClose', () => chain.close());
-  scope.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    await writeEntry(request, reply);
-  });
+  scope.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply) => writeEntry(request, reply));
   const writeEntry = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     try {
       if (options.enabled !== undefined && !(await options.enabled())) return;
