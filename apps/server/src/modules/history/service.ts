@@ -18,6 +18,7 @@
  * - Failures are kept in `history_failures` with the check's code and reason.
  */
 import { randomBytes } from 'node:crypto';
+import { fromPem } from '@yizheng/pki';
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
@@ -361,6 +362,31 @@ function b64(v: SourceValue | undefined): string | undefined {
   return s === '' ? undefined : s;
 }
 
+const MAX_CERTIFICATE_TEXTS = 10_000;
+/** Certificate column texts (a hospital's few thousand signers, repeated on every row) → what is pushed. */
+const CERTIFICATE_TEXTS = new Map<string, string>();
+
+/**
+ * A PEM certificate as base64 DER — the same bytes the ingest path would take from the PEM (the same
+ * `fromPem`), decoded once per distinct text instead of once per row; anything else (base64 DER, a PEM that
+ * does not decode) as given, for the ingest path to take or refuse as before.
+ */
+export function certificateText(s: string): string {
+  if (!s.startsWith('-----')) return s;
+  let out = CERTIFICATE_TEXTS.get(s);
+  if (out === undefined) {
+    try {
+      const der = fromPem(s, 'CERTIFICATE');
+      out = der.length > 0 ? Buffer.from(der).toString('base64') : s;
+    } catch {
+      out = s;
+    }
+    if (CERTIFICATE_TEXTS.size >= MAX_CERTIFICATE_TEXTS) CERTIFICATE_TEXTS.clear();
+    CERTIFICATE_TEXTS.set(s, out);
+  }
+  return out;
+}
+
 type PushValidator = ReturnType<typeof compilePush>;
 const compilePush = () => Compile(SignaturePush);
 let compiledPush: PushValidator | undefined;
@@ -378,7 +404,8 @@ export function mapRow(m: ColumnMappingType, row: SourceRow): SignaturePushBody 
   if (serialNumber === undefined || serialNumber === '')
     throw new YzError('HISTORY_ROW_INVALID', 'no serial number');
   if (value === undefined) throw new YzError('HISTORY_ROW_INVALID', 'no signature value');
-  const certificate = b64(get(m.certificate));
+  const certText = b64(get(m.certificate));
+  const certificate = certText === undefined ? undefined : certificateText(certText);
   const original = b64(get(m.original));
   const timestampToken = b64(get(m.timestampToken));
   const signedAtRaw = get(m.signedAt);
