@@ -17,7 +17,7 @@
  * Prints a detail JSON line, then `{"bench":"history","ours":…,"reference":…,"ratio":…}`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -195,6 +195,31 @@ function mainThreadCpuMs(): number {
   }
 }
 
+/**
+ * CPU milliseconds (user + system) of every PostgreSQL process on this machine (comm `postgres`), from /proc;
+ * NaN where unreadable. Includes other clients of the same server: meaningful on a quiet machine only.
+ */
+function postgresCpuMs(): number {
+  try {
+    let ticks = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (!stat.includes('(postgres)')) continue;
+      const f = stat.split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    }
+    return ticks * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 interface TableStats {
   scans: number;
   tuples: number;
@@ -275,6 +300,7 @@ try {
   const before = await sourceStats();
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
+  const pg0 = postgresCpuMs();
   const t0 = performance.now();
   const progress = setInterval(() => {
     void getTask({ db: app.db, id: task.id }).then((t) => {
@@ -289,6 +315,7 @@ try {
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const mainMs = mainThreadCpuMs() - main0;
+  const pgMs = postgresCpuMs() - pg0;
   clearInterval(progress);
   if (view.outcome !== 'succeeded') throw new Error(`run ${view.outcome}: ${view.error ?? ''}`);
   const done = await getTask({ db: app.db, id: task.id });
@@ -323,6 +350,8 @@ try {
     cpuMsPerRecord: Number(((cpu.user + cpu.system) / 1000 / RECORDS).toFixed(3)),
     // The main thread's share (source reading, mapping, the ingest path's JS, bookkeeping), µs per record.
     mainThreadCpuUsPerRecord: Number(((mainMs * 1000) / RECORDS).toFixed(1)),
+    // The PostgreSQL server's (source and target; any other client's too): what is left of the 2 cores.
+    postgresCpuUsPerRecord: Number(((pgMs * 1000) / RECORDS).toFixed(1)),
     verifyPerSecondBefore: Math.round(refBefore),
     verifyPerSecondAfter: Math.round(refAfter),
     source: {
