@@ -111,10 +111,12 @@ function newId(kind: EvidenceKind): string {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function base64(value: string, what: string): Uint8Array {
+/** Base64 text (whitespace ignored) to bytes; 400 EVIDENCE_INPUT_INVALID when it is not base64. */
+export function base64(value: string, what: string): Uint8Array {
   // Most values carry no whitespace: when the value itself is base64 text there is nothing to strip.
-  const s = BASE64.test(value) ? value : value.replace(/\s+/g, '');
-  if (s.length === 0 || s.length % 4 !== 0 || !BASE64.test(s))
+  const clean = BASE64.test(value);
+  const s = clean ? value : value.replace(/\s+/g, '');
+  if (s.length === 0 || s.length % 4 !== 0 || (!clean && !BASE64.test(s)))
     throw new YzError('EVIDENCE_INPUT_INVALID', `${what} is not base64`);
   return new Uint8Array(Buffer.from(s, 'base64'));
 }
