@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sm2 } from '@yizheng/gm';
-import { parseCertificate } from '../src/certificate.js';
+import { parseCertificate, type ParsedCertificate } from '../src/certificate.js';
 import { cachedSm2Provider, createCmsVerifier } from '../src/cms-verifier.js';
 import { buildSignedData } from '../src/signed-data-builder.js';
 import { parseSignedData, verifySignedData } from '../src/signed-data.js';
@@ -61,7 +61,8 @@ function opensslSm2Certificate(): { key: string; cert: Uint8Array } {
 /** Distinct messages cycled through, so that nothing can be answered from a per-message cache. */
 const MESSAGES = 32;
 
-export function benchCmsSm2(seconds = 3): BenchResult[] {
+/** The benchmark's signer certificate and its {@link MESSAGES} SignedData messages (1 KiB of content each). */
+export function cmsSm2Messages(): { certificate: ParsedCertificate; messages: Uint8Array[] } {
   const { key, cert } = opensslSm2Certificate();
   const certificate = parseCertificate(cert);
   const signer = signerFromPrivateKey(key);
@@ -71,6 +72,11 @@ export function benchCmsSm2(seconds = 3): BenchResult[] {
     content[0] = i; // another content, so another messageDigest and signature
     return buildSignedData({ content, signers: [{ signer, certificate }], oids: 'gmt0010' });
   });
+  return { certificate, messages };
+}
+
+export function benchCmsSm2(seconds = 3): BenchResult[] {
+  const { certificate, messages } = cmsSm2Messages();
   const policy = { sm2: gmSm2Provider };
   const verifier = createCmsVerifier({ policy: { sm2: cachedSm2Provider() } });
   // The reference: the same signatures over the same signed-attributes bytes, key imported once.
