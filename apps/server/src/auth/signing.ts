@@ -13,7 +13,7 @@
  * `=` counts as `name=`; empty pairs are dropped); empty when there is no query. The body hash is over the bytes
  * as received (empty body → SM3 of the empty string).
  */
-import { sm3 } from '@yizheng/gm';
+import { sm3, toHex } from '@yizheng/gm';
 import { YzError } from '../errors.js';
 
 export const SIGNATURE_USER_ID = '1234567812345678';
@@ -109,7 +109,12 @@ export function stringToSign(options: {
   body: Uint8Array;
 }): string {
   const { path, rawQuery } = splitUrl(options.url);
-  const digest = sm3(options.body);
-  const hex = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex');
-  return `${options.method.toUpperCase()}\n${path}\n${canonicalQuery(rawQuery)}\n${options.timestamp}\n${options.nonce}\n${hex}`;
+  return [
+    options.method.toUpperCase(),
+    path,
+    canonicalQuery(rawQuery),
+    options.timestamp,
+    options.nonce,
+    toHex(sm3(options.body)),
+  ].join('\n');
 }
