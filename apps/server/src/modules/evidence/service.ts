@@ -557,32 +557,12 @@ export async function pushSignatureBatch(options: {
           caller.appId,
           live.map((x) => keyOf(x.index)!),
         );
-  // 3. Verify (CPU, yielding now and then so other requests progress), handing each item to the group-commit
-  // writer as soon as it is verified: the writer's first flush starts at the first yield and commits while the
-  // rest are verified (the database works while this thread does), and the items queued meanwhile share the
-  // next transaction.
-  const stored: Promise<void>[] = [];
-  const store = (index: number, item: PreparedEvidence): void => {
-    const done = (
-      options.receipts === false
-        ? deps.writer.submit(item).then((s) => ({ duplicate: s.duplicate, verification: s.row.verification }))
-        : commit(deps, item)
-    ).then(
-      (r) => {
-        results[index] =
-          'receipt' in r
-            ? { index, status: r.duplicate ? 200 : 201, receipt: r.receipt }
-            : { index, status: r.duplicate ? 200 : 201, verification: r.verification };
-      },
-      (e: unknown) => {
-        fail(index, e);
-      },
-    );
-    // A failure that is not the item's own (the database down) rejects the batch below, at Promise.all; until
-    // then it must not count as unhandled while the loop yields.
-    done.catch(() => undefined);
-    stored.push(done);
-  };
+  // 3. Verify (CPU, yielding now and then so other requests progress), then hand them all to the group-commit
+  // writer at once, so that they share one transaction rather than one per slice between two yields (with a
+  // synchronous database, SQLite, every yield would otherwise commit the few items verified since the last).
+  // The database works while this thread verifies through the callers' pipelining instead: concurrent requests,
+  // and history migration's next batch verified while this one commits.
+  const prepared: { index: number; item: PreparedEvidence }[] = [];
   for (const [k, { d, index }] of live.entries()) {
     if (k % 16 === 15) await new Promise((r) => setImmediate(r));
     try {
@@ -601,12 +581,29 @@ export async function pushSignatureBatch(options: {
             : { index, status: 200, receipt: receiptOf(deps, normaliseRow(found)) };
         continue;
       }
-      store(index, prepareSignature(deps, caller, d, key));
+      prepared.push({ index, item: prepareSignature(deps, caller, d, key) });
     } catch (e) {
       fail(index, e);
     }
   }
-  await Promise.all(stored);
+  await Promise.all(
+    prepared.map(({ index, item }) =>
+      (options.receipts === false
+        ? deps.writer.submit(item).then((s) => ({ duplicate: s.duplicate, verification: s.row.verification }))
+        : commit(deps, item)
+      ).then(
+        (r) => {
+          results[index] =
+            'receipt' in r
+              ? { index, status: r.duplicate ? 200 : 201, receipt: r.receipt }
+              : { index, status: r.duplicate ? 200 : 201, verification: r.verification };
+        },
+        (e: unknown) => {
+          fail(index, e);
+        },
+      ),
+    ),
+  );
   return results;
 }
 
