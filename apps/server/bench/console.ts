@@ -25,6 +25,7 @@ import { createProject } from '../src/modules/projects/service.js';
 import { tempDir, testConfig } from '../src/testing/app.js';
 import { createTestDatabase } from '../src/testing/databases.js';
 import { percentile } from '../scripts/harness.js';
+import { seeded } from '../src/testing/seeded.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,17 +47,6 @@ const log = (s: string): void => {
 };
 process.env.YIZHENG_TEST_PG_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const round = (n: number): number => Math.round(n * 10) / 10;
 
 const tmp = tempDir('yz-bench-console-');

@@ -31,6 +31,7 @@ import {
   type HarnessDialect,
   type TestApplication,
 } from '../scripts/harness.js';
+import { seeded } from '../src/testing/seeded.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,18 +66,6 @@ const T_START = T_END - 365 * DAY;
 const log = (s: string): void => {
   process.stderr.write(`${s}\n`);
 };
-
-/** Deterministic pseudo-random numbers (mulberry32), so both databases get the same data and queries. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const pad = (n: number): string => String(n).padStart(7, '0');

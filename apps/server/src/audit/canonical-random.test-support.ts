@@ -1,17 +1,8 @@
 /** Random canonical-JSON inputs for equivalence tests: strings full of escapes, unicode and lone surrogates. */
 import type { CanonicalValue } from './canonical-json.js';
+import { seeded } from '../testing/seeded.js';
 
-/** A small deterministic PRNG (mulberry32), so a failure reproduces. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded };
 
 const PIECES = [
   'a',

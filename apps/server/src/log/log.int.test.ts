@@ -26,6 +26,7 @@ import {
   publishCheckpoint,
   verifyLogEntry,
 } from './index.js';
+import { seeded } from '../testing/seeded.js';
 
 const ORIGIN = 'test.yizheng/log';
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -41,17 +42,6 @@ function referenceRoot(entries: readonly Uint8Array[], alg: 'sm3' | 'sha256'): U
     return h(Uint8Array.from([1, ...mth(leaves.slice(0, k)), ...mth(leaves.slice(k))]));
   };
   return entries.length === 0 ? h(new Uint8Array(0)) : mth(entries);
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function expectYz(p: Promise<unknown>, code: ErrorCode): Promise<void> {
