@@ -28,6 +28,7 @@ import type { SignaturePushBody } from '../src/modules/evidence/schema.js';
 import { pushSignatureBatch } from '../src/modules/evidence/service.js';
 import { preverifiedTrust, preverifyBatch } from '../src/modules/history/preverify.js';
 import { createProject } from '../src/modules/projects/service.js';
+import { testConfig } from '../src/testing/app.js';
 
 const { values } = parseArgs({
   options: {
@@ -89,22 +90,13 @@ const admin = async (q: string): Promise<void> => {
 const target = `yz_bench_evb_${run}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'yz-bench-evb-'));
 if (DIALECT === 'postgres') await admin(`CREATE DATABASE ${target}`);
-const config: ServerConfig = {
-  host: '127.0.0.1',
-  port: 0,
+const config: ServerConfig = testConfig(
+  DIALECT === 'postgres'
+    ? { dialect: 'postgres', url: pgUrl(target), poolSize: 10 }
+    : { dialect: 'sqlite', file: join(dataDir, 'yz.db') },
   dataDir,
-  database:
-    DIALECT === 'postgres'
-      ? { dialect: 'postgres', url: pgUrl(target), poolSize: 10 }
-      : { dialect: 'sqlite', file: join(dataDir, 'yz.db') },
-  kekFile: join(dataDir, 'kek.key'),
-  logLevel: 'warn',
-  bodyLimit: 16 * 1024 * 1024,
-  rateLimitPerMinute: 0,
-  auth: { maxSkewMs: 300_000, nonceTtlMs: 660_000 },
-  migrateOnStart: true,
-  apiLog: false,
-};
+  { logLevel: 'warn', bodyLimit: 16 * 1024 * 1024, apiLog: false },
+);
 const app = await build(config, { logger: false, jobs: false, now: () => Date.now() });
 try {
   await app.ready();

@@ -31,6 +31,7 @@ import { toCount } from '../src/db/connect.js';
 import { createApplication } from '../src/modules/applications/service.js';
 import { createSource, createTask, getTask } from '../src/modules/history/service.js';
 import { createProject } from '../src/modules/projects/service.js';
+import { testConfig } from '../src/testing/app.js';
 
 const { values } = parseArgs({
   options: {
@@ -253,19 +254,11 @@ log(`SM2 verify (one core): ${refBefore.toFixed(0)}/s`);
 const target = `yz_bench_hist_${randomBytes(4).toString('hex')}`;
 await admin((c) => c.query(`CREATE DATABASE ${target}`));
 const dataDir = mkdtempSync(join(tmpdir(), 'yz-bench-hist-'));
-const config: ServerConfig = {
-  host: '127.0.0.1',
-  port: 0,
-  dataDir,
-  database: { dialect: 'postgres', url: urlFor(target), poolSize: 10 },
-  kekFile: join(dataDir, 'kek.key'),
+const config: ServerConfig = testConfig({ dialect: 'postgres', url: urlFor(target), poolSize: 10 }, dataDir, {
   logLevel: 'warn',
   bodyLimit: 16 * 1024 * 1024,
-  rateLimitPerMinute: 0,
-  auth: { maxSkewMs: 300_000, nonceTtlMs: 660_000 },
-  migrateOnStart: true,
   apiLog: false,
-};
+});
 const app = await build(config, { logger: false, jobs: false, now: () => Date.now() });
 try {
   await app.ready();
