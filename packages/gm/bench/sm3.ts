@@ -1,6 +1,7 @@
 /**
  * SM3 one-shot throughput on 1 KiB inputs, one core, against `openssl speed -evp sm3 -bytes 1024` measured in the
- * same run: the Node layer (`src/node/sm3.ts`, OpenSSL through node:crypto) and the pure-TypeScript layer.
+ * same run: the Node layer (`src/node/sm3.ts`: the native addon's C SM3 when built, else OpenSSL through
+ * node:crypto) and the pure-TypeScript layer.
  * Both sides are per CPU-second (`openssl speed` divides by its own CPU time), so other load does not skew the ratio.
  * Prints one JSON line per figure: {"bench","ours","reference","ratio"} with bytes per second.
  */

@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-#define ROL(x, n) (((x) << ((n) & 31)) | ((x) >> ((32 - ((n) & 31)) & 31)))
+/* Rotations by constants 1..31 only. */
+#define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 #define P0(x) ((x) ^ ROL((x), 9) ^ ROL((x), 17))
 #define P1(x) ((x) ^ ROL((x), 15) ^ ROL((x), 23))
 
@@ -32,49 +33,102 @@ static void store_be32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
 }
 
-/* T_j <<< j (clause 4.2 with the rotation of 5.3.3): T_j = 79cc4519 for j < 16, 7a879d8a after. */
-static const uint32_t TJ[64] = {
-    0x79cc4519, 0xf3988a32, 0xe7311465, 0xce6228cb, 0x9cc45197, 0x3988a32f, 0x7311465e, 0xe6228cbc,
-    0xcc451979, 0x988a32f3, 0x311465e7, 0x6228cbce, 0xc451979c, 0x88a32f39, 0x11465e73, 0x228cbce6,
-    0x9d8a7a87, 0x3b14f50f, 0x7629ea1e, 0xec53d43c, 0xd8a7a879, 0xb14f50f3, 0x629ea1e7, 0xc53d43ce,
-    0x8a7a879d, 0x14f50f3b, 0x29ea1e76, 0x53d43cec, 0xa7a879d8, 0x4f50f3b1, 0x9ea1e762, 0x3d43cec5,
-    0x7a879d8a, 0xf50f3b14, 0xea1e7629, 0xd43cec53, 0xa879d8a7, 0x50f3b14f, 0xa1e7629e, 0x43cec53d,
-    0x879d8a7a, 0x0f3b14f5, 0x1e7629ea, 0x3cec53d4, 0x79d8a7a8, 0xf3b14f50, 0xe7629ea1, 0xcec53d43,
-    0x9d8a7a87, 0x3b14f50f, 0x7629ea1e, 0xec53d43c, 0xd8a7a879, 0xb14f50f3, 0x629ea1e7, 0xc53d43ce,
-    0x8a7a879d, 0x14f50f3b, 0x29ea1e76, 0x53d43cec, 0xa7a879d8, 0x4f50f3b1, 0x9ea1e762, 0x3d43cec5};
+/*
+ * CF(V, B), clause 5.3.3, over `blocks` consecutive 64-byte blocks, fully unrolled:
+ * - the eight state words are renamed from round to round instead of moved (after round j the new A is in the
+ *   variable that held D, the new E in the one that held H; B and F are rotated in place), so a round is only
+ *   its arithmetic;
+ * - the message expansion of clause 5.3.2 runs four rounds ahead in a 16-word ring (round j needs W_j and
+ *   W_{j+4}, W'_j = W_j ^ W_{j+4}), so W_0..W_67 are never stored together;
+ * - T_j <<< j are immediates.
+ * The same source is compiled twice on x86-64 (GCC, Clang): once for the baseline and once with BMI2, whose
+ * RORX rotates without touching the flags or its source register; `compress` picks one by CPUID.
+ * Control flow depends only on the block count.
+ */
+#define FF0(x, y, z) ((x) ^ (y) ^ (z))
+#define GG0(x, y, z) ((x) ^ (y) ^ (z))
+#define FF1(x, y, z) (((x) & (y)) | (((x) | (y)) & (z)))
+#define GG1(x, y, z) ((((y) ^ (z)) & (x)) ^ (z))
 
-/* One round j of CF with FF_j, GG_j given; W'_j = W_j ^ W_{j+4}. */
-#define SM3_ROUND(j, FF, GG)                                 \
-  do {                                                       \
-    uint32_t a12 = ROL(a, 12);                               \
-    uint32_t ss1 = ROL(a12 + e + TJ[j], 7);                  \
-    uint32_t ss2 = ss1 ^ a12;                                \
-    uint32_t tt1 = FF + d + ss2 + (w[j] ^ w[(j) + 4]);       \
-    uint32_t tt2 = GG + h + ss1 + w[j];                      \
-    d = c;                                                   \
-    c = ROL(b, 9);                                           \
-    b = a;                                                   \
-    a = tt1;                                                 \
-    h = g;                                                   \
-    g = ROL(f, 19);                                          \
-    f = e;                                                   \
-    e = P0(tt2);                                             \
+/* W_j into the ring slot of W_{j-16}, for 16 <= j < 68. */
+#define EXPAND(j)                                                                                  \
+  (w[(j) & 15] = P1(w[(j) & 15] ^ w[((j) - 9) & 15] ^ ROL(w[((j) - 3) & 15], 15)) ^                \
+                 ROL(w[((j) - 13) & 15], 7) ^ w[((j) - 6) & 15])
+
+#define ROUND(a, b, c, d, e, f, g, h, T, FF, GG, wj, wj4) \
+  do {                                                   \
+    uint32_t a12 = ROL(a, 12);                           \
+    uint32_t ss1 = ROL(a12 + e + (T), 7);                \
+    d += FF(a, b, c) + (ss1 ^ a12) + ((wj) ^ (wj4));     \
+    h += GG(e, f, g) + ss1 + (wj);                       \
+    b = ROL(b, 9);                                       \
+    f = ROL(f, 19);                                      \
+    h = P0(h);                                           \
   } while (0)
 
-/* CF(V, B), clause 5.3.3 (message expansion 5.3.2 into w[0..67]). */
-static void compress(uint32_t v[8], const uint8_t block[64]) {
-  uint32_t w[68];
-  for (int j = 0; j < 16; j++) w[j] = load_be32(block + 4 * j);
-  for (int j = 16; j < 68; j++) {
-    uint32_t x = w[j - 16] ^ w[j - 9] ^ ROL(w[j - 3], 15);
-    w[j] = P1(x) ^ ROL(w[j - 13], 7) ^ w[j - 6];
-  }
-  uint32_t a = v[0], b = v[1], c = v[2], d = v[3], e = v[4], f = v[5], g = v[6], h = v[7];
-  for (int j = 0; j < 16; j++) SM3_ROUND(j, (a ^ b ^ c), (e ^ f ^ g));
-  for (int j = 16; j < 64; j++) SM3_ROUND(j, ((a & b) | (a & c) | (b & c)), ((e & f) | (~e & g)));
-  v[0] ^= a, v[1] ^= b, v[2] ^= c, v[3] ^= d, v[4] ^= e, v[5] ^= f, v[6] ^= g, v[7] ^= h;
+/* Rounds 0..11 (W_{j+4} loaded), 12..15 (W_{j+4} expanded), 16..63 (FF1/GG1, W_{j+4} expanded). */
+#define R0(j, a, b, c, d, e, f, g, h, T) ROUND(a, b, c, d, e, f, g, h, T, FF0, GG0, w[j], w[(j) + 4])
+#define R0X(j, a, b, c, d, e, f, g, h, T) ROUND(a, b, c, d, e, f, g, h, T, FF0, GG0, w[j], EXPAND((j) + 4))
+#define R1(j, a, b, c, d, e, f, g, h, T) \
+  ROUND(a, b, c, d, e, f, g, h, T, FF1, GG1, w[(j) & 15], EXPAND((j) + 4))
+
+#define SM3_COMPRESS_BODY                                                                       \
+  uint32_t w[16];                                                                               \
+  while (blocks--) {                                                                            \
+    for (int j = 0; j < 16; j++) w[j] = load_be32(p + 4 * j);                                   \
+    uint32_t A = v[0], B = v[1], C = v[2], D = v[3], E = v[4], F = v[5], G = v[6], H = v[7];     \
+  R0(0, A,B,C,D,E,F,G,H, 0x79cc4519u); R0(1, D,A,B,C,H,E,F,G, 0xf3988a32u);                                 \
+  R0(2, C,D,A,B,G,H,E,F, 0xe7311465u); R0(3, B,C,D,A,F,G,H,E, 0xce6228cbu);                                 \
+  R0(4, A,B,C,D,E,F,G,H, 0x9cc45197u); R0(5, D,A,B,C,H,E,F,G, 0x3988a32fu);                                 \
+  R0(6, C,D,A,B,G,H,E,F, 0x7311465eu); R0(7, B,C,D,A,F,G,H,E, 0xe6228cbcu);                                 \
+  R0(8, A,B,C,D,E,F,G,H, 0xcc451979u); R0(9, D,A,B,C,H,E,F,G, 0x988a32f3u);                                 \
+  R0(10, C,D,A,B,G,H,E,F, 0x311465e7u); R0(11, B,C,D,A,F,G,H,E, 0x6228cbceu);                               \
+  R0X(12, A,B,C,D,E,F,G,H, 0xc451979cu); R0X(13, D,A,B,C,H,E,F,G, 0x88a32f39u);                             \
+  R0X(14, C,D,A,B,G,H,E,F, 0x11465e73u); R0X(15, B,C,D,A,F,G,H,E, 0x228cbce6u);                             \
+  R1(16, A,B,C,D,E,F,G,H, 0x9d8a7a87u); R1(17, D,A,B,C,H,E,F,G, 0x3b14f50fu);                               \
+  R1(18, C,D,A,B,G,H,E,F, 0x7629ea1eu); R1(19, B,C,D,A,F,G,H,E, 0xec53d43cu);                               \
+  R1(20, A,B,C,D,E,F,G,H, 0xd8a7a879u); R1(21, D,A,B,C,H,E,F,G, 0xb14f50f3u);                               \
+  R1(22, C,D,A,B,G,H,E,F, 0x629ea1e7u); R1(23, B,C,D,A,F,G,H,E, 0xc53d43ceu);                               \
+  R1(24, A,B,C,D,E,F,G,H, 0x8a7a879du); R1(25, D,A,B,C,H,E,F,G, 0x14f50f3bu);                               \
+  R1(26, C,D,A,B,G,H,E,F, 0x29ea1e76u); R1(27, B,C,D,A,F,G,H,E, 0x53d43cecu);                               \
+  R1(28, A,B,C,D,E,F,G,H, 0xa7a879d8u); R1(29, D,A,B,C,H,E,F,G, 0x4f50f3b1u);                               \
+  R1(30, C,D,A,B,G,H,E,F, 0x9ea1e762u); R1(31, B,C,D,A,F,G,H,E, 0x3d43cec5u);                               \
+  R1(32, A,B,C,D,E,F,G,H, 0x7a879d8au); R1(33, D,A,B,C,H,E,F,G, 0xf50f3b14u);                               \
+  R1(34, C,D,A,B,G,H,E,F, 0xea1e7629u); R1(35, B,C,D,A,F,G,H,E, 0xd43cec53u);                               \
+  R1(36, A,B,C,D,E,F,G,H, 0xa879d8a7u); R1(37, D,A,B,C,H,E,F,G, 0x50f3b14fu);                               \
+  R1(38, C,D,A,B,G,H,E,F, 0xa1e7629eu); R1(39, B,C,D,A,F,G,H,E, 0x43cec53du);                               \
+  R1(40, A,B,C,D,E,F,G,H, 0x879d8a7au); R1(41, D,A,B,C,H,E,F,G, 0x0f3b14f5u);                               \
+  R1(42, C,D,A,B,G,H,E,F, 0x1e7629eau); R1(43, B,C,D,A,F,G,H,E, 0x3cec53d4u);                               \
+  R1(44, A,B,C,D,E,F,G,H, 0x79d8a7a8u); R1(45, D,A,B,C,H,E,F,G, 0xf3b14f50u);                               \
+  R1(46, C,D,A,B,G,H,E,F, 0xe7629ea1u); R1(47, B,C,D,A,F,G,H,E, 0xcec53d43u);                               \
+  R1(48, A,B,C,D,E,F,G,H, 0x9d8a7a87u); R1(49, D,A,B,C,H,E,F,G, 0x3b14f50fu);                               \
+  R1(50, C,D,A,B,G,H,E,F, 0x7629ea1eu); R1(51, B,C,D,A,F,G,H,E, 0xec53d43cu);                               \
+  R1(52, A,B,C,D,E,F,G,H, 0xd8a7a879u); R1(53, D,A,B,C,H,E,F,G, 0xb14f50f3u);                               \
+  R1(54, C,D,A,B,G,H,E,F, 0x629ea1e7u); R1(55, B,C,D,A,F,G,H,E, 0xc53d43ceu);                               \
+  R1(56, A,B,C,D,E,F,G,H, 0x8a7a879du); R1(57, D,A,B,C,H,E,F,G, 0x14f50f3bu);                               \
+  R1(58, C,D,A,B,G,H,E,F, 0x29ea1e76u); R1(59, B,C,D,A,F,G,H,E, 0x53d43cecu);                               \
+  R1(60, A,B,C,D,E,F,G,H, 0xa7a879d8u); R1(61, D,A,B,C,H,E,F,G, 0x4f50f3b1u);                               \
+  R1(62, C,D,A,B,G,H,E,F, 0x9ea1e762u); R1(63, B,C,D,A,F,G,H,E, 0x3d43cec5u);                               \
+    v[0] ^= A, v[1] ^= B, v[2] ^= C, v[3] ^= D, v[4] ^= E, v[5] ^= F, v[6] ^= G, v[7] ^= H;       \
+    p += SM3_BLOCK_BYTES;                                                                       \
+  }                                                                                             \
   secure_wipe(w, sizeof w);
+
+static void compress_generic(uint32_t v[8], const uint8_t *p, size_t blocks) { SM3_COMPRESS_BODY }
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+__attribute__((target("bmi2"))) static void compress_bmi2(uint32_t v[8], const uint8_t *p, size_t blocks) {
+  SM3_COMPRESS_BODY
 }
+
+/* CPUID, read by libgcc's constructor before any call here. */
+static void compress(uint32_t v[8], const uint8_t *p, size_t blocks) {
+  if (__builtin_cpu_supports("bmi2")) compress_bmi2(v, p, blocks);
+  else compress_generic(v, p, blocks);
+}
+#else
+static void compress(uint32_t v[8], const uint8_t *p, size_t blocks) { compress_generic(v, p, blocks); }
+#endif
 
 void sm3_init(sm3_ctx *c) {
   memcpy(c->v, IV, sizeof IV);
@@ -90,12 +144,13 @@ void sm3_update(sm3_ctx *c, const uint8_t *data, size_t len) {
     memcpy(c->buf + c->buflen, data, take);
     c->buflen += take, data += take, len -= take;
     if (c->buflen < SM3_BLOCK_BYTES) return;
-    compress(c->v, c->buf);
+    compress(c->v, c->buf, 1);
     c->buflen = 0;
   }
-  while (len >= SM3_BLOCK_BYTES) {
-    compress(c->v, data);
-    data += SM3_BLOCK_BYTES, len -= SM3_BLOCK_BYTES;
+  size_t blocks = len / SM3_BLOCK_BYTES;
+  if (blocks > 0) {
+    compress(c->v, data, blocks);
+    data += blocks * SM3_BLOCK_BYTES, len -= blocks * SM3_BLOCK_BYTES;
   }
   memcpy(c->buf, data, len);
   c->buflen = len;

@@ -5,6 +5,7 @@ import { toHex, utf8 } from './bytes.js';
 import * as node from './node/sm3.js';
 import * as pure from './sm3-js.js';
 import type { HashFactory } from './sm2/hash.js';
+import { loadNativeSm3 } from './sm2/native-engine.js';
 import { expectCode } from './testing/expect-code.js';
 import { hasOpenssl, OpensslDir } from './testing/openssl.js';
 import { seeded } from './testing/seeded.js';
@@ -109,5 +110,47 @@ describe.runIf(hasOpenssl())('SM3 against the openssl CLI', () => {
     const want = out.trim().split(/\s+/)[0]!.toLowerCase();
     expect(toHex(pure.sm3(m))).toBe(want);
     expect(toHex(node.sm3(m))).toBe(want);
+  });
+});
+
+describe.skipIf(process.env.YIZHENG_SKIP_NATIVE === '1')('SM3 of the native addon (native/sm3.c)', () => {
+  const loaded = loadNativeSm3();
+  const native = loaded.sm3;
+
+  it('loads and passes its known-answer check (npm ci builds it; YIZHENG_SKIP_NATIVE=1 skips this)', () => {
+    expect(loaded.sm3 ? 'loaded' : loaded.reason).toBe('loaded');
+  });
+
+  it('agrees with node:crypto on every length 0 … 1100 and on 1 MiB + 13', () => {
+    if (!native) throw new Error('native SM3 missing');
+    const rnd = seeded(0x5333);
+    for (let n = 0; n <= 1100; n++) {
+      const m = rnd.bytes(n);
+      expect(toHex(native(m)), `length ${n}`).toBe(reference(m));
+    }
+    const big = rnd.bytes((1 << 20) + 13);
+    expect(toHex(native(big))).toBe(reference(big));
+  });
+
+  it('hashes exactly the view it is given (a subarray at an odd offset, a Buffer)', () => {
+    if (!native) throw new Error('native SM3 missing');
+    const backing = seeded(7).bytes(300);
+    const view = backing.subarray(33, 33 + 129);
+    expect(toHex(native(view))).toBe(reference(view));
+    expect(toHex(native(Buffer.from(view)))).toBe(reference(view));
+  });
+
+  it('is what the Node entry uses for bytes', () => {
+    if (!native) throw new Error('native SM3 missing');
+    const m = seeded(9).bytes(1024);
+    expect(toHex(node.sm3(m))).toBe(toHex(native(m)));
+    expect(toHex(node.sm3('医证'))).toBe(reference(utf8('医证')));
+  });
+
+  it('refuses anything but a Uint8Array (GM_INVALID_ARGUMENT)', () => {
+    if (!native) throw new Error('native SM3 missing');
+    const call = native as (data: unknown) => Uint8Array;
+    for (const bad of ['abc', new Uint16Array(4), new DataView(new ArrayBuffer(4)), undefined, 5])
+      expectCode(() => call(bad), 'GM_INVALID_ARGUMENT');
   });
 });
