@@ -531,20 +531,19 @@ static napi_value js_compute_z(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* sm3(data) — SM3 of a Uint8Array (GB/T 32905), 32 bytes: the module-level hash of the Node entry (no
-   context: it keeps no state). Runs on the calling thread, like crypto.hash. */
-static napi_value js_sm3(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+/* sm3Into(data, out) — SM3 of `data` (GB/T 32905) written into `out` (a Uint8Array of exactly 32 bytes), on
+   the calling thread. Nothing is allocated: an ArrayBuffer created through N-API costs about as much as
+   hashing a short input, so the Node entry hands in one reusable off-heap buffer and copies the digest out. */
+static napi_value js_sm3_into(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  const uint8_t *data;
+  const uint8_t *data, *out;
   size_t len;
-  if (argc < 1 || !get_bytes(env, argv[0], 0, &data, &len)) return throw_code(env, E_ARG, "sm3(data): data a Uint8Array");
-  uint8_t *out;
-  napi_value result = new_bytes(env, SM3_DIGEST_BYTES, &out);
-  if (result == NULL) return NULL;
-  sm3(data, len, out);
-  return result;
+  if (argc < 2 || !get_bytes(env, argv[0], 0, &data, &len) || !get_bytes(env, argv[1], SM3_DIGEST_BYTES, &out, NULL))
+    return throw_code(env, E_ARG, "sm3Into(data, out): data a Uint8Array, out a Uint8Array of 32 bytes");
+  sm3(data, len, (uint8_t *)out);
+  return NULL;
 }
 
 static napi_value js_cache_stats(napi_env env, napi_callback_info info) {
@@ -656,8 +655,8 @@ NAPI_MODULE_INIT() {
                             : "yizheng-sm2 2 (4x64 Montgomery, portable C, comb 7x37, Straus wNAF)";
   if (napi_create_function(env, "createContext", NAPI_AUTO_LENGTH, js_create_context, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "createContext", fn) != napi_ok ||
-      napi_create_function(env, "sm3", NAPI_AUTO_LENGTH, js_sm3, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "sm3", fn) != napi_ok ||
+      napi_create_function(env, "sm3Into", NAPI_AUTO_LENGTH, js_sm3_into, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "sm3Into", fn) != napi_ok ||
       napi_create_string_utf8(env, version, NAPI_AUTO_LENGTH, &ver) != napi_ok ||
       napi_set_named_property(env, exports, "version", ver) != napi_ok) {
     return NULL;

@@ -39,7 +39,7 @@ interface AddonContext {
 interface Addon {
   readonly version: string;
   readonly createContext: (publicKeyCacheSize?: number, nonce?: NonceMode) => AddonContext;
-  readonly sm3: (data: Uint8Array) => Uint8Array;
+  readonly sm3Into: (data: Uint8Array, out: Uint8Array) => void;
 }
 
 /** The native engine: batch and asynchronous verification are always present. */
@@ -111,7 +111,14 @@ export function loadNativeSm3():
   { sm3: (data: Uint8Array) => Uint8Array } | { sm3: undefined; reason: string } {
   const loaded = loadAddon<Addon>(ADDON_FILE, 'native addon');
   if (!loaded.addon) return { sm3: undefined, reason: loaded.reason };
-  const { sm3 } = loaded.addon;
+  const { sm3Into } = loaded.addon;
+  // Off-heap, so the addon reads its address without V8 moving it first; the digest is copied out at once
+  // (the call is synchronous and each worker thread has its own module instance).
+  const scratch = Buffer.allocUnsafeSlow(32);
+  const sm3 = guarded((data: Uint8Array): Uint8Array => {
+    sm3Into(data, scratch);
+    return new Uint8Array(scratch);
+  });
   try {
     for (const [text, hex] of SM3_KAT) {
       const d = sm3(new TextEncoder().encode(text));
@@ -124,5 +131,5 @@ export function loadNativeSm3():
       reason: `the native addon's SM3 could not run: ${err instanceof Error ? err.message : String(err)}`,
     };
   }
-  return { sm3: guarded(sm3) };
+  return { sm3 };
 }
