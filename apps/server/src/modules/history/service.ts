@@ -635,18 +635,20 @@ async function pushStaged(c: TaskContext, s: Staged, gate: Promise<void>): Promi
 /**
  * Commits a pushed batch: cursor, counters and failures in one transaction. Returns whether it applied — not
  * when the task's cursor is no longer where the batch was read from (a concurrent runner, should the lease ever
- * be lost, already committed it), so it is never counted twice.
+ * be lost, already committed it), so it is never counted twice — and whether the task was paused meanwhile (read
+ * in the same transaction, so the run needs no query of its own per batch to notice a pause).
  */
 async function commitBatch(
   c: TaskContext,
   s: Staged,
   all: readonly RowResult[],
-): Promise<BatchOutcome & { applied: boolean }> {
+): Promise<BatchOutcome & { applied: boolean; paused: boolean }> {
   const at = isoTime(c.deps.now());
   const failures = all.filter((r): r is Extract<RowResult, { ok: false }> => !r.ok);
   const migrated = all.filter((r) => r.ok).length;
   const duplicates = all.filter((r) => r.ok && r.duplicate).length;
   const t = c.task;
+  let paused = false;
   const applied = await c.deps.db.transaction().execute(async (trx) => {
     const l = lifecycleDb(trx);
     const cur = await l
@@ -655,6 +657,7 @@ async function commitBatch(
       .where('id', '=', t.id)
       .executeTakeFirstOrThrow();
     if (cur.cursor !== s.after) return false;
+    paused = cur.status === 'paused';
     const keys = failures.map((f) => f.key);
     if (keys.length > 0) {
       await l
@@ -691,7 +694,7 @@ async function commitBatch(
       .execute();
     return true;
   });
-  return { rows: s.rows, migrated, duplicates, failed: failures.length, done: false, applied };
+  return { rows: s.rows, migrated, duplicates, failed: failures.length, done: false, applied, paused };
 }
 
 /** Marks the task completed, unless its cursor has moved from `after` (where nothing more was found). */
@@ -737,13 +740,24 @@ const settle = (p: Promise<unknown> | undefined): Promise<unknown> =>
   p === undefined ? Promise.resolve() : p.catch(() => undefined);
 
 type Totals = Omit<BatchOutcome, 'done'>;
+type Committed = Awaited<ReturnType<typeof commitBatch>>;
 
 /**
- * Runs one task batch after batch, two deep: while batch k is written and committed, batch k+1 (read and
- * pre-verified while k was being prepared) is verified, hashed and built, and batch k+2 is read. Batch k+1's
- * records are handed to the writer only after batch k's commit (gatedWriter), so a crash leaves at most one
- * batch stored past the cursor, as a sequential run would. Stops when done, out of window, paused, aborted,
- * throttled to the task's rows per second (a batch of n rows starts at least n / rowsPerSecond s after the last).
+ * Batches being prepared or written at once. Two left the event loop idle about half the time: batch k+1 was
+ * prepared only while k was written, so each batch's dedupe lookup and preparation waited on the write before
+ * it, and the write on them. With three, k+2 is prepared while k is written and k+1 waits its turn, so neither
+ * the event loop nor the database waits on the other. Writes stay one batch at a time (gates), so at most one
+ * batch is ever stored past the committed cursor.
+ */
+const IN_FLIGHT = 3;
+
+/**
+ * Runs one task batch after batch, {@link IN_FLIGHT} deep: while batch k is written and committed, the batches
+ * after it (each read and pre-verified while the one before was being prepared) are verified, hashed and built,
+ * and the next is read. A batch's records are handed to the writer only after the batch before was committed
+ * (gatedWriter), so a crash leaves at most one batch stored past the cursor, as a sequential run would. Stops
+ * when done, out of window, paused, aborted, throttled to the task's rows per second (a batch of n rows starts
+ * at least n / rowsPerSecond s after the last).
  */
 async function runTask(c: TaskContext, signal: AbortSignal, totals: Totals): Promise<void> {
   const { deps, task: t } = c;
@@ -754,25 +768,28 @@ async function runTask(c: TaskContext, signal: AbortSignal, totals: Totals): Pro
     totals.failed += b.failed;
   };
   let next: Promise<Staged> | undefined = stage(c, t.cursor);
-  let inFlight: Promise<BatchOutcome & { applied: boolean }> | undefined;
+  /** Batches handed to pushStaged and not yet counted, oldest first (each committed after the one before). */
+  const inFlight: Promise<Committed>[] = [];
+  /** Counts the oldest batch in flight; false when it did not apply (someone else moved the cursor). */
+  const settleOldest = async (): Promise<{ applied: boolean; paused: boolean }> => {
+    const b = await inFlight.shift()!;
+    if (b.applied) add(b);
+    return b;
+  };
   try {
-    while (!signal.aborted && inWindow(t, deps.now(), deps.timezone)) {
+    run: while (!signal.aborted && inWindow(t, deps.now(), deps.timezone)) {
       const started = deps.now();
       const s: Staged = await next;
       next = undefined;
       if (s.rows === 0) {
         c.pre.verified.delete(s.verifiedKeys);
-        const before = inFlight;
-        inFlight = undefined;
-        if (before === undefined || (await before).applied) {
-          if (before !== undefined) add(await before);
-          await markCompleted(c, s.after);
-        }
+        while (inFlight.length > 0) if (!(await settleOldest()).applied) return;
+        await markCompleted(c, s.after);
         return;
       }
       next = stage(c, s.last);
       next.catch(() => undefined); // observed by the next turn, or settled on the way out
-      const before = inFlight;
+      const before = inFlight.at(-1);
       const gate =
         before === undefined
           ? Promise.resolve()
@@ -785,32 +802,23 @@ async function runTask(c: TaskContext, signal: AbortSignal, totals: Totals): Pro
               },
             );
       gate.catch(() => undefined); // awaited by the writer and the commit; never an unhandled rejection
-      inFlight = pushStaged(c, s, gate).then(async (all) => {
+      const pushed = pushStaged(c, s, gate).then(async (all) => {
         await gate;
         return commitBatch(c, s, all);
       });
-      inFlight.catch(() => undefined); // observed below or on the next turn
-      if (before !== undefined) {
-        const b = await before;
+      pushed.catch(() => undefined); // observed below, on a later turn or on the way out
+      inFlight.push(pushed);
+      while (inFlight.length >= IN_FLIGHT) {
+        const b = await settleOldest();
         if (!b.applied) return; // someone else moved the cursor: this run stops, the next resumes from it
-        add(b);
-        const status = await lifecycleDb(deps.db)
-          .selectFrom('history_tasks')
-          .select('status')
-          .where('id', '=', t.id)
-          .executeTakeFirst();
-        if (status?.status === 'paused') break;
+        if (b.paused) break run; // read in the batch's commit: the batches in flight finish, then the run stops
       }
       // Throttle: the next batch is read no sooner than n / rowsPerSecond seconds after this one was taken.
       await deps.sleep((s.rows * 1000) / t.rows_per_second - (deps.now() - started), signal);
     }
-    if (inFlight !== undefined) {
-      const b = await inFlight;
-      inFlight = undefined;
-      if (b.applied) add(b);
-    }
+    while (inFlight.length > 0) if (!(await settleOldest()).applied) return;
   } finally {
-    await settle(inFlight);
+    for (const p of inFlight) await settle(p);
     await settle(next);
   }
 }
