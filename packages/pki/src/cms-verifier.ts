@@ -74,18 +74,19 @@ export function cachedSm2Provider(maxKeys = 1024): Sm2Provider {
   const keys = new BytesCache<Sm2PublicKey>(maxKeys);
   // A cached certificate hands back the same SPKI array every time: recognised by identity, then by content
   // (a copy is kept, so a caller that rewrote the array is not given the old key). Held weakly.
-  const seen = new WeakMap<Uint8Array, { readonly copy: Buffer; readonly key: Sm2PublicKey }>();
+  // (Compared in JS: for a ~91-byte SPKI that is cheaper than Buffer#equals' call into C++.)
+  const seen = new WeakMap<Uint8Array, { readonly copy: Uint8Array; readonly key: Sm2PublicKey }>();
   return {
     verify(spki, message, signature, id) {
       const hit = seen.get(spki);
-      let key = hit !== undefined && hit.copy.equals(spki) ? hit.key : undefined;
+      let key = hit !== undefined && sameBytes(hit.copy, spki) ? hit.key : undefined;
       if (key === undefined) {
         key = keys.get(spki);
         if (key === undefined) {
           key = sm2.importPublicKey(spki);
           keys.set(spki, key);
         }
-        if (maxKeys > 0) seen.set(spki, { copy: Buffer.from(spki), key });
+        if (maxKeys > 0) seen.set(spki, { copy: Uint8Array.from(spki), key });
       }
       return sm2.verify(key, message, signature, id === undefined ? undefined : { id });
     },

@@ -38,6 +38,40 @@ describe('attributeTime', () => {
     );
   });
 
+  it('gives the same instant as Date.UTC for every day of 1950–2049 and for days across years 1000–9999', () => {
+    const two = (n: number): string => String(n).padStart(2, '0');
+    const check = (y: number, mo: number, d: number, h: number, mi: number, s: number): void => {
+      const want = Date.UTC(y, mo - 1, d, h, mi, s);
+      const fields = `${two(mo)}${two(d)}${two(h)}${two(mi)}${two(s)}Z`;
+      const g = attributeTime(tagged(0x18, ascii(`${String(y).padStart(4, '0')}${fields}`)));
+      expect(g?.getTime(), `${y}-${fields}`).toBe(want);
+      if (y >= 1950 && y <= 2049) {
+        const u = attributeTime(tagged(0x17, ascii(`${two(y % 100)}${fields}`)));
+        expect(u?.getTime(), `UTCTime ${y}-${fields}`).toBe(want);
+      }
+    };
+    for (let t = Date.UTC(1950, 0, 1); t < Date.UTC(2050, 0, 1); t += 86_400_000 + 3_661_000) {
+      const d = new Date(t);
+      check(
+        d.getUTCFullYear(),
+        d.getUTCMonth() + 1,
+        d.getUTCDate(),
+        d.getUTCHours(),
+        d.getUTCMinutes(),
+        d.getUTCSeconds(),
+      );
+    }
+    for (let y = 1000; y <= 9999; y += 7)
+      for (const [mo, d] of [
+        [1, 1],
+        [2, 28],
+        [3, 1],
+        [12, 31],
+      ] as const)
+        check(y, mo, d, 23, 59, 59);
+    for (const y of [1600, 2000, 2400, 9996]) check(y, 2, 29, 0, 0, 0);
+  });
+
   it('hands other forms to asn1js (fractions, offsets, out-of-range fields) and gets its answer', () => {
     const cases = [
       tagged(0x18, ascii('20240601083015.5Z')),
