@@ -17,6 +17,7 @@ import { writeBuffer } from './0011-write-buffer.js';
 import { statsRollup } from './0012-stats-rollup.js';
 import { evidenceIndexes } from './0013-evidence-indexes.js';
 import { tsaImport } from './0014-tsa-import.js';
+import { evidencePartialIndexes } from './0015-evidence-partial-indexes.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
@@ -33,6 +34,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0012-stats-rollup': statsRollup,
   '0013-evidence-indexes': evidenceIndexes,
   '0014-tsa-import': tsaImport,
+  '0015-evidence-partial-indexes': evidencePartialIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {
