@@ -29,7 +29,7 @@ import { createProject } from '../projects/service.js';
 import { createEvidenceDeps, evidenceConfigOf } from '../../evidence/deps.js';
 import { GroupCommitWriter } from '../../evidence/group-commit.js';
 import type { PreparedEvidence, StoredEvidence } from '../../evidence/store.js';
-import { createTask, inWindow, mapRow, runHistoryTasks, abortableSleep } from './service.js';
+import { createTask, inWindow, mapRow, runHistoryTasks, abortableSleep, setTaskPaused } from './service.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -310,7 +310,7 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
   it('a batch that fails stores nothing of the batch prepared behind it; the task resumes at its cursor', async () => {
     // Batches of 4, two deep: batch 3 (rows 9–12) is verified and built while batch 2 (rows 5–8) is written.
     // Batch 2's write fails (database trouble, not a row's fault): the run stops with the cursor after batch 1,
-    // and neither batch 2 nor batch 3 has a record.
+    // and none of batches 2, 3 and 4 (prepared behind it) has a record.
     const ctx = { db: db.kysely, now: () => now, actor: 'test' };
     const otherApp = (await createApplication({ ctx, project: 'EMR', name: 'EMR history 2' })).application.id;
     const task = await createTask({
@@ -376,6 +376,87 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
         .selectAll()
         .where('id', '=', task.id)
         .executeTakeFirstOrThrow();
+      expect(t2).toMatchObject({ status: 'completed', cursor: '14' });
+      expect([toCount(t2.migrated), toCount(t2.failed), toCount(t2.duplicates)]).toEqual([GOOD.length, 4, 0]);
+      expect(await records()).toEqual(GOOD.map((k) => `EMR-${k}`).sort());
+    } finally {
+      await ev.close();
+    }
+  });
+
+  it('a pause asked for while a batch is written stops the run after the batches in flight; resuming completes it exactly', async () => {
+    const ctx = { db: db.kysely, now: () => now, actor: 'test' };
+    const pausedApp = (await createApplication({ ctx, project: 'EMR', name: 'EMR history 3' })).application
+      .id;
+    const task = await createTask({
+      ctx,
+      body: { sourceId, appId: pausedApp, level: 'signature', rowsPerSecond: 100_000, batchSize: 4 },
+      trustStore: false,
+    });
+    const ev = createEvidenceDeps({
+      db: db.kysely,
+      now: () => now,
+      fieldCrypto: app.fieldCrypto,
+      platformKey: app.platformKey,
+      config: evidenceConfigOf({ dataDir: tmp.dir }),
+      log: app.log,
+    });
+    // The operator pauses the task while its first batch is being written.
+    let pausedOnce = false;
+    const pausing = new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
+      maxItems: 1000,
+      writeMany: async (items) => {
+        if (!pausedOnce) {
+          pausedOnce = true;
+          await setTaskPaused({ ctx, id: task.id, paused: true });
+        }
+        return Promise.all(items.map((i) => ev.deps.writer.submit(i)));
+      },
+      writeOne: (i) => ev.deps.writer.submit(i),
+    });
+    const deps = (writer: typeof pausing) => ({
+      db: db.kysely,
+      evidence: { ...ev.deps, writer },
+      fieldCrypto: app.fieldCrypto,
+      now: () => now,
+      timezone: 'Asia/Shanghai',
+      sleep: abortableSleep,
+    });
+    const records = async () =>
+      (
+        await db.kysely
+          .selectFrom('evidence')
+          .select('serial_number')
+          .where('app_id', '=', pausedApp)
+          .execute()
+      )
+        .map((r) => r.serial_number)
+        .sort();
+    const taskNow = () =>
+      lifecycleDb(db.kysely)
+        .selectFrom('history_tasks')
+        .selectAll()
+        .where('id', '=', task.id)
+        .executeTakeFirstOrThrow();
+    try {
+      await runHistoryTasks({ deps: deps(pausing), signal: new AbortController().signal });
+      const t1 = await taskNow();
+      expect(t1.status).toBe('paused');
+      expect(t1.cursor).not.toBe('14'); // stopped before the end
+      // What was committed is counted, and nothing more is stored than the cursor says.
+      const through = Number(t1.cursor);
+      expect(await records()).toEqual(
+        GOOD.filter((k) => Number(k) <= through)
+          .map((k) => `EMR-${k}`)
+          .sort(),
+      );
+      expect(toCount(t1.migrated) + toCount(t1.failed)).toBe(through);
+      // A paused task is skipped by the job; resumed, it completes with every good row once.
+      await runHistoryTasks({ deps: deps(ev.deps.writer), signal: new AbortController().signal });
+      expect((await taskNow()).status).toBe('paused');
+      await setTaskPaused({ ctx, id: task.id, paused: false });
+      await runHistoryTasks({ deps: deps(ev.deps.writer), signal: new AbortController().signal });
+      const t2 = await taskNow();
       expect(t2).toMatchObject({ status: 'completed', cursor: '14' });
       expect([toCount(t2.migrated), toCount(t2.failed), toCount(t2.duplicates)]).toEqual([GOOD.length, 4, 0]);
       expect(await records()).toEqual(GOOD.map((k) => `EMR-${k}`).sort());
