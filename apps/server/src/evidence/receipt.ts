@@ -55,6 +55,41 @@ export function receiptBytes(body: ReceiptBody): Uint8Array {
   return new TextEncoder().encode(canonicalJson(body as unknown as CanonicalValue));
 }
 
+/**
+ * `canonicalJson(body)`, the text that is signed, given `verificationJson` = `canonicalJson(body.verification)`
+ * (the record stores exactly that text, so a fresh record's receipt need not serialise its summary again).
+ * `verification` sorts last among the members, so the text is the other members, which are flat, written by
+ * ONE `JSON.stringify` of an object literal in sorted key order (as canonicalRecord does: JSON.stringify keeps
+ * the insertion order of non-index keys and escapes strings as canonical JSON does), then the summary. Members
+ * of another type than declared go through the generic serialiser, which refuses what canonical JSON refuses.
+ */
+export function receiptText(body: ReceiptBody, verificationJson: string): string {
+  if (
+    typeof body.appId !== 'string' ||
+    typeof body.evidenceHash !== 'string' ||
+    typeof body.id !== 'string' ||
+    typeof body.kind !== 'string' ||
+    !Number.isSafeInteger(body.logIndex) ||
+    typeof body.projectId !== 'string' ||
+    typeof body.receivedAt !== 'string' ||
+    typeof body.serialNumber !== 'string' ||
+    typeof body.type !== 'string'
+  )
+    return canonicalJson(body as unknown as CanonicalValue);
+  const head = JSON.stringify({
+    appId: body.appId,
+    evidenceHash: body.evidenceHash,
+    id: body.id,
+    kind: body.kind,
+    logIndex: body.logIndex,
+    projectId: body.projectId,
+    receivedAt: body.receivedAt,
+    serialNumber: body.serialNumber,
+    type: body.type,
+  });
+  return `${head.slice(0, -1)},"verification":${verificationJson}}`;
+}
+
 const KEY_IDS = new WeakMap<PlatformKey['publicKey'], string>();
 
 /** Hex SM3 of the key's SPKI, computed once per key (every receipt names it). */
@@ -67,8 +102,14 @@ export function platformKeyId(key: Pick<PlatformKey, 'publicKey'>): string {
   return id;
 }
 
-export function signReceipt(key: PlatformKey, body: ReceiptBody): Receipt {
-  const value = sm2.sign(key.privateKey, receiptBytes(body), { id: SIGNATURE_USER_ID });
+/**
+ * Signs a receipt. `verificationJson`, when given, must be `canonicalJson(body.verification)` (a fresh record's
+ * stored summary text); without it the summary is serialised here.
+ */
+export function signReceipt(key: PlatformKey, body: ReceiptBody, verificationJson?: string): Receipt {
+  const text = receiptText(body, verificationJson ?? canonicalJson(body.verification));
+  // sm2.sign hashes a string as its UTF-8 bytes, as receiptBytes encodes it.
+  const value = sm2.sign(key.privateKey, text, { id: SIGNATURE_USER_ID });
   return {
     ...body,
     signature: {

@@ -42,6 +42,7 @@ import {
   crlRevocationSource,
   type VerificationFailure,
 } from '@yizheng/pki';
+import { canonicalJson, type CanonicalValue } from '../audit/canonical-json.js';
 import { YzError, type ErrorCode } from '../errors.js';
 import {
   embeddedOcspSource,
@@ -133,6 +134,76 @@ export interface VerificationSummary {
   against: 'original' | 'digest';
   /** The signer's revocation status at the signing time (吊销状态). */
   revocation: RevocationSummary;
+}
+
+const str = (v: unknown): v is string => typeof v === 'string';
+const strOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
+const SUMMARY_MEMBERS = 14;
+const NESTED_MEMBERS = 4;
+
+/** Whether the summary has exactly the declared members, each of its declared type (then the literal applies). */
+function wellTyped(s: VerificationSummary): boolean {
+  const r = s.revocation as RevocationSummary | null | undefined;
+  const t = s.timestamp as TimestampSummary | null | undefined;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    str(r.detail) &&
+    strOrNull(r.revokedAt) &&
+    strOrNull(r.source) &&
+    str(r.status) &&
+    Object.keys(r).length === NESTED_MEMBERS &&
+    (t === null ||
+      (typeof t === 'object' &&
+        t !== undefined &&
+        str(t.covers) &&
+        str(t.genTime) &&
+        str(t.source) &&
+        strOrNull(t.tsa) &&
+        Object.keys(t).length === NESTED_MEMBERS)) &&
+    str(s.against) &&
+    str(s.chain) &&
+    strOrNull(s.digestAlgorithm) &&
+    str(s.format) &&
+    str(s.signatureAlgorithm) &&
+    str(s.signer) &&
+    str(s.signerIssuer) &&
+    str(s.signerNotAfter) &&
+    str(s.signerNotBefore) &&
+    str(s.signerSerial) &&
+    str(s.signingTime) &&
+    str(s.signingTimeSource) &&
+    Object.keys(s).length === SUMMARY_MEMBERS
+  );
+}
+
+/**
+ * canonicalJson of a verification summary (the record's `verification` column, spliced into its receipt). A
+ * summary of exactly the declared members and types is written by ONE `JSON.stringify` of object literals in
+ * sorted key order, as canonicalRecord does (JSON.stringify keeps the insertion order of non-index keys and
+ * escapes strings as canonical JSON does), so the bytes are the same without sorting keys or concatenating
+ * per-member strings; anything else goes through the generic serialiser.
+ */
+export function summaryJson(s: VerificationSummary): string {
+  if (!wellTyped(s)) return canonicalJson(s as unknown as CanonicalValue);
+  const r = s.revocation;
+  const t = s.timestamp;
+  return JSON.stringify({
+    against: s.against,
+    chain: s.chain,
+    digestAlgorithm: s.digestAlgorithm,
+    format: s.format,
+    revocation: { detail: r.detail, revokedAt: r.revokedAt, source: r.source, status: r.status },
+    signatureAlgorithm: s.signatureAlgorithm,
+    signer: s.signer,
+    signerIssuer: s.signerIssuer,
+    signerNotAfter: s.signerNotAfter,
+    signerNotBefore: s.signerNotBefore,
+    signerSerial: s.signerSerial,
+    signingTime: s.signingTime,
+    signingTimeSource: s.signingTimeSource,
+    timestamp: t === null ? null : { covers: t.covers, genTime: t.genTime, source: t.source, tsa: t.tsa },
+  });
 }
 
 export interface SignatureCheckResult {

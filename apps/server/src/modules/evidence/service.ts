@@ -37,6 +37,7 @@ import {
 } from '../../evidence/store.js';
 import type { RevocationSummary } from '../../evidence/revocation.js';
 import {
+  summaryJson,
   verifySignatureEvidence,
   type SignatureCheckInput,
   type TrustConfig,
@@ -325,7 +326,12 @@ function seal(row: Row, payload: Omit<repo.PayloadRow, 'evidence_id'>): Prepared
   return { row, payload: { evidence_id: row.id, ...payload }, entry };
 }
 
-function receiptOf(deps: EvidenceDeps, row: repo.EvidenceRow): Receipt {
+/**
+ * The signed receipt of a stored record. `canonicalVerification`: the record's `verification` text when it is
+ * known to be canonical JSON (a record this process just prepared: every ingest path stores canonicalJson of its
+ * summary), so that the signed text reuses it; a stored record read back is re-serialised.
+ */
+function receiptOf(deps: EvidenceDeps, row: repo.EvidenceRow, canonicalVerification?: string): Receipt {
   const body: ReceiptBody = {
     type: 'yizheng-receipt/1',
     id: row.id,
@@ -338,7 +344,7 @@ function receiptOf(deps: EvidenceDeps, row: repo.EvidenceRow): Receipt {
     receivedAt: row.received_at,
     verification: (parseJson(row.verification) ?? null) as CanonicalValue,
   };
-  return signReceipt(deps.platformKey, body);
+  return signReceipt(deps.platformKey, body, canonicalVerification);
 }
 
 /** The first record of this evidence or of this Idempotency-Key, if any (409 when the key names other evidence). */
@@ -357,7 +363,12 @@ async function earlier(
 
 async function commit(deps: EvidenceDeps, item: PreparedEvidence): Promise<PushResult> {
   const stored = await deps.writer.submit(item);
-  return { receipt: receiptOf(deps, stored.row), duplicate: stored.duplicate };
+  // A fresh record is the item itself, whose summary text is canonical JSON (emptyRow, summaryJson, canonicalJson).
+  const fresh = !stored.duplicate && stored.row.verification === item.row.verification;
+  return {
+    receipt: receiptOf(deps, stored.row, fresh ? item.row.verification : undefined),
+    duplicate: stored.duplicate,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- signatures
@@ -474,7 +485,7 @@ function prepareSignature(
   row.signature_sm3 = d.signatureSm3;
   row.certificates_sm3 = certs === null ? null : certificatesSm3(certs);
   row.timestamp_sm3 = checked.timestampToken !== undefined ? sm3Hex(checked.timestampToken) : null;
-  row.verification = canonicalJson(checked.summary as unknown as CanonicalValue);
+  row.verification = summaryJson(checked.summary);
   row.dedupe_key = d.dedupe;
   return seal(row, {
     original: d.original ?? null,
