@@ -12,6 +12,7 @@
 import { sm3 } from '@yizheng/gm';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/connect.js';
+import { insertRows } from '../db/insert-rows.js';
 import type { ApiLogsTable, Database, OperationLogsTable } from '../db/schema.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -145,10 +146,7 @@ export async function appendToChain<T extends ChainTable>(options: {
     const prevHash = last === undefined ? GENESIS : last.hash;
     const columns = { ...(entry as Flat), seq };
     const hash = chainHash(prevHash, columns);
-    await trx
-      .insertInto(t)
-      .values({ ...(entry as ApiLogEntry), seq, prev_hash: prevHash, hash })
-      .execute();
+    await insertRows(trx, t, [{ ...(entry as ApiLogEntry), seq, prev_hash: prevHash, hash }]);
     return { seq, hash };
   };
   // Inside a caller's transaction the entry commits (or rolls back) with the change it records.
@@ -189,11 +187,7 @@ export async function appendManyToChain<T extends ChainTable>(options: {
       prevHash = hash;
     }
     // Bounded statements: a few hundred rows per INSERT keeps under every dialect's parameter limit.
-    for (let i = 0; i < rows.length; i += 200)
-      await trx
-        .insertInto(t)
-        .values(rows.slice(i, i + 200))
-        .execute();
+    for (let i = 0; i < rows.length; i += 200) await insertRows(trx, t, rows.slice(i, i + 200));
     return rows.map((r) => ({ seq: r.seq, hash: r.hash }));
   };
   if (db.isTransaction) return append(db);

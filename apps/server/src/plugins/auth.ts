@@ -20,6 +20,7 @@ import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import { parseSignedHeaders, SIGNATURE_USER_ID, stringToSign } from '../auth/signing.js';
 import { isUniqueViolation } from '../db/connect.js';
+import { insertRows } from '../db/insert-rows.js';
 import { GroupCommitWriter } from '../evidence/group-commit.js';
 import type { Database, ProjectStatus } from '../db/schema.js';
 import { YzError } from '../errors.js';
@@ -124,10 +125,7 @@ export function createNonceWriter(db: Kysely<Database>): GroupCommitWriter<Nonce
     maxItems: 1000,
     overloaded: () => new YzError('NOT_READY', 'too many requests waiting: retry later'),
     writeMany: async (rows) => {
-      await db
-        .insertInto('used_nonces')
-        .values([...rows])
-        .execute();
+      await insertRows(db, 'used_nonces', rows);
       return rows.map(() => true);
     },
     writeOne: (r) => rememberNonce(db, r.app_id, r.nonce, r.expires_at),
@@ -141,7 +139,7 @@ export async function rememberNonce(
   expiresAt: string,
 ): Promise<boolean> {
   try {
-    await db.insertInto('used_nonces').values({ app_id: appId, nonce, expires_at: expiresAt }).execute();
+    await insertRows(db, 'used_nonces', [{ app_id: appId, nonce, expires_at: expiresAt }]);
     return true;
   } catch (e) {
     if (isUniqueViolation(e)) return false;
