@@ -221,6 +221,53 @@ function postgresCpuMs(): number {
   }
 }
 
+/** CPU milliseconds (user + system) by PostgreSQL process id (comm `postgres`), from /proc; empty where unreadable. */
+function postgresCpuByPid(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (!stat.includes('(postgres)')) continue;
+      const f = stat.split(') ')[1]!.split(' ');
+      out.set(Number(pid), (Number(f[11]) + Number(f[12])) * 10);
+    }
+  } catch {
+    // no /proc: the figure is NaN
+  }
+  return out;
+}
+
+/**
+ * CPU milliseconds the backends of this run's own connections (to the source and target databases) used since
+ * `before`: the PostgreSQL work of the migration alone, whatever other clients of a shared server do meanwhile.
+ * Background processes (WAL writer, checkpointer, autovacuum) are not included; a backend that exited during the
+ * run is not either (the pools keep theirs while busy). NaN where /proc or pg_stat_activity cannot be read.
+ */
+async function ownBackendsCpuMs(
+  before: ReadonlyMap<number, number>,
+  dbs: readonly string[],
+): Promise<number> {
+  if (before.size === 0) return Number.NaN;
+  const pids = await admin(
+    async (c) =>
+      (
+        await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[])', [
+          [...dbs],
+        ])
+      ).rows,
+  );
+  const now = postgresCpuByPid();
+  let ms = 0;
+  for (const { pid } of pids) ms += (now.get(pid) ?? 0) - (before.get(pid) ?? 0);
+  return ms;
+}
+
 interface TableStats {
   scans: number;
   tuples: number;
@@ -294,6 +341,7 @@ try {
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
   const pg0 = postgresCpuMs();
+  const pgByPid0 = postgresCpuByPid();
   const t0 = performance.now();
   const progress = setInterval(() => {
     void getTask({ db: app.db, id: task.id }).then((t) => {
@@ -309,6 +357,7 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const mainMs = mainThreadCpuMs() - main0;
   const pgMs = postgresCpuMs() - pg0;
+  const pgOwnMs = await ownBackendsCpuMs(pgByPid0, [SOURCE_DB, target]);
   clearInterval(progress);
   if (view.outcome !== 'succeeded') throw new Error(`run ${view.outcome}: ${view.error ?? ''}`);
   const done = await getTask({ db: app.db, id: task.id });
@@ -345,6 +394,8 @@ try {
     mainThreadCpuUsPerRecord: Number(((mainMs * 1000) / RECORDS).toFixed(1)),
     // The PostgreSQL server's (source and target; any other client's too): what is left of the 2 cores.
     postgresCpuUsPerRecord: Number(((pgMs * 1000) / RECORDS).toFixed(1)),
+    // The share of the backends serving this run's source reads and target writes (not other clients').
+    postgresOwnBackendsCpuUsPerRecord: Number(((pgOwnMs * 1000) / RECORDS).toFixed(1)),
     verifyPerSecondBefore: Math.round(refBefore),
     verifyPerSecondAfter: Math.round(refAfter),
     source: {
