@@ -18,30 +18,42 @@ function styleOf(db: Kysely<Database>): Style {
   return 'sqlite';
 }
 
-/** Statement texts by shape; a handful of shapes (tables × batch sizes up to a chunk) in practice, bounded. */
-const TEXTS = new Map<string, string>();
-const MAX_TEXTS = 2048;
+/**
+ * Statement texts by (dialect, table, columns): ONE text per such shape, grown a row at a time as needed, with
+ * the length after each row, so the statement for n rows is a prefix of it (memory bounded by the largest batch,
+ * not by the number of batch sizes seen). A handful of shapes in practice; the map is cleared if it ever grows.
+ */
+interface Texts {
+  text: string;
+  /** ends[k]: the length of the statement for k + 1 rows. */
+  ends: number[];
+}
+const TEXTS = new Map<string, Texts>();
+const MAX_SHAPES = 64;
 
 function quote(style: Style, name: string): string {
   return style === 'mysql' ? `\`${name.replace(/`/g, '``')}\`` : `"${name.replace(/"/g, '""')}"`;
 }
 
 function statementText(style: Style, table: string, columns: readonly string[], rows: number): string {
-  const key = `${style}\u0000${table}\u0000${columns.join('\u0000')}\u0000${rows}`;
-  let text = TEXTS.get(key);
-  if (text === undefined) {
-    const n = columns.length;
-    const tuples: string[] = [];
-    for (let r = 0; r < rows; r++) {
-      const marks: string[] = [];
-      for (let c = 0; c < n; c++) marks.push(style === 'pg' ? `$${r * n + c + 1}` : '?');
-      tuples.push(`(${marks.join(', ')})`);
-    }
-    text = `insert into ${quote(style, table)} (${columns.map((c) => quote(style, c)).join(', ')}) values ${tuples.join(', ')}`;
-    if (TEXTS.size >= MAX_TEXTS) TEXTS.clear();
-    TEXTS.set(key, text);
+  const key = `${style}\u0000${table}\u0000${columns.join('\u0000')}`;
+  let t = TEXTS.get(key);
+  if (t === undefined) {
+    if (TEXTS.size >= MAX_SHAPES) TEXTS.clear();
+    t = {
+      text: `insert into ${quote(style, table)} (${columns.map((c) => quote(style, c)).join(', ')}) values `,
+      ends: [],
+    };
+    TEXTS.set(key, t);
   }
-  return text;
+  const n = columns.length;
+  for (let r = t.ends.length; r < rows; r++) {
+    const marks: string[] = [];
+    for (let c = 0; c < n; c++) marks.push(style === 'pg' ? `$${r * n + c + 1}` : '?');
+    t.text += `${r === 0 ? '' : ', '}(${marks.join(', ')})`;
+    t.ends.push(t.text.length);
+  }
+  return t.text.slice(0, t.ends[rows - 1]);
 }
 
 /** The columns of `rows` when every row has the same ones, in the same order, none undefined; else undefined. */
