@@ -201,24 +201,10 @@ function mainThreadCpuMs(): number {
  * NaN where unreadable. Includes other clients of the same server: meaningful on a quiet machine only.
  */
 function postgresCpuMs(): number {
-  try {
-    let ticks = 0;
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // gone meanwhile
-      }
-      if (!stat.includes('(postgres)')) continue;
-      const f = stat.split(') ')[1]!.split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    }
-    return ticks * 10;
-  } catch {
-    return Number.NaN;
-  }
+  const byPid = postgresCpuByPid();
+  let ms = 0;
+  for (const v of byPid.values()) ms += v;
+  return byPid.size === 0 ? Number.NaN : ms;
 }
 
 /** CPU milliseconds (user + system) by PostgreSQL process id (comm `postgres`), from /proc; empty where unreadable. */

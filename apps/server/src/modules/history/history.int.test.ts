@@ -307,15 +307,17 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
     expect(code(await admin.request('POST', `/history/tasks/${taskId}/pause`))).toBe('HISTORY_TASK_STATE');
   });
 
-  it('a batch that fails stores nothing of the batch prepared behind it; the task resumes at its cursor', async () => {
-    // Batches of 4, two deep: batch 3 (rows 9–12) is verified and built while batch 2 (rows 5–8) is written.
-    // Batch 2's write fails (database trouble, not a row's fault): the run stops with the cursor after batch 1,
-    // and none of batches 2, 3 and 4 (prepared behind it) has a record.
+  /**
+   * A new application with a task over the source (batches of 4) and evidence deps of its own, for the tests
+   * that run the task through a writer of theirs: `deps(writer)` for runHistoryTasks, `records()` the
+   * application's stored serial numbers.
+   */
+  async function taskOfItsOwn(appName: string) {
     const ctx = { db: db.kysely, now: () => now, actor: 'test' };
-    const otherApp = (await createApplication({ ctx, project: 'EMR', name: 'EMR history 2' })).application.id;
+    const appOfTask = (await createApplication({ ctx, project: 'EMR', name: appName })).application.id;
     const task = await createTask({
       ctx,
-      body: { sourceId, appId: otherApp, level: 'signature', rowsPerSecond: 100_000, batchSize: 4 },
+      body: { sourceId, appId: appOfTask, level: 'signature', rowsPerSecond: 100_000, batchSize: 4 },
       trustStore: false,
     });
     const ev = createEvidenceDeps({
@@ -326,19 +328,7 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
       config: evidenceConfigOf({ dataDir: tmp.dir }),
       log: app.log,
     });
-    const serial = (i: PreparedEvidence) => Number(i.row.serial_number.replace('EMR-', ''));
-    const failing = new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
-      maxItems: 1000,
-      writeMany: (items) =>
-        items.some((i) => serial(i) >= 5 && serial(i) <= 8)
-          ? Promise.reject(new Error('database trouble'))
-          : Promise.all(items.map((i) => ev.deps.writer.submit(i))),
-      writeOne: (i) =>
-        serial(i) >= 5 && serial(i) <= 8
-          ? Promise.reject(new Error('database trouble'))
-          : ev.deps.writer.submit(i),
-    });
-    const deps = (writer: typeof failing) => ({
+    const deps = (writer: GroupCommitWriter<PreparedEvidence, StoredEvidence>) => ({
       db: db.kysely,
       evidence: { ...ev.deps, writer },
       fieldCrypto: app.fieldCrypto,
@@ -351,11 +341,31 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
         await db.kysely
           .selectFrom('evidence')
           .select('serial_number')
-          .where('app_id', '=', otherApp)
+          .where('app_id', '=', appOfTask)
           .execute()
       )
         .map((r) => r.serial_number)
         .sort();
+    return { ctx, task, ev, deps, records };
+  }
+
+  it('a batch that fails stores nothing of the batch prepared behind it; the task resumes at its cursor', async () => {
+    // Batches of 4, two deep: batch 3 (rows 9–12) is verified and built while batch 2 (rows 5–8) is written.
+    // Batch 2's write fails (database trouble, not a row's fault): the run stops with the cursor after batch 1,
+    // and none of batches 2, 3 and 4 (prepared behind it) has a record.
+    const { task, ev, deps, records } = await taskOfItsOwn('EMR history 2');
+    const serial = (i: PreparedEvidence) => Number(i.row.serial_number.replace('EMR-', ''));
+    const failing = new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
+      maxItems: 1000,
+      writeMany: (items) =>
+        items.some((i) => serial(i) >= 5 && serial(i) <= 8)
+          ? Promise.reject(new Error('database trouble'))
+          : Promise.all(items.map((i) => ev.deps.writer.submit(i))),
+      writeOne: (i) =>
+        serial(i) >= 5 && serial(i) <= 8
+          ? Promise.reject(new Error('database trouble'))
+          : ev.deps.writer.submit(i),
+    });
     try {
       await expect(
         runHistoryTasks({ deps: deps(failing), signal: new AbortController().signal }),
@@ -385,22 +395,7 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
   });
 
   it('a pause asked for while a batch is written stops the run after the batches in flight; resuming completes it exactly', async () => {
-    const ctx = { db: db.kysely, now: () => now, actor: 'test' };
-    const pausedApp = (await createApplication({ ctx, project: 'EMR', name: 'EMR history 3' })).application
-      .id;
-    const task = await createTask({
-      ctx,
-      body: { sourceId, appId: pausedApp, level: 'signature', rowsPerSecond: 100_000, batchSize: 4 },
-      trustStore: false,
-    });
-    const ev = createEvidenceDeps({
-      db: db.kysely,
-      now: () => now,
-      fieldCrypto: app.fieldCrypto,
-      platformKey: app.platformKey,
-      config: evidenceConfigOf({ dataDir: tmp.dir }),
-      log: app.log,
-    });
+    const { ctx, task, ev, deps, records } = await taskOfItsOwn('EMR history 3');
     // The operator pauses the task while its first batch is being written.
     let pausedOnce = false;
     const pausing = new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
@@ -414,24 +409,6 @@ describe.each(testDialects())('history migration on %s', (dialect) => {
       },
       writeOne: (i) => ev.deps.writer.submit(i),
     });
-    const deps = (writer: typeof pausing) => ({
-      db: db.kysely,
-      evidence: { ...ev.deps, writer },
-      fieldCrypto: app.fieldCrypto,
-      now: () => now,
-      timezone: 'Asia/Shanghai',
-      sleep: abortableSleep,
-    });
-    const records = async () =>
-      (
-        await db.kysely
-          .selectFrom('evidence')
-          .select('serial_number')
-          .where('app_id', '=', pausedApp)
-          .execute()
-      )
-        .map((r) => r.serial_number)
-        .sort();
     const taskNow = () =>
       lifecycleDb(db.kysely)
         .selectFrom('history_tasks')
