@@ -9,7 +9,7 @@
 import { CompiledQuery, MysqlAdapter, PostgresAdapter, type Insertable, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-type Style = 'pg' | 'mysql' | 'sqlite';
+export type Style = 'pg' | 'mysql' | 'sqlite';
 
 function styleOf(db: Kysely<Database>): Style {
   const adapter = db.getExecutor().adapter;
@@ -54,6 +54,20 @@ function statementText(style: Style, table: string, columns: readonly string[], 
     t.ends.push(t.text.length);
   }
   return t.text.slice(0, t.ends[rows - 1]);
+}
+
+/**
+ * The text of {@link insertRows}' statement for `rows` rows of these columns (placeholders `$1`… on PostgreSQL,
+ * row after row), for callers that embed it in a larger statement (a CTE) and append parameters of their own.
+ */
+export function insertStatement(
+  style: Style,
+  table: keyof Database,
+  columns: readonly string[],
+  rows: number,
+): string {
+  if (!Number.isInteger(rows) || rows < 1) throw new RangeError('insertStatement: no rows');
+  return statementText(style, table, columns, rows);
 }
 
 /** The columns of `rows` when every row has the same ones, in the same order, none undefined; else undefined. */

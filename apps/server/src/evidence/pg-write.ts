@@ -19,11 +19,13 @@
  * the rows, and concurrent writers take their locks in one order (the counter, then the stats keys in sorted
  * order). Semantics equal the general path: the evidence module's tests run on both.
  */
+import { sm3 } from '@yizheng/gm';
+import type { LogHashName } from '@yizheng/ledger';
 import { nodeLogHasher } from '@yizheng/ledger/node';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, EvidenceTable } from '../db/schema.js';
 import { checkEntries } from '../log/sequencer.js';
-import { deltasOf, type StatsEvent } from '../stats/repo.js';
+import { shanghaiDay, type StatsDelta, type StatsEvent } from '../stats/repo.js';
 import type * as repo from '../modules/evidence/repo.js';
 
 interface Item {
@@ -199,9 +201,31 @@ function pack(
   return { bytes: Buffer.concat(parts, at - 1), offsets, lengths, slices };
 }
 
+/**
+ * The daily deltas of `events`: what `deltasOf` (stats/repo.ts) returns — one delta per (project, application,
+ * kind, Shanghai day), sorted by that key — with the day computed once per distinct instant (a batch's records
+ * share a handful of received_at values; a Date per record cost ~4 µs on this thread).
+ */
+export function dailyDeltas(events: readonly StatsEvent[]): StatsDelta[] {
+  const days = new Map<string, string>();
+  const m = new Map<string, StatsDelta>();
+  for (const e of events) {
+    let day = days.get(e.at);
+    if (day === undefined) {
+      day = shanghaiDay(e.at);
+      days.set(e.at, day);
+    }
+    const key = `${e.project_id}\u0000${e.app_id}\u0000${e.kind}\u0000${day}`;
+    const d = m.get(key);
+    if (d === undefined) m.set(key, { project_id: e.project_id, app_id: e.app_id, kind: e.kind, day, count: 1 });
+    else d.count++;
+  }
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+}
+
 /** The statistics deltas per level, each summed by key and sorted (the lock order of bumpStats). */
 function statsRows(events: readonly StatsEvent[]): Record<string, string | number>[][] {
-  const daily = deltasOf(events);
+  const daily = dailyDeltas(events);
   return STATS.map(({ column, width }) => {
     const m = new Map<string, Record<string, string | number>>();
     for (const d of daily) {
@@ -222,19 +246,35 @@ function statsRows(events: readonly StatsEvent[]): Record<string, string | numbe
   });
 }
 
+/**
+ * The leaf hash HASH(0x00 ‖ entry) of RFC 9162 — the log hasher's `hashLeaf` — for SM3 by the one-shot native
+ * SM3 (~1.5 µs a leaf instead of ~3.9 µs through a `createHash` object per leaf); other hashes by the hasher.
+ */
+export function leafHasher(name: LogHashName, hashLeaf: (entry: Uint8Array) => Uint8Array) {
+  if (name !== 'sm3') return hashLeaf;
+  return (entry: Uint8Array): Uint8Array => {
+    const b = new Uint8Array(entry.length + 1); // b[0] = 0x00, the leaf prefix
+    b.set(entry, 1);
+    return sm3(b);
+  };
+}
+
 /** Writes `items` (log, records, payloads and their statistics); returns the first log index. */
 export type PgEvidenceWrite = (items: readonly Item[]) => Promise<number>;
 
 export function pgEvidenceWrite(db: Kysely<Database>): PgEvidenceWrite {
   // The log's hash is fixed per deployment (initLog refuses a change), so it is read once.
-  let hasher: Promise<ReturnType<typeof nodeLogHasher>> | undefined;
+  let hasher: Promise<(entry: Uint8Array) => Uint8Array> | undefined;
   const hasherOf = () =>
     (hasher ??= db
       .selectFrom('log_state')
       .select('hash_alg')
       .where('id', '=', 1)
       .executeTakeFirstOrThrow()
-      .then((r) => nodeLogHasher(r.hash_alg))
+      .then((r) => {
+        const h = nodeLogHasher(r.hash_alg);
+        return leafHasher(h.name, (e) => h.hashLeaf(e));
+      })
       .catch((e: unknown) => {
         hasher = undefined;
         throw e;
@@ -245,11 +285,8 @@ export function pgEvidenceWrite(db: Kysely<Database>): PgEvidenceWrite {
     if (n === 0) throw new RangeError('pgEvidenceWrite: no items');
     const entries = items.map((i) => i.entry);
     checkEntries(entries);
-    const h = await hasherOf();
-    const { bytes, offsets, lengths, slices } = pack(
-      items,
-      entries.map((e) => h.hashLeaf(e)),
-    );
+    const hashLeaf = await hasherOf();
+    const { bytes, offsets, lengths, slices } = pack(items, entries.map(hashLeaf));
     // Records carry text and numbers only (no bytes, no bigint: NewEvidenceRow's types), so the native
     // JSON.stringify serialises them as json_to_recordset reads them.
     const levels = statsRows(

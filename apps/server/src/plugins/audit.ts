@@ -5,11 +5,12 @@
  * response is sent, so logging never delays or fails a call; a failed write is logged as an error.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { appendManyToChain, appendToChain, type ApiLogEntry } from '../audit/hash-chain.js';
+import { appendToChain, type ApiLogEntry } from '../audit/hash-chain.js';
 import { isoTime } from '../context.js';
 import { splitUrl } from '../auth/signing.js';
 import { GroupCommitWriter } from '../evidence/group-commit.js';
 import { apiCallEvents, recordStats } from '../stats/repo.js';
+import { createApiLogChainWriter } from './api-log-writer.js';
 
 export const MAX_LOGGED_RESPONSE = 4096;
 const REDACTED_HEADERS = new Set(['x-yz-signature', 'authorization', 'cookie']);
@@ -53,26 +54,33 @@ export function registerApiLog(
       request.loggedResponse = payload.subarray(0, MAX_LOGGED_RESPONSE).toString('utf8');
     done(null, payload);
   });
-  // Statistics (统计), after the entries commit; a failure is logged, never retried (that would append the entries twice).
+  // Statistics (统计) of the fallback, after its entry commits; a failure is logged, never retried (that would append
+  // the entry twice).
   const countCalls = (entries: readonly ApiLogEntry[]): Promise<void> =>
     recordStats(scope.db, apiCallEvents(entries)).catch((e: unknown) => {
       scope.log.error({ err: e }, 'API call statistics write failed');
     });
-  // One writer per process, by group commit: the entries of concurrent calls are appended in order, in one
-  // transaction per batch, instead of racing for the next sequence number; a batch that loses a race with another
-  // process rolls back and its entries are appended one by one (appendToChain retries). Closing the scope waits
-  // for the queued entries.
+  // One writer per process, by group commit: the entries of concurrent calls are appended in order, with their
+  // API-call counts (统计), by ONE statement per batch on PostgreSQL (api-log-writer.ts: the head is kept, not read
+  // and locked each time). A batch that fails (a lost race with another process beyond the writer's retries, say)
+  // is written entry by entry the same way, and an entry that still fails is appended by appendToChain (head
+  // locked and read, retried) with its count after it. Closing the scope waits for the queued entries.
+  const writer = createApiLogChainWriter(scope.db);
   const chain = new GroupCommitWriter<ApiLogEntry, void>({
     name: 'API log',
     maxItems: 500,
     writeMany: async (entries) => {
-      await appendManyToChain({ db: scope.db, table: 'api_logs', entries });
-      await countCalls(entries); // statistics (统计): API calls per application and day
+      await writer.append(entries);
       return entries.map(() => undefined);
     },
     writeOne: async (entry) => {
-      await appendToChain({ db: scope.db, table: 'api_logs', entry });
-      await countCalls([entry]);
+      try {
+        await writer.append([entry]);
+      } catch (e) {
+        scope.log.warn({ err: e }, 'API log group write failed: appending the entry alone');
+        await appendToChain({ db: scope.db, table: 'api_logs', entry });
+        await countCalls([entry]);
+      }
     },
   });
   scope.addHook('onClose', () => chain.close());
