@@ -21,6 +21,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { sm2 } from '@yizheng/gm';
 import { buildSignedData, parseCertificate, signerFromPrivateKey } from '@yizheng/pki';
 import { SIGNATURE_USER_ID, stringToSign } from '@yizheng/server';
@@ -155,13 +156,50 @@ interface PhaseResult {
   serverCpuMsPerRecord: number | null;
   /** The same for this client process (building, sending and timing the requests). */
   clientCpuMsPerRecord: number;
+  /**
+   * PostgreSQL CPU per stored record, ms: the backends serving this run's database (the server's connections),
+   * and every `postgres` process (with the WAL writer, checkpointer…: meaningful on a quiet machine only).
+   */
+  pgBackendsCpuMsPerRecord: number | null;
+  pgAllCpuMsPerRecord: number | null;
+}
+
+/** CPU seconds (user + system) by PostgreSQL process id (comm `postgres`), from /proc; empty where unreadable. */
+function postgresCpuByPid(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const cpu = cpuSecondsOf(Number(pid), '(postgres)');
+      if (cpu !== undefined) out.set(Number(pid), cpu);
+    }
+  } catch {
+    // no /proc
+  }
+  return out;
+}
+
+/** The process ids of the PostgreSQL backends connected to the bench's database (none for SQLite). */
+async function backendPids(): Promise<number[]> {
+  if (DIALECT !== 'postgres') return [];
+  const c = new pg.Client({ connectionString: ws.databaseUrl });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return r.rows.map((x) => x.pid);
+  } finally {
+    await c.end();
+  }
 }
 
 /** CPU seconds (user + system) of a process, from /proc (Linux; USER_HZ = 100); undefined elsewhere. */
-function cpuSecondsOf(pid: number | undefined): number | undefined {
+function cpuSecondsOf(pid: number | undefined, comm?: string): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (comm !== undefined && !stat.includes(comm)) return undefined;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
@@ -176,6 +214,7 @@ async function runPhase(
   serverPid?: number,
 ): Promise<PhaseResult> {
   const serverCpu0 = cpuSecondsOf(serverPid);
+  const pg0 = serverPid === undefined ? new Map<number, number>() : postgresCpuByPid();
   const clientCpu0 = process.cpuUsage();
   const url = new URL(base);
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -234,6 +273,15 @@ async function runPhase(
   const elapsed = (performance.now() - started) / 1000;
   const serverCpu1 = cpuSecondsOf(serverPid);
   const clientCpu = process.cpuUsage(clientCpu0);
+  const pg1 = serverPid === undefined ? new Map<number, number>() : postgresCpuByPid();
+  const pids = serverPid === undefined ? [] : await backendPids();
+  const pgDelta = (ids: Iterable<number>): number => {
+    let sum = 0;
+    for (const id of ids) sum += (pg1.get(id) ?? 0) - (pg0.get(id) ?? 0);
+    return sum;
+  };
+  const perRecord = (seconds: number): number | null =>
+    pg1.size === 0 || records === 0 ? null : Math.round((seconds * 1e5) / records) / 100;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   if (next >= prepared.length)
@@ -253,6 +301,8 @@ async function runPhase(
         : Math.round(((serverCpu1 - serverCpu0) * 1e5) / records) / 100,
     clientCpuMsPerRecord:
       records === 0 ? 0 : Math.round(((clientCpu.user + clientCpu.system) / 1e3 / records) * 100) / 100,
+    pgBackendsCpuMsPerRecord: pids.length === 0 ? null : perRecord(pgDelta(pids)),
+    pgAllCpuMsPerRecord: perRecord(pgDelta(pg1.keys())),
   };
 }
 
@@ -360,6 +410,8 @@ try {
       p99Ms: r.p99,
       serverCpuMsPerRecord: r.serverCpuMsPerRecord,
       clientCpuMsPerRecord: r.clientCpuMsPerRecord,
+      pgBackendsCpuMsPerRecord: r.pgBackendsCpuMsPerRecord,
+      pgAllCpuMsPerRecord: r.pgAllCpuMsPerRecord,
       failures: r.failures,
       ...meta,
     });
