@@ -6,12 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCertificate } from './certificate.js';
+import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { buildCertificate } from './certificate-builder.js';
 import { cachedSm2Provider, createCmsVerifier, type CmsVerifier } from './cms-verifier.js';
 import { childrenOf, depthOf, scanDer, tlvBytes, toPem, type DerLimits, type Tlv } from './der.js';
 import { makeCorpus } from './fuzz/corpus.js';
 import { Prng, mutate } from './fuzz/mutate.js';
+import { namesMatch } from './name-compare.js';
 import { parseSignedData, verifySignedData, type SignedDataResult } from './signed-data.js';
 import { buildSignedData } from './signed-data-builder.js';
 import { signerFromKeyObject, signerFromPrivateKey } from './signer.js';
@@ -295,6 +296,50 @@ describe('createCmsVerifier: the offset path for the common message', () => {
       certificates: [other],
       oids: 'gmt0010',
     });
+    // Certificates with the signer's serial number carried before the signer's own: the first with the serial
+    // whose issuer Name matches the sid's decides (RFC 5280 comparison). `twin`'s issuer is the signer's with
+    // C=CN as a UTF8String (matches, the wrong key: invalid, by the general path); `stranger`'s is C=US (no match:
+    // skipped, valid, by the offsets).
+    const withIssuer = (from: string, to: string, label: string): ParsedCertificate => {
+      const name = Buffer.from(certificate.subjectDer);
+      const at = name.indexOf(Buffer.from(from, 'hex'));
+      expect(at).toBeGreaterThan(0);
+      Buffer.from(to, 'hex').copy(name, at);
+      const key = testKey('cms-verifier', label, 'sm2').signer;
+      return parseCertificate(
+        buildCertificate({
+          subject: new Uint8Array(name),
+          subjectPublicKeyInfo: key.publicKeyInfo,
+          serial: BigInt(`0x${certificate.serialHex}`),
+          notBefore: certificate.notBefore,
+          notAfter: certificate.notAfter,
+          signer: key,
+        }),
+      );
+    };
+    const twin = withIssuer('1302434e', '0c02434e', 'twin');
+    const stranger = withIssuer('1302434e', '13025553', 'stranger');
+    expect(namesMatch(twin.issuerDer, certificate.issuerDer)).toBe(true);
+    expect(namesMatch(stranger.issuerDer, certificate.issuerDer)).toBe(false);
+    /** A message carrying these two certificates in this order (the builder sorts its SET OF: put back). */
+    const carrying = (first: ParsedCertificate, second: ParsedCertificate): Uint8Array => {
+      const msg = Buffer.from(
+        buildSignedData({
+          content,
+          signers: [{ signer, certificate }],
+          includeSignerCertificates: false,
+          certificates: [first, second],
+          oids: 'gmt0010',
+        }),
+      );
+      const a = msg.indexOf(Buffer.from(first.der));
+      const b = msg.indexOf(Buffer.from(second.der));
+      expect(a).toBeGreaterThan(0);
+      expect(b).toBeGreaterThan(0);
+      const at = Math.min(a, b);
+      Buffer.concat([first.der, second.der]).copy(msg, at);
+      return new Uint8Array(msg);
+    };
     const twoSigners = buildSignedData({
       content,
       signers: [
@@ -323,6 +368,14 @@ describe('createCmsVerifier: the offset path for the common message', () => {
       ['certificate key', tampered(certificate.spki, certificate.spki.length - 5), false, false],
       ['BER content', longForm(tampered(content.subarray(0, 16), 3)), false, false],
       ['wrong certificate', wrongCert, false, false],
+      [
+        'a same-serial certificate matching the issuer by RFC 5280 only, first',
+        carrying(twin, certificate),
+        false,
+        false,
+      ],
+      ['the signer first, a same-serial twin after', carrying(certificate, twin), true, true],
+      ['a same-serial certificate of another issuer, first', carrying(stranger, certificate), true, true],
       ['two signers', twoSigners, false, true],
       ['detached, no content', detached, false, false],
       ['truncated', cms.subarray(0, cms.length - 1), false, false],

@@ -50,10 +50,11 @@ import { BytesCache } from './bytes-cache.js';
 import { cachedChainValidator } from './chain-cache.js';
 import { attributeOctets, attributeTime, oidOf } from './der-values.js';
 import { PkiError, failureOf, resultOf } from './errors.js';
+import { namesMatch } from './name-compare.js';
 import {
   CMS_OID,
-  findCertificateByIssuerSerial,
   findCertificateBySid,
+  serialOf,
   type SignerResult,
   verifySignedData,
   type ParsedSignedData,
@@ -176,6 +177,9 @@ const PKCS9 = oidBytes('1.2.840.113549.1.9');
 const CONTENT_TYPE = Number(CMS_OID.contentType.split('.').pop());
 const MESSAGE_DIGEST = Number(CMS_OID.messageDigest.split('.').pop());
 const SIGNING_TIME = Number(CMS_OID.signingTime.split('.').pop());
+/** signingCertificateV2 (RFC 5035), the attribute most messages carry beside those three, told by its bytes. */
+const SIGNING_CERTIFICATE_V2 = CMS_OID.signingCertificateV2;
+const OID_SIGNING_CERTIFICATE_V2 = oidBytes(SIGNING_CERTIFICATE_V2);
 
 /**
  * Which of contentType, messageDigest and signingTime the OBJECT IDENTIFIER header `h` (just read from
@@ -204,6 +208,17 @@ const COMMON_OIDS = [
   OID.sha256WithRSA,
   OID.rsaEncryption,
 ].map((dotted) => ({ bytes: oidBytes(dotted), dotted }));
+
+/**
+ * The DER of the AlgorithmIdentifiers common messages carry: each common OID without parameters and with NULL
+ * parameters. Input holding one of these exact byte strings is read by {@link fastAlgorithm}'s general steps
+ * into the same OID (minimal, decoded strictly) and a primitive value walked without error, so it is taken
+ * as a whole.
+ */
+const COMMON_ALGORITHMS = COMMON_OIDS.flatMap(({ bytes, dotted }) => [
+  { bytes: Uint8Array.from([0x30, bytes.length + 2, 0x06, bytes.length, ...bytes]), dotted },
+  { bytes: Uint8Array.from([0x30, bytes.length + 4, 0x06, bytes.length, ...bytes, 0x05, 0x00]), dotted },
+]);
 
 /** `oidOf` of the OBJECT IDENTIFIER header `h` (just read from `der`), a common one told by its bytes. */
 function fastOid(der: Uint8Array, h: Header): string {
@@ -241,6 +256,13 @@ function fastAlgorithm(
   depth: number,
   h: Header,
 ): string | undefined {
+  for (const a of COMMON_ALGORITHMS) {
+    const to = p + a.bytes.length;
+    if (to <= limit && sameBytesAt(a.bytes, der, p, to)) {
+      h.end = to;
+      return a.dotted;
+    }
+  }
   if (next(der, p, limit, h) !== 0x30) return undefined;
   const end = h.end;
   if (next(der, h.valueStart, end, h) !== 0x06) return undefined;
@@ -248,6 +270,37 @@ function fastAlgorithm(
   if (h.end < end && walkValue(der, h.end, end, depth + 1, ctx.limits, h) !== end) return undefined;
   h.end = end;
   return oid;
+}
+
+/**
+ * The certificate `findCertificateByIssuerSerial(all, …)` picks for the IssuerAndSerialNumber at these offsets
+ * of `der`, when it is one whose issuer Name `parse` need not walk (see {@link fastVerify}'s invariant): a
+ * carried certificate whose issuer Name passed checkName and equals the sid's byte for byte. The one pass
+ * does both: the first certificate with the serial decides — equal issuer bytes, it is the one; a Name that
+ * matches only by RFC 5280 comparison, or equal bytes on a certificate that is not carried or not checked,
+ * leave the message to the general path (undefined), as does no match.
+ */
+function carriedSigner(
+  ctx: FastContext,
+  all: readonly ParsedCertificate[],
+  carried: readonly ParsedCertificate[],
+  der: Uint8Array,
+  issuerFrom: number,
+  issuerTo: number,
+  serialFrom: number,
+  serialTo: number,
+): ParsedCertificate | undefined {
+  let s = serialFrom;
+  while (s < serialTo - 1 && der[s] === 0) s++;
+  for (const c of all) {
+    if (!sameBytesAt(serialOf(c), der, s, serialTo)) continue;
+    if (!sameBytesAt(c.issuerDer, der, issuerFrom, issuerTo)) {
+      if (namesMatch(c.issuerDer, der.subarray(issuerFrom, issuerTo))) return undefined;
+      continue;
+    }
+    return ctx.checkedIssuerNames.has(c) && carried.includes(c) ? c : undefined;
+  }
+  return undefined;
 }
 
 const NO_FAILURES: readonly never[] = Object.freeze([]);
@@ -384,6 +437,8 @@ function fastVerify(
   let ctTo = -1;
   let stFrom = -1;
   let stTo = -1;
+  // The types of other attributes, for the no-duplicates rule (the first kept apart: most messages have one).
+  let firstOther: string | undefined;
   let others: string[] | undefined;
   for (let p = h.valueStart; p < attrsEnd;) {
     if (next(der, p, attrsEnd, h) !== 0x30) return undefined;
@@ -391,13 +446,15 @@ function fastVerify(
     if (next(der, h.valueStart, attrEnd, h) !== 0x06) return undefined;
     const kind = pkcs9Attribute(der, h);
     // A known OID has one minimal encoding, so an other one (strictly decoded) is never a known one.
-    const other = kind === 0 ? oidOf(der, h) : undefined;
+    const other =
+      kind !== 0 ? undefined : isOid(der, h, OID_SIGNING_CERTIFICATE_V2) ? SIGNING_CERTIFICATE_V2 : oidOf(der, h);
     const valuesAt = h.end;
     if (next(der, valuesAt, attrEnd, h) !== 0x31 || h.end !== attrEnd) return undefined;
     if (h.valueStart === attrEnd) return undefined; // no values
     if (other !== undefined) {
-      if (others?.includes(other) === true) return undefined;
-      (others ??= []).push(other);
+      if (firstOther === undefined) firstOther = other;
+      else if (other === firstOther || others?.includes(other) === true) return undefined;
+      else (others ??= []).push(other);
       walkValue(der, valuesAt, attrEnd, 8, ctx.limits, h);
     } else {
       // Exactly one value, as verifySigner's singleValue requires; primitive here.
@@ -429,23 +486,13 @@ function fastVerify(
     signingTime = attributeTime(der, stFrom, stTo);
     if (signingTime === undefined) return undefined;
   }
+  if (mdFrom < 0 || ctFrom < 0) return undefined;
   const all = options.certificates ? [...certificates, ...options.certificates] : certificates;
   const certificate =
     ski === undefined
-      ? findCertificateByIssuerSerial(all, der, issuerFrom, issuerTo, der, serialFrom, serialTo)
+      ? carriedSigner(ctx, all, certificates, der, issuerFrom, issuerTo, serialFrom, serialTo)
       : findCertificateBySid({ ski }, all);
-  if (certificate === undefined || mdFrom < 0 || ctFrom < 0) return undefined;
-  // `parse` walks the issuer Name (checkName) unless a carried certificate with that issuer Name passed the
-  // walk: here the signer's certificate must be such a one, and the Name is not walked (see the invariant).
-  if (
-    ski === undefined &&
-    !(
-      ctx.checkedIssuerNames.has(certificate) &&
-      sameBytesAt(certificate.issuerDer, der, issuerFrom, issuerTo) &&
-      certificates.includes(certificate)
-    )
-  )
-    return undefined;
+  if (certificate === undefined) return undefined;
   const policy = options.policy ?? {};
   const actual = digest(digestName(digestAlgorithm, policy), content, policy);
   // messageDigest: attributeOctets of the value — its contents when it is a primitive OCTET STRING with a

@@ -250,7 +250,7 @@ export function parseSignedData(input: Uint8Array | string, limits: DerLimits = 
 
 /** Each certificate's serial number as bytes, leading zeros dropped (computed once per certificate). */
 const serialBytes = new WeakMap<ParsedCertificate, Uint8Array>();
-function serialOf(cert: ParsedCertificate): Uint8Array {
+export function serialOf(cert: ParsedCertificate): Uint8Array {
   let b = serialBytes.get(cert);
   if (b === undefined) {
     b = new Uint8Array(Buffer.from(cert.serialHex, 'hex'));
