@@ -1,8 +1,8 @@
 import { sha256LogHasher, sm3LogHasher } from '@yizheng/ledger/node';
 import { describe, expect, it } from 'vitest';
-import { deltasOf, type StatsEvent } from '../stats/repo.js';
+import { deltasOf, shanghaiDay, type StatsEvent } from '../stats/repo.js';
 import { seeded } from '../testing/seeded.js';
-import { dailyDeltas, leafHasher } from './pg-write.js';
+import { leafHasher } from './pg-write.js';
 
 describe('pg-write helpers', () => {
   it('hashes SM3 leaves as the log hasher does (every length, 0x00 prefix)', () => {
@@ -24,7 +24,7 @@ describe('pg-write helpers', () => {
     expect(leafHasher('sha256', h)).toBe(h);
   });
 
-  it('sums daily deltas exactly as deltasOf (keys, Shanghai days, order, counts)', () => {
+  it('deltasOf sums events by key and Shanghai day, as one day per event would (keys, order, counts)', () => {
     const rand = seeded(11);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     // instants around Shanghai midnight (16:00Z) and month/year ends, some repeated
@@ -42,7 +42,16 @@ describe('pg-write helpers', () => {
         kind: pick(['signature', 'digest', 'file'] as const),
         at: rand() < 0.7 ? pick(instants) : new Date(1.7e12 + Math.floor(rand() * 1e11)).toISOString(),
       }));
-      expect(dailyDeltas(events)).toEqual(deltasOf(events));
+      const reference = new Map<string, number>();
+      for (const e of events) {
+        const key = [e.project_id, e.app_id, e.kind, shanghaiDay(Date.parse(e.at))].join('\u0000');
+        reference.set(key, (reference.get(key) ?? 0) + 1);
+      }
+      const expected = [...reference.keys()].sort().map((key) => {
+        const [project_id, app_id, kind, day] = key.split('\u0000');
+        return { project_id, app_id, kind, day, count: reference.get(key) };
+      });
+      expect(deltasOf(events)).toEqual(expected);
     }
   });
 });

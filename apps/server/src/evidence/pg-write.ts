@@ -25,7 +25,7 @@ import { nodeLogHasher } from '@yizheng/ledger/node';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database, EvidenceTable } from '../db/schema.js';
 import { checkEntries } from '../log/sequencer.js';
-import { shanghaiDay, type StatsDelta, type StatsEvent } from '../stats/repo.js';
+import { deltasOf, rollUp, STATS_LEVELS, type StatsEvent } from '../stats/repo.js';
 import type * as repo from '../modules/evidence/repo.js';
 
 interface Item {
@@ -109,12 +109,6 @@ function recordsJson(items: readonly Item[]): string {
   return JSON.stringify(out);
 }
 
-const STATS = [
-  { table: 'stats_daily', column: 'day', width: 10 },
-  { table: 'stats_monthly', column: 'month', width: 7 },
-  { table: 'stats_yearly', column: 'year', width: 4 },
-] as const;
-
 /** A slice of `$2`: NULL when the field is NULL. */
 const part = (f: string): string =>
   `CASE WHEN r.${f}_len IS NULL THEN NULL ELSE substring($2::bytea FROM r.${f}_off FOR r.${f}_len) END`;
@@ -138,7 +132,7 @@ export const PG_EVIDENCE_WRITE = `WITH s AS (UPDATE log_state SET next_index = n
     SELECT r.evidence_id, ${part('o')}, ${part('s')}, ${part('c')}, ${part('t')}
     FROM s, json_to_recordset($6::json) AS r(evidence_id text,
       o_off int, o_len int, s_off int, s_len int, c_off int, c_len int, t_off int, t_len int)),
-${STATS.map(
+${STATS_LEVELS.map(
   ({ table, column }, k) => `  s${k} AS (INSERT INTO ${table} (project_id, app_id, kind, "${column}", count)
     SELECT r.project_id, r.app_id, r.kind, r."${column}", r.count
     FROM s, json_populate_recordset(NULL::${table}, $${7 + k}::json) AS r
@@ -201,49 +195,12 @@ function pack(
   return { bytes: Buffer.concat(parts, at - 1), offsets, lengths, slices };
 }
 
-/**
- * The daily deltas of `events`: what `deltasOf` (stats/repo.ts) returns — one delta per (project, application,
- * kind, Shanghai day), sorted by that key — with the day computed once per distinct instant (a batch's records
- * share a handful of received_at values; a Date per record cost ~4 µs on this thread).
- */
-export function dailyDeltas(events: readonly StatsEvent[]): StatsDelta[] {
-  const days = new Map<string, string>();
-  const m = new Map<string, StatsDelta>();
-  for (const e of events) {
-    let day = days.get(e.at);
-    if (day === undefined) {
-      day = shanghaiDay(e.at);
-      days.set(e.at, day);
-    }
-    const key = `${e.project_id}\u0000${e.app_id}\u0000${e.kind}\u0000${day}`;
-    const d = m.get(key);
-    if (d === undefined) m.set(key, { project_id: e.project_id, app_id: e.app_id, kind: e.kind, day, count: 1 });
-    else d.count++;
-  }
-  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
-}
-
 /** The statistics deltas per level, each summed by key and sorted (the lock order of bumpStats). */
 function statsRows(events: readonly StatsEvent[]): Record<string, string | number>[][] {
-  const daily = dailyDeltas(events);
-  return STATS.map(({ column, width }) => {
-    const m = new Map<string, Record<string, string | number>>();
-    for (const d of daily) {
-      const period = d.day.slice(0, width);
-      const key = `${d.project_id}\u0000${d.app_id}\u0000${d.kind}\u0000${period}`;
-      const e = m.get(key);
-      if (e === undefined)
-        m.set(key, {
-          project_id: d.project_id,
-          app_id: d.app_id,
-          kind: d.kind,
-          [column]: period,
-          count: d.count,
-        });
-      else e.count = Number(e.count) + d.count;
-    }
-    return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
-  });
+  const daily = deltasOf(events);
+  return STATS_LEVELS.map(({ column, width }) =>
+    rollUp(daily, width).map(({ period, ...r }) => ({ ...r, [column]: period })),
+  );
 }
 
 /**

@@ -25,7 +25,7 @@ import { chainHash, GENESIS, type ApiLogEntry } from '../audit/hash-chain.js';
 import { isUniqueViolation } from '../db/connect.js';
 import { insertRows, insertStatement } from '../db/insert-rows.js';
 import type { Database } from '../db/schema.js';
-import { apiCallEvents, bumpStats, deltasOf, type StatsDelta } from '../stats/repo.js';
+import { apiCallEvents, bumpStats, deltasOf, rollUp, STATS_LEVELS, type StatsDelta } from '../stats/repo.js';
 
 type Row = ApiLogEntry & { seq: number; prev_hash: string; hash: string };
 
@@ -48,33 +48,9 @@ const COLUMNS = [
   'hash',
 ] as const;
 
-/** The count tables and the length of 'YYYY-MM-DD' each keeps (as stats/repo.ts). */
-const LEVELS = [
-  { table: 'stats_daily', column: 'day', width: 10 },
-  { table: 'stats_monthly', column: 'month', width: 7 },
-  { table: 'stats_yearly', column: 'year', width: 4 },
-] as const;
-
-/** The deltas summed by the first `width` characters of the day, sorted by key (the lock order of the counts). */
-function rollUp(deltas: readonly StatsDelta[], width: number): string {
-  const m = new Map<
-    string,
-    { project_id: string; app_id: string; kind: string; period: string; count: number }
-  >();
-  for (const d of deltas) {
-    const period = d.day.slice(0, width);
-    const key = `${d.project_id}\u0000${d.app_id}\u0000${d.kind}\u0000${period}`;
-    const e = m.get(key);
-    if (e === undefined)
-      m.set(key, { project_id: d.project_id, app_id: d.app_id, kind: d.kind, period, count: d.count });
-    else e.count += d.count;
-  }
-  return JSON.stringify([...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v));
-}
-
 /** The count upserts of the PostgreSQL statement, reading their rows from parameters $first… (JSON). */
 function countCtes(first: number): string {
-  return LEVELS.map(
+  return STATS_LEVELS.map(
     ({ table, column }, i) =>
       `c${i} AS (INSERT INTO "${table}" (project_id, app_id, kind, "${column}", "count") ` +
       `SELECT x.project_id, x.app_id, x.kind, x.period, x."count" FROM json_to_recordset($${first + i}::json) ` +
@@ -143,7 +119,7 @@ export function createApiLogChainWriter(
       const params: unknown[] = [];
       for (const r of rows) for (const c of COLUMNS) params.push(r[c]);
       const k = params.length;
-      for (const { width } of LEVELS) params.push(rollUp(deltas, width));
+      for (const { width } of STATS_LEVELS) params.push(JSON.stringify(rollUp(deltas, width)));
       const text = `WITH l AS (${insertStatement('pg', 'api_logs', COLUMNS, rows.length)} RETURNING 1), ${countCtes(k + 1)} SELECT count(*) AS n FROM l`;
       await db.executeQuery(CompiledQuery.raw(text, params));
       return;

@@ -56,7 +56,7 @@ declare module '../db/schema.js' {
 }
 
 /** The three count tables, each with its period column and the length of 'YYYY-MM-DD' it keeps. */
-const LEVELS = [
+export const STATS_LEVELS = [
   { table: 'stats_daily', column: 'day', width: 10 },
   { table: 'stats_monthly', column: 'month', width: 7 },
   { table: 'stats_yearly', column: 'year', width: 4 },
@@ -87,11 +87,19 @@ export interface StatsDelta {
   count: number;
 }
 
-/** Groups events by (project, application, kind, day), sorted by key. */
+/**
+ * Groups events by (project, application, kind, day), sorted by key. The day is computed once per distinct
+ * instant: a batch's events share a handful of `at` values, and a Date per event cost ~4 µs.
+ */
 export function deltasOf(events: readonly StatsEvent[]): StatsDelta[] {
+  const days = new Map<string, string>();
   const m = new Map<string, StatsDelta>();
   for (const e of events) {
-    const day = shanghaiDay(e.at);
+    let day = days.get(e.at);
+    if (day === undefined) {
+      day = shanghaiDay(e.at);
+      days.set(e.at, day);
+    }
     const key = `${e.project_id}\u0000${e.app_id}\u0000${e.kind}\u0000${day}`;
     const d = m.get(key);
     if (d === undefined)
@@ -101,8 +109,11 @@ export function deltasOf(events: readonly StatsEvent[]): StatsDelta[] {
   return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
-/** Sums deltas by (project, application, kind, the first `width` characters of the day), sorted by key. */
-function rollUp(
+/**
+ * Sums deltas by (project, application, kind, the first `width` characters of the day), sorted by key (the
+ * lock order every writer of the counts keeps).
+ */
+export function rollUp(
   deltas: readonly StatsDelta[],
   width: number,
 ): { project_id: string; app_id: string; kind: StatsKind; period: string; count: number }[] {
@@ -129,7 +140,7 @@ export async function bumpStats(db: Kysely<Database>, deltas: readonly StatsDelt
   if (deltas.length === 0) return;
   const mysql = db.getExecutor().adapter instanceof MysqlAdapter;
   const count = sql.ref('count');
-  for (const { table, column, width } of LEVELS) {
+  for (const { table, column, width } of STATS_LEVELS) {
     const all = rollUp(deltas, width);
     for (let i = 0; i < all.length; i += 200) {
       const values = sql.join(
@@ -251,7 +262,7 @@ export async function rebuildStats(
         seq = Number(page[page.length - 1]!.seq);
       }
     }
-    for (const { table } of LEVELS) await trx.deleteFrom(table).execute();
+    for (const { table } of STATS_LEVELS) await trx.deleteFrom(table).execute();
     const rows = [...acc.values()];
     await bumpStats(trx, rows);
     return { rows: rows.length, events };
@@ -260,5 +271,6 @@ export async function rebuildStats(
 
 /** Removes a project's statistics (project deletion). */
 export async function deleteProjectStats(db: Kysely<Database>, projectId: string): Promise<void> {
-  for (const { table } of LEVELS) await db.deleteFrom(table).where('project_id', '=', projectId).execute();
+  for (const { table } of STATS_LEVELS)
+    await db.deleteFrom(table).where('project_id', '=', projectId).execute();
 }
