@@ -447,7 +447,11 @@ function fastVerify(
     const kind = pkcs9Attribute(der, h);
     // A known OID has one minimal encoding, so an other one (strictly decoded) is never a known one.
     const other =
-      kind !== 0 ? undefined : isOid(der, h, OID_SIGNING_CERTIFICATE_V2) ? SIGNING_CERTIFICATE_V2 : oidOf(der, h);
+      kind !== 0
+        ? undefined
+        : isOid(der, h, OID_SIGNING_CERTIFICATE_V2)
+          ? SIGNING_CERTIFICATE_V2
+          : oidOf(der, h);
     const valuesAt = h.end;
     if (next(der, valuesAt, attrEnd, h) !== 0x31 || h.end !== attrEnd) return undefined;
     if (h.valueStart === attrEnd) return undefined; // no values
