@@ -147,6 +147,24 @@ describe.skipIf(process.env.YIZHENG_SKIP_NATIVE === '1')('SM3 of the native addo
     expect(toHex(node.sm3('医证'))).toBe(reference(utf8('医证')));
   });
 
+  it('hashes strings natively as UTF-8 exactly as OpenSSL does: every width, lone surrogates, the size bound', () => {
+    if (!native) throw new Error('native SM3 missing');
+    const openssl = (s: string): string => createHash('sm3').update(s, 'utf8').digest('hex');
+    const r = seeded(31);
+    const units = ['a', 'é', '医', '😀', '\ud800', '\udfff', '\u0000', '\uffff'];
+    const strings = [''];
+    for (let n = 1; n <= 200; n++)
+      strings.push(Array.from({ length: n }, () => units[r.int(units.length)]).join(''));
+    strings.push('x\ud83d', '\ude00x', '\udbff\udbff', '证'.repeat(node.MAX_NATIVE_STRING_UNITS));
+    strings.push('证'.repeat(node.MAX_NATIVE_STRING_UNITS + 1), 'a'.repeat(node.MAX_NATIVE_STRING_UNITS + 7));
+    for (const s of strings) {
+      expect(toHex(node.sm3(s)), `length ${s.length}`).toBe(openssl(s));
+      expect(toHex(node.sm3(s))).toBe(toHex(pure.sm3(s)));
+    }
+    // A long string hashed after a short one, and a short one after a long one, share no state.
+    expect(toHex(node.sm3('abc'))).toBe('66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0');
+  });
+
   it('refuses anything but a Uint8Array (GM_INVALID_ARGUMENT)', () => {
     if (!native) throw new Error('native SM3 missing');
     const call = native as (data: unknown) => Uint8Array;
