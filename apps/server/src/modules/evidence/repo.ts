@@ -1,5 +1,5 @@
 /** SQL for evidence records and their payloads. */
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Database, EvidenceKind, EvidencePayloadsTable, EvidenceTable } from '../../db/schema.js';
 import { listThrough, mapThrough, readThrough } from '../../lifecycle/read-through.js';
 
@@ -70,7 +70,50 @@ export function findByIdempotencyKey(
   );
 }
 
-/** Records of these dedupe keys (chunked IN lists), by key. */
+/** Keys per lookup statement (bounded well below every dialect's bind-parameter limit). */
+const LOOKUP_CHUNK = 500;
+
+/**
+ * One application's records whose `column` is one of `keys`, chunked, answered from the unique index on
+ * (app_id, column) whatever the planner knows.
+ * - PostgreSQL: one probe per key (a LATERAL subquery with both columns equal, fenced by OFFSET 0 so that it is
+ *   not flattened into a join). With the IN form, a table not yet ANALYZEd (the first minute of a new
+ *   database, or after a bulk load) looks a few rows big, so the planner read the index on app_id alone
+ *   and filtered the application's every row by the IN list: a lookup that grew with the table.
+ * - SQLite, MySQL/MariaDB: the IN form, which their planners answer from the unique index.
+ */
+async function findByKeys(
+  d: Kysely<Database>,
+  appId: string,
+  column: 'dedupe_key' | 'idempotency_key',
+  keys: readonly string[],
+): Promise<EvidenceRow[]> {
+  const out: EvidenceRow[] = [];
+  const pg = d.getExecutor().adapter instanceof PostgresAdapter;
+  // dedupe_key is char(64), idempotency_key varchar: the key compared as the column's own type, so that its
+  // index applies.
+  const key = column === 'dedupe_key' ? sql`k.key::bpchar` : sql`k.key`;
+  for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+    const chunk = keys.slice(i, i + LOOKUP_CHUNK);
+    if (pg) {
+      const r = await sql<EvidenceRow>`SELECT e.* FROM unnest(${chunk}::text[]) AS k(key)
+        CROSS JOIN LATERAL (SELECT * FROM evidence WHERE app_id = ${appId} AND ${sql.ref(column)} = ${key}
+          OFFSET 0) AS e`.execute(d);
+      out.push(...r.rows);
+    } else
+      out.push(
+        ...(await d
+          .selectFrom('evidence')
+          .selectAll()
+          .where('app_id', '=', appId)
+          .where(column, 'in', chunk)
+          .execute()),
+      );
+  }
+  return out;
+}
+
+/** Records of these dedupe keys, by key. */
 export async function findByDedupeKeys(
   db: Kysely<Database>,
   appId: string,
@@ -78,21 +121,12 @@ export async function findByDedupeKeys(
 ): Promise<Map<string, EvidenceRow>> {
   return mapThrough(db, keys, async (d, ks) => {
     const out = new Map<string, EvidenceRow>();
-    for (let i = 0; i < ks.length; i += 500) {
-      const chunk = ks.slice(i, i + 500);
-      const rows = await d
-        .selectFrom('evidence')
-        .selectAll()
-        .where('app_id', '=', appId)
-        .where('dedupe_key', 'in', chunk)
-        .execute();
-      for (const r of rows) out.set(r.dedupe_key, r);
-    }
+    for (const r of await findByKeys(d, appId, 'dedupe_key', ks)) out.set(r.dedupe_key, r);
     return out;
   });
 }
 
-/** Records of these Idempotency-Keys (chunked IN lists), by key. */
+/** Records of these Idempotency-Keys, by key. */
 export async function findByIdempotencyKeys(
   db: Kysely<Database>,
   appId: string,
@@ -100,16 +134,8 @@ export async function findByIdempotencyKeys(
 ): Promise<Map<string, EvidenceRow>> {
   return mapThrough(db, keys, async (d, ks) => {
     const out = new Map<string, EvidenceRow>();
-    for (let i = 0; i < ks.length; i += 500) {
-      const chunk = ks.slice(i, i + 500);
-      const rows = await d
-        .selectFrom('evidence')
-        .selectAll()
-        .where('app_id', '=', appId)
-        .where('idempotency_key', 'in', chunk)
-        .execute();
-      for (const r of rows) if (r.idempotency_key !== null) out.set(r.idempotency_key, r);
-    }
+    for (const r of await findByKeys(d, appId, 'idempotency_key', ks))
+      if (r.idempotency_key !== null) out.set(r.idempotency_key, r);
     return out;
   });
 }
