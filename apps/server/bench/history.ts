@@ -14,11 +14,15 @@
  *
  *     npm run bench:history -- [--records 1000000] [--throttle 100000] [--batch 1000] [--pg URL] [--regenerate]
  *
+ * - Bound: the PostgreSQL write floor (the run's rows inserted again by the server itself, INSERT … SELECT) and
+ *   the records/s no migrator could pass on this machine's cores with only SM2 verification and that floor to
+ *   pay per record (`bound` in the detail line).
+ *
  * Prints a detail JSON line, then `{"bench":"history","ours":…,"reference":…,"ratio":…}`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sm2, type Sm2PrivateKey } from '@yizheng/gm';
@@ -254,6 +258,43 @@ async function ownBackendsCpuMs(
   return ms;
 }
 
+/**
+ * CPU milliseconds (user + system) of one PostgreSQL backend, by its process id, from /proc; NaN where
+ * unreadable.
+ */
+function backendCpuMs(pid: number): number {
+  return postgresCpuByPid().get(pid) ?? Number.NaN;
+}
+
+/** The three tables every migrated record writes a row of (the statistics upserts are per batch, not per row). */
+const RECORD_TABLES = ['evidence', 'evidence_payloads', 'log_leaves'] as const;
+
+/**
+ * The PostgreSQL write floor on this machine, µs of backend CPU per record: the run's stored rows written once
+ * more by the server itself — INSERT … SELECT into empty copies of {@link RECORD_TABLES} (LIKE … INCLUDING ALL:
+ * the same columns, indexes, defaults and checks; no foreign keys), all in one transaction — measured as that
+ * one backend's CPU. No client parsing, no network, no statement per batch, no foreign-key checks, no
+ * conflict handling: no way of storing these records can cost PostgreSQL less. (The copies are made in a
+ * transaction of their own first, so that the inserts write their WAL as any insert does.)
+ */
+async function pgWriteFloorUsPerRecord(db: string, records: number): Promise<number> {
+  const c = new pg.Client({ connectionString: urlFor(db) });
+  await c.connect();
+  try {
+    const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    for (const t of RECORD_TABLES) await c.query(`CREATE TABLE floor_${t} (LIKE ${t} INCLUDING ALL)`);
+    await c.query('BEGIN');
+    const before = backendCpuMs(pid);
+    for (const t of RECORD_TABLES) await c.query(`INSERT INTO floor_${t} SELECT * FROM ${t}`);
+    await c.query('COMMIT');
+    const ms = backendCpuMs(pid) - before;
+    for (const t of RECORD_TABLES) await c.query(`DROP TABLE floor_${t}`);
+    return (ms * 1000) / records;
+  } finally {
+    await c.end();
+  }
+}
+
 interface TableStats {
   scans: number;
   tuples: number;
@@ -366,6 +407,14 @@ try {
     throw new Error(
       `migrated ${done.migrated} (${done.duplicates} duplicates), failed ${done.failed}, stored ${stored} of ${RECORDS}`,
     );
+  const writeFloorUs = await pgWriteFloorUsPerRecord(target, stored);
+  const verifyUs = 1e6 / reference;
+  const cores = availableParallelism();
+  // What 0.7× the reference would allow: every core busy, the CPU per record no more than this.
+  const budgetUs = (cores * 1e6) / (0.7 * reference);
+  // The best any migrator could do here: every core busy with nothing but each record's SM2 verification and
+  // the PostgreSQL write floor (the source reads, the mapping, hashing and the Merkle log all free).
+  const ceiling = (cores * 1e6) / (verifyUs + writeFloorUs);
   const queries = after.scans - before.scans;
   const rowsRead = after.tuples - before.tuples;
   const detail = {
@@ -382,6 +431,16 @@ try {
     postgresCpuUsPerRecord: Number(((pgMs * 1000) / RECORDS).toFixed(1)),
     // The share of the backends serving this run's source reads and target writes (not other clients').
     postgresOwnBackendsCpuUsPerRecord: Number(((pgOwnMs * 1000) / RECORDS).toFixed(1)),
+    // The floor (see pgWriteFloorUsPerRecord), and what it means on this machine's cores: the CPU per record
+    // the target allows, and the records/s (and ratio) no migrator can pass here.
+    bound: {
+      cores,
+      verifyUsPerRecord: Number(verifyUs.toFixed(1)),
+      postgresWriteFloorUsPerRecord: Number(writeFloorUs.toFixed(1)),
+      targetBudgetUsPerRecord: Number(budgetUs.toFixed(1)),
+      ceilingRecordsPerSecond: Math.round(ceiling),
+      ceilingRatio: Number((ceiling / reference).toFixed(3)),
+    },
     verifyPerSecondBefore: Math.round(refBefore),
     verifyPerSecondAfter: Math.round(refAfter),
     source: {

@@ -162,6 +162,61 @@ interface PhaseResult {
    */
   pgBackendsCpuMsPerRecord: number | null;
   pgAllCpuMsPerRecord: number | null;
+  /** What the server asked of PostgreSQL per stored record (see {@link databaseActivity}); null for SQLite. */
+  pgPerRecord: DatabaseActivity | null;
+}
+
+/**
+ * Counters of the bench's database (pg_stat_database) and of its tables (pg_stat_user_tables): transactions
+ * committed and rolled back, and rows written by table, so that a run says what each record cost in statements
+ * and rows, not only in CPU.
+ */
+interface DatabaseActivity {
+  commits: number;
+  rollbacks: number;
+  /** Rows inserted + updated + deleted, by table (tables with none left out). */
+  rowsWritten: Record<string, number>;
+}
+
+async function databaseActivity(): Promise<DatabaseActivity | undefined> {
+  if (DIALECT !== 'postgres') return undefined;
+  const c = new pg.Client({ connectionString: ws.databaseUrl });
+  await c.connect();
+  try {
+    const d = await c.query<{ commits: string; rollbacks: string }>(
+      `SELECT xact_commit AS commits, xact_rollback AS rollbacks FROM pg_stat_database
+        WHERE datname = current_database()`,
+    );
+    const t = await c.query<{ name: string; n: string }>(
+      `SELECT relname AS name, n_tup_ins + n_tup_upd + n_tup_del AS n FROM pg_stat_user_tables`,
+    );
+    return {
+      commits: Number(d.rows[0]?.commits ?? 0),
+      rollbacks: Number(d.rows[0]?.rollbacks ?? 0),
+      rowsWritten: Object.fromEntries(t.rows.map((r) => [r.name, Number(r.n)])),
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+/** `after - before`, per record (two decimals); tables without writes left out. */
+function activityPerRecord(
+  before: DatabaseActivity,
+  after: DatabaseActivity,
+  records: number,
+): DatabaseActivity {
+  const per = (n: number): number => Math.round((n * 100) / records) / 100;
+  const rowsWritten: Record<string, number> = {};
+  for (const [name, n] of Object.entries(after.rowsWritten)) {
+    const d = n - (before.rowsWritten[name] ?? 0);
+    if (d > 0) rowsWritten[name] = per(d);
+  }
+  return {
+    commits: per(after.commits - before.commits),
+    rollbacks: per(after.rollbacks - before.rollbacks),
+    rowsWritten,
+  };
 }
 
 /** CPU seconds (user + system) by PostgreSQL process id (comm `postgres`), from /proc; empty where unreadable. */
@@ -215,6 +270,7 @@ async function runPhase(
 ): Promise<PhaseResult> {
   const serverCpu0 = cpuSecondsOf(serverPid);
   const pg0 = serverPid === undefined ? new Map<number, number>() : postgresCpuByPid();
+  const activity0 = serverPid === undefined ? undefined : await databaseActivity();
   const clientCpu0 = process.cpuUsage();
   const url = new URL(base);
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
@@ -283,6 +339,12 @@ async function runPhase(
   const perRecord = (seconds: number): number | null =>
     pg1.size === 0 || records === 0 ? null : Math.round((seconds * 1e5) / records) / 100;
   agent.destroy();
+  // The backends publish their counters when idle for a second (PostgreSQL ≥ 15: at most every 10 s).
+  let activity1: DatabaseActivity | undefined;
+  if (activity0 !== undefined) {
+    await new Promise((r) => setTimeout(r, 1500));
+    activity1 = await databaseActivity();
+  }
   latencies.sort((a, b) => a - b);
   if (next >= prepared.length)
     process.stderr.write('note: ran out of prepared requests before the time was up\n');
@@ -303,6 +365,10 @@ async function runPhase(
       records === 0 ? 0 : Math.round(((clientCpu.user + clientCpu.system) / 1e3 / records) * 100) / 100,
     pgBackendsCpuMsPerRecord: pids.length === 0 ? null : perRecord(pgDelta(pids)),
     pgAllCpuMsPerRecord: perRecord(pgDelta(pg1.keys())),
+    pgPerRecord:
+      activity0 === undefined || activity1 === undefined || records === 0
+        ? null
+        : activityPerRecord(activity0, activity1, records),
   };
 }
 
@@ -412,6 +478,7 @@ try {
       clientCpuMsPerRecord: r.clientCpuMsPerRecord,
       pgBackendsCpuMsPerRecord: r.pgBackendsCpuMsPerRecord,
       pgAllCpuMsPerRecord: r.pgAllCpuMsPerRecord,
+      pgPerRecord: r.pgPerRecord,
       failures: r.failures,
       ...meta,
     });
