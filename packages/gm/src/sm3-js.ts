@@ -1,6 +1,7 @@
 /**
  * SM3 cryptographic hash (GB/T 32905-2016) in pure TypeScript: browser-safe, no Node built-ins.
- * The Node entry uses `node/sm3.ts` (OpenSSL) instead; both give identical results.
+ * The Node entry uses `node/sm3.ts` instead (the native addon's C SM3, OpenSSL as the fallback); all give
+ * identical results.
  *
  * GB/T 32905 §5.3: the message is padded with 1, zeros and its 64-bit bit length to a multiple of 512 bits,
  * then V(i+1) = CF(V(i), B(i)) from V(0) = IV. Message expansion (§5.3.2):
