@@ -38,13 +38,26 @@ export type TokenVerdict = { ok: true; grant: DownloadGrant } | { ok: false; rea
 const WHAT: readonly string[] = ['report', 'package', 'file'];
 const KINDS: readonly string[] = ['signature', 'digest', 'file'];
 
-/** Checks the MAC (constant time) and then the expiry; any altered byte is `invalid`. */
+/**
+ * The bytes of base64url text that is their canonical (unpadded) encoding, else undefined. Node's decoder also
+ * takes other spellings of the same bytes (the unused low bits of the last character set, a length of 4k + 1),
+ * so a used one-time link — refused by the SM3 of its text — would pass again under another spelling; only the
+ * one spelling {@link issueToken} writes is taken.
+ */
+function canonicalBase64url(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}
+
+/** Checks the MAC (constant time) and then the expiry; any altered byte or another spelling is `invalid`. */
 export function checkToken(secret: Uint8Array, token: string, now: number): TokenVerdict {
   if (token.length > MAX_TOKEN || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token))
     return { ok: false, reason: 'invalid' };
   const [p, m] = token.split('.') as [string, string];
-  const payload = Buffer.from(p, 'base64url');
-  const mac = new Uint8Array(Buffer.from(m, 'base64url'));
+  const payload = canonicalBase64url(p);
+  const macBytes = canonicalBase64url(m);
+  if (payload === undefined || macBytes === undefined) return { ok: false, reason: 'invalid' };
+  const mac = new Uint8Array(macBytes);
   if (!constantTimeEqual(mac, hmacSm3(secret, payload))) return { ok: false, reason: 'invalid' };
   let g: Partial<DownloadGrant>;
   try {

@@ -317,14 +317,39 @@ describe.each(testDialects())('reports and packages on %s', (dialect) => {
     const altered = await app.inject({ method: 'GET', url: `/downloads?t=${forged}.${mac}` });
     expect(altered.statusCode).toBe(403);
     expect(code(altered)).toBe('DOWNLOAD_LINK_INVALID');
-    const flipped = await app.inject({ method: 'GET', url: `/downloads?t=${payload}.${mac.slice(0, -2)}AA` });
+    // One bit of the MAC flipped (in its bytes: a change of text alone may spell the same bytes).
+    const macBytes = Buffer.from(mac, 'base64url');
+    macBytes[0] = (macBytes[0] ?? 0) ^ 0x01;
+    const flipped = await app.inject({
+      method: 'GET',
+      url: `/downloads?t=${payload}.${macBytes.toString('base64url')}`,
+    });
     expect(code(flipped)).toBe('DOWNLOAD_LINK_INVALID');
+    // Another spelling of the same MAC bytes (the last character's unused low bits set) is refused too.
+    const last = mac.at(-1) ?? 'A';
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelt = `${mac.slice(0, -1)}${alphabet[alphabet.indexOf(last) | 0x01]}`;
+    expect(Buffer.from(respelt, 'base64url').equals(Buffer.from(mac, 'base64url'))).toBe(true);
+    expect(respelt).not.toBe(mac);
+    expect(code(await app.inject({ method: 'GET', url: `/downloads?t=${payload}.${respelt}` }))).toBe(
+      'DOWNLOAD_LINK_INVALID',
+    );
 
     const once = await link({ what: 'report', oneTime: true });
     expect((await app.inject({ method: 'GET', url: once })).headers['content-type']).toBe('application/pdf');
     const again = await app.inject({ method: 'GET', url: once });
     expect(again.statusCode).toBe(403);
     expect(code(again)).toBe('DOWNLOAD_LINK_USED');
+    // Not reusable under another spelling of its MAC either (the same bytes, so the same MAC check).
+    const [oncePayload, onceMac] = once.slice('/downloads?t='.length).split('.') as [string, string];
+    const onceLast = onceMac.at(-1) ?? 'A';
+    const b64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const reused = await app.inject({
+      method: 'GET',
+      url: `/downloads?t=${oncePayload}.${onceMac.slice(0, -1)}${b64[b64.indexOf(onceLast) | 0x01]}`,
+    });
+    expect(reused.statusCode).toBe(403);
+    expect(code(reused)).toBe('DOWNLOAD_LINK_INVALID');
 
     const short = await link({ what: 'report', ttlSeconds: 5 });
     clock = T0 + 5_000;
