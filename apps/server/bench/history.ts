@@ -263,7 +263,12 @@ async function ownBackendsCpuMs(
  * unreadable.
  */
 function backendCpuMs(pid: number): number {
-  return postgresCpuByPid().get(pid) ?? Number.NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The three tables every migrated record writes a row of (the statistics upserts are per batch, not per row). */
@@ -275,7 +280,7 @@ const RECORD_TABLES = ['evidence', 'evidence_payloads', 'log_leaves'] as const;
  * the same columns, indexes, defaults and checks; no foreign keys), all in one transaction — measured as that
  * one backend's CPU. No client parsing, no network, no statement per batch, no foreign-key checks, no
  * conflict handling: no way of storing these records can cost PostgreSQL less. (The copies are made in a
- * transaction of their own first, so that the inserts write their WAL as any insert does.)
+ * transaction of their own first, so that the inserts write their WAL like every other insert.)
  */
 async function pgWriteFloorUsPerRecord(db: string, records: number): Promise<number> {
   const c = new pg.Client({ connectionString: urlFor(db) });
