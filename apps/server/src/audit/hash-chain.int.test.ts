@@ -74,6 +74,49 @@ describe.each(testDialects())('hash-chained logs on %s', (dialect) => {
     expect(v).toEqual({ ok: true, count: 13, head: rows[12]!.hash });
   });
 
+  it("appends inside callers' transactions, racing plain appends and each other, without failing one", async () => {
+    const head = async (): Promise<number> =>
+      Number(
+        (
+          await db.kysely
+            .selectFrom('operation_logs')
+            .select('seq')
+            .orderBy('seq', 'desc')
+            .limit(1)
+            .executeTakeFirstOrThrow()
+        ).seq,
+      );
+    const from = await head();
+    const at = '2026-11-24T12:00:00.000Z';
+    // Each caller writes its own change, then reads the chain (on MySQL/MariaDB that read fixes the
+    // transaction's REPEATABLE READ snapshot before the append), then appends the entry recording the change.
+    const inTransactions = Array.from({ length: 16 }, (_, i) =>
+      db.kysely.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('system_settings')
+          .values({ key: `race-${i}`, value: '1', updated_at: at })
+          .execute();
+        await trx.selectFrom('operation_logs').select('seq').orderBy('seq', 'desc').limit(1).execute();
+        return appendToChain({ db: trx, table: 'operation_logs', entry: entry(100 + i) });
+      }),
+    );
+    const plain = Array.from({ length: 16 }, (_, i) =>
+      appendToChain({ db: db.kysely, table: 'operation_logs', entry: entry(200 + i) }),
+    );
+    const results = await Promise.allSettled([...inTransactions, ...plain]);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const settings = await db.kysely
+      .selectFrom('system_settings')
+      .select('key')
+      .where('key', 'like', 'race-%')
+      .execute();
+    expect(settings).toHaveLength(16);
+    await db.kysely.deleteFrom('system_settings').where('key', 'like', 'race-%').execute();
+    expect(await head()).toBe(from + 32);
+    const v = await verifyChain({ db: db.kysely, table: 'operation_logs' });
+    expect(v).toMatchObject({ ok: true, count: from + 32 });
+  });
+
   it('a changed column is reported at its row (hash_mismatch)', async () => {
     await db.kysely.updateTable('operation_logs').set({ actor: 'mallory' }).where('seq', '=', 7).execute();
     expect(await verifyChain({ db: db.kysely, table: 'operation_logs' })).toMatchObject({

@@ -10,7 +10,7 @@
  * reordering any row breaks the chain at that row, which {@link verifyChain} reports.
  */
 import { sm3 } from '@yizheng/gm';
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { MysqlAdapter, PostgresAdapter, sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../db/connect.js';
 import { insertRows } from '../db/insert-rows.js';
 import type { ApiLogsTable, Database, OperationLogsTable } from '../db/schema.js';
@@ -100,7 +100,6 @@ function normaliseRow(row: Record<string, unknown>): {
   return { seq: Number(row.seq), prevHash: String(row.prev_hash), hash: String(row.hash), columns };
 }
 
-/** Appends one entry to a chain; resolves to its sequence number and hash. Retries a lost race a few times. */
 /** Advisory-lock keys (PostgreSQL) of the two chains; any constants distinct from other advisory locks. */
 const CHAIN_LOCK: Readonly<Record<ChainTable, number>> = {
   api_logs: 0x59_5a_41_4c,
@@ -110,26 +109,38 @@ const CHAIN_LOCK: Readonly<Record<ChainTable, number>> = {
 /**
  * The chain's head, read so that concurrent appenders inside their own transactions take turns instead of
  * racing for the same seq (a unique violation would abort the caller's whole transaction, with the change it
- * records): PostgreSQL takes a transaction-scoped advisory lock first; SQLite writers are already serialised
- * by BEGIN IMMEDIATE. MySQL/MariaDB read the head plainly (a FOR UPDATE next-key lock deadlocks two appenders
- * on the insert), so a race there still ends in a unique violation, retried outside a caller's transaction.
+ * records, and answer its request with a 500):
+ * - PostgreSQL takes a transaction-scoped advisory lock first; the head read after it is a new READ COMMITTED
+ *   snapshot, so it sees the previous holder's committed row.
+ * - MySQL/MariaDB lock the chain's row in `chain_locks` first (a record lock by primary key, held to the end of
+ *   the transaction), then read the head with a locking read: under REPEATABLE READ a plain read would answer
+ *   from the snapshot the caller's transaction may have taken before the previous holder committed. Locking the
+ *   head itself without the row first would deadlock two appenders (both next-key-lock the gap after the head,
+ *   then both insert into it).
+ * - SQLite writers are already serialised by BEGIN IMMEDIATE.
+ * A writer that takes no lock (the API-log group writer, which keeps its head) can still take a seq first; the
+ * appender then fails with a unique violation, which {@link appendToChain} retries outside a caller's transaction.
  */
 async function lockedHead(
   trx: Kysely<Database>,
   table: ChainTable,
 ): Promise<{ seq: number | string; hash: string } | undefined> {
   const adapter = trx.getExecutor().adapter;
+  const mysql = adapter instanceof MysqlAdapter;
   if (adapter instanceof PostgresAdapter) {
     await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK[table]})`.execute(trx);
+  } else if (mysql) {
+    await trx.selectFrom('chain_locks').select('name').where('name', '=', table).forUpdate().execute();
   }
-  return trx
+  const head = trx
     .selectFrom(table as 'api_logs')
     .select(['seq', 'hash'])
     .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(1);
+  return (mysql ? head.forUpdate() : head).executeTakeFirst();
 }
 
+/** Appends one entry to a chain; resolves to its sequence number and hash. Retries a lost race a few times. */
 export async function appendToChain<T extends ChainTable>(options: {
   db: Kysely<Database>;
   table: T;

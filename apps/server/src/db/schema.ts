@@ -271,6 +271,11 @@ export interface LogTreeTable {
   updated_at: string | null;
 }
 
+/** One row per hash chain, locked by its appenders on MySQL/MariaDB (migration 0016). */
+export interface ChainLocksTable {
+  name: 'api_logs' | 'operation_logs';
+}
+
 /** Sequenced log leaves: the entry bytes and their RFC 9162 leaf hash. */
 export interface LogLeavesTable {
   idx: BigIntColumn;
@@ -324,6 +329,7 @@ export interface Database {
   admin_sessions: AdminSessionsTable;
   admin_login_challenges: AdminLoginChallengesTable;
   system_settings: SystemSettingsTable;
+  chain_locks: ChainLocksTable;
 }
 
 /** Generated is re-exported for future tables with database-assigned keys. */

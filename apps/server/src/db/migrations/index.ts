@@ -18,6 +18,7 @@ import { statsRollup } from './0012-stats-rollup.js';
 import { evidenceIndexes } from './0013-evidence-indexes.js';
 import { tsaImport } from './0014-tsa-import.js';
 import { evidencePartialIndexes } from './0015-evidence-partial-indexes.js';
+import { chainLocks } from './0016-chain-locks.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
@@ -35,6 +36,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0013-evidence-indexes': evidenceIndexes,
   '0014-tsa-import': tsaImport,
   '0015-evidence-partial-indexes': evidencePartialIndexes,
+  '0016-chain-locks': chainLocks,
 };
 
 export const migrationProvider: MigrationProvider = {
