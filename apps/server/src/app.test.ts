@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import Sqlite from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { YzError } from './errors.js';
@@ -75,6 +76,7 @@ describe('app: errors, health, OpenAPI', () => {
 describe('app: Fastify errors map to stable 4xx codes; 500s hide internals', () => {
   const tmp = tempDir();
   let app: FastifyInstance;
+  let locked: Sqlite.Database;
   beforeAll(async () => {
     const config = testConfig({ dialect: 'sqlite', file: `${tmp.dir}/yizheng.db` }, tmp.dir, {
       bodyLimit: 1024,
@@ -99,9 +101,22 @@ describe('app: Fastify errors map to stable 4xx codes; 500s hide internals', () 
     app.get('/t/yz', () => {
       throw new YzError('PROJECT_FROZEN', 'prj_1');
     });
+    // A real SQLite busy error: another connection holds the write lock of a side database.
+    locked = new Sqlite(`${tmp.dir}/side.db`);
+    locked.exec('BEGIN IMMEDIATE');
+    app.get('/t/busy', () => {
+      const other = new Sqlite(`${tmp.dir}/side.db`, { timeout: 0 });
+      try {
+        other.exec('BEGIN IMMEDIATE');
+      } finally {
+        other.close();
+      }
+      return {};
+    });
     await app.ready();
   });
   afterAll(async () => {
+    locked.close();
     await app.close();
     tmp.remove();
   });
@@ -145,6 +160,13 @@ describe('app: Fastify errors map to stable 4xx codes; 500s hide internals', () 
     const r = await app.inject('/t/yz');
     expect(r.statusCode).toBe(403);
     expect(r.json()).toMatchObject({ code: 'PROJECT_FROZEN', detail: 'prj_1' });
+  });
+  it('DATABASE_BUSY (503, Retry-After) when the database aborted the statement for a concurrent writer', async () => {
+    const r = await app.inject('/t/busy');
+    expect(r.statusCode).toBe(503);
+    expect(r.headers['retry-after']).toBe('1');
+    expect(r.json()).toMatchObject({ code: 'DATABASE_BUSY', title: '数据库繁忙，请求未执行，请稍后重试' });
+    expect(r.body).not.toContain('side.db');
   });
   it('INTERNAL: a 500 says nothing about the cause', async () => {
     const r = await app.inject('/t/boom');

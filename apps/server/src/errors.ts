@@ -40,6 +40,11 @@ export const ERRORS = {
   },
   INTERNAL: { status: 500, 'zh-CN': '服务器内部错误', 'en-US': 'Internal server error' },
   NOT_READY: { status: 503, 'zh-CN': '服务尚未就绪', 'en-US': 'The service is not ready' },
+  DATABASE_BUSY: {
+    status: 503,
+    'zh-CN': '数据库繁忙，请求未执行，请稍后重试',
+    'en-US': 'The database is busy; nothing was done, retry shortly',
+  },
 
   // Signed application API (X-Yz-* headers)
   AUTH_HEADERS_MISSING: {

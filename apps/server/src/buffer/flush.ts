@@ -19,7 +19,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { chainHash, GENESIS, type ApiLogEntry } from '../audit/hash-chain.js';
 import { ensurePeriodTable, periodOf, periodTable } from '../audit/api-log-periods.js';
 import { isoTime } from '../context.js';
-import { isUniqueViolation } from '../db/connect.js';
+import { isDeadlock, isUniqueViolation } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { apiCallEvents, recordStats } from '../stats/repo.js';
 import { field, parseApiLogEntry } from './entries.js';
@@ -238,9 +238,7 @@ export async function flushApiLogRound(
 
 /** A concurrent flusher inserted the first offset row (or took the same seq) first, or a deadlock victim. */
 function isLostRace(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  const errno = (e as { errno?: unknown } | null)?.errno;
-  return isUniqueViolation(e) || code === '40001' || code === '40P01' || errno === 1213;
+  return isUniqueViolation(e) || isDeadlock(e);
 }
 
 export interface FlushCounts {

@@ -274,3 +274,30 @@ export function isUniqueViolation(e: unknown): boolean {
     errno === 1062
   );
 }
+
+/** True when the database chose this transaction as a deadlock or serialisation victim (nothing it did stays). */
+export function isDeadlock(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const code = (e as { code?: unknown }).code;
+  const errno = (e as { errno?: unknown }).errno;
+  return code === '40001' || code === '40P01' || code === 'ER_LOCK_DEADLOCK' || errno === 1213;
+}
+
+/**
+ * True for a conflict with a concurrent writer that retrying later resolves: a deadlock or serialisation victim,
+ * a lock wait that timed out (MySQL/MariaDB `innodb_lock_wait_timeout`, PostgreSQL `lock_timeout`), or SQLite's
+ * write lock still held after `busy_timeout`. The statement, and on MySQL at least the statement's own changes,
+ * did not happen; a request meeting one is answered 503 DATABASE_BUSY, not 500.
+ */
+export function isTransientConflict(e: unknown): boolean {
+  if (isDeadlock(e)) return true;
+  if (typeof e !== 'object' || e === null) return false;
+  const code = (e as { code?: unknown }).code;
+  const errno = (e as { errno?: unknown }).errno;
+  return (
+    code === '55P03' ||
+    code === 'ER_LOCK_WAIT_TIMEOUT' ||
+    errno === 1205 ||
+    (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')))
+  );
+}

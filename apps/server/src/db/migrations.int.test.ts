@@ -4,7 +4,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStartupError } from '../startup-error.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../testing/databases.js';
+import Sqlite from 'better-sqlite3';
 import {
+  isDeadlock,
+  isTransientConflict,
   isUniqueViolation,
   migrateToLatest,
   openDatabase,
@@ -58,6 +61,91 @@ describe.each(testDialects())('database on %s', (dialect) => {
       err = e;
     }
     expect(isUniqueViolation(err)).toBe(true);
+  });
+
+  it('a deadlock victim and a timed-out lock wait are transient conflicts, not unique violations', async () => {
+    const expectConflict = (err: unknown, deadlock: boolean): void => {
+      expect(err).toBeInstanceOf(Error);
+      expect(isTransientConflict(err)).toBe(true);
+      expect(isDeadlock(err)).toBe(deadlock);
+      expect(isUniqueViolation(err)).toBe(false);
+    };
+    if (tdb.config.dialect === 'sqlite') {
+      // SQLite has one writer: a second connection that may not wait gets SQLITE_BUSY.
+      const holder = new Sqlite(tdb.config.file);
+      const other = new Sqlite(tdb.config.file, { timeout: 0 });
+      holder.exec('BEGIN IMMEDIATE');
+      let err: unknown;
+      try {
+        other.exec('BEGIN IMMEDIATE');
+      } catch (e) {
+        err = e;
+      } finally {
+        holder.exec('ROLLBACK');
+        holder.close();
+        other.close();
+      }
+      expectConflict(err, false);
+      return;
+    }
+    const at = '2026-12-03T00:00:00.000Z';
+    await db.kysely
+      .insertInto('system_settings')
+      .values(['dl-a', 'dl-b'].map((key) => ({ key, value: '0', updated_at: at })))
+      .execute();
+    const set = (trx: typeof db.kysely, key: string): Promise<unknown> =>
+      trx.updateTable('system_settings').set({ value: '1' }).where('key', '=', key).execute();
+    const latch = (): { open: () => void; opened: Promise<void> } => {
+      let open!: () => void;
+      const opened = new Promise<void>((r) => (open = r));
+      return { open, opened };
+    };
+
+    // Two transactions lock the same two rows in opposite orders: the database aborts one of them.
+    const [a, b] = [latch(), latch()];
+    const errors: unknown[] = [];
+    const cross = (first: string, second: string, mine: typeof a, theirs: typeof a): Promise<void> =>
+      db.kysely
+        .transaction()
+        .execute(async (trx) => {
+          await set(trx, first);
+          mine.open();
+          await theirs.opened;
+          await set(trx, second);
+        })
+        .catch((e: unknown) => {
+          errors.push(e);
+        });
+    await Promise.all([cross('dl-a', 'dl-b', a, b), cross('dl-b', 'dl-a', b, a)]);
+    expect(errors).toHaveLength(1);
+    expectConflict(errors[0], true);
+
+    // A lock wait that outlasts the lock timeout.
+    const [held, done] = [latch(), latch()];
+    const holder = db.kysely.transaction().execute(async (trx) => {
+      await set(trx, 'dl-a');
+      held.open();
+      await done.opened;
+    });
+    await held.opened;
+    let err: unknown;
+    try {
+      await db.kysely.transaction().execute(async (trx) => {
+        if (tdb.config.dialect === 'postgres') await sql`SET LOCAL lock_timeout = '100ms'`.execute(trx);
+        else await sql`SET SESSION innodb_lock_wait_timeout = 1`.execute(trx);
+        try {
+          await set(trx, 'dl-a');
+        } finally {
+          if (tdb.config.dialect === 'mysql')
+            await sql`SET SESSION innodb_lock_wait_timeout = DEFAULT`.execute(trx);
+        }
+      });
+    } catch (e) {
+      err = e;
+    }
+    done.open();
+    await holder;
+    expectConflict(err, false);
   });
 
   it('text compares exactly (case and accents matter), CJK round-trips', async () => {

@@ -1,11 +1,14 @@
 /**
  * One error handler for the whole app: every error becomes `application/problem+json` (RFC 9457) with a stable
  * `code` from `src/errors.ts`, the title in the client's language (Accept-Language: zh-CN by default, or en-US)
- * and the request id as `instance`. Fastify's own request errors map to 4xx codes; anything unexpected is a 500
- * whose internals are logged with the request id and never sent.
+ * and the request id as `instance`. Fastify's own request errors map to 4xx codes; a conflict with a concurrent
+ * writer that the database resolved by aborting this request's statement (deadlock victim, lock wait timeout,
+ * SQLite busy) is 503 DATABASE_BUSY with Retry-After; anything unexpected is a 500 whose internals are logged
+ * with the request id and never sent.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { isTransientConflict } from '../db/connect.js';
 import { ERRORS, isErrorCode, negotiateLocale, YzError, type ErrorCode, type Locale } from '../errors.js';
 
 export interface Problem {
@@ -78,6 +81,8 @@ function classify(error: FastifyError | Error): Classified {
       internal: false,
     };
   }
+  if (isTransientConflict(error))
+    return { code: 'DATABASE_BUSY', status: 503, detail: undefined, internal: false };
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   if (status >= 400 && status < 500) {
     const code = typeof fe.code === 'string' && isErrorCode(fe.code) ? fe.code : fallbackCode(status);
@@ -138,6 +143,7 @@ function errorsPlugin(app: FastifyInstance): void {
     ) {
       void reply.headers(error.headers);
     }
+    if (c.code === 'DATABASE_BUSY') void reply.header('retry-after', '1');
     return sendProblem(request, reply, c.code, c.status, c.detail);
   });
   app.setNotFoundHandler((request, reply) =>
