@@ -119,6 +119,8 @@ function randomScalar(): Uint8Array {
 
 export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
   const { engine, hash, hashOneShot } = deps;
+  /** Z ‖ M for {@link Sm2Deps.hashOneShot}, made on first use (see computeDigest). */
+  let zmBuffer: Uint8Array | undefined;
   // Z for the default ID is cached per key object: the same signer is verified many times.
   const zCache = new WeakMap<Sm2PublicKey, Uint8Array>();
 
@@ -158,10 +160,17 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     const z = computeZ(publicKey, id);
     const m = toBytes(message);
     if (hashOneShot && m.length <= ONE_SHOT_MAX) {
-      const zm = new Uint8Array(z.length + m.length);
-      zm.set(z);
-      zm.set(m, z.length);
-      return hashOneShot(zm);
+      // Z ‖ M is written into one reused buffer (off-heap: a new one per call costs an allocation, and one of
+      // at most 64 bytes would be moved out of V8's heap by the native hash), wiped after: M may be private.
+      const n = z.length + m.length;
+      zmBuffer ??= new Uint8Array(new ArrayBuffer(z.length + ONE_SHOT_MAX));
+      zmBuffer.set(z);
+      zmBuffer.set(m, z.length);
+      try {
+        return hashOneShot(zmBuffer.subarray(0, n));
+      } finally {
+        zmBuffer.fill(0, 0, n);
+      }
     }
     return hash().update(z).update(m).digest();
   }
