@@ -72,11 +72,7 @@ static void store_be32(uint8_t *p, uint32_t v) {
 #define R1(j, a, b, c, d, e, f, g, h, T) \
   ROUND(a, b, c, d, e, f, g, h, T, FF1, GG1, w[(j) & 15], EXPAND((j) + 4))
 
-#define SM3_COMPRESS_BODY                                                                       \
-  uint32_t w[16];                                                                               \
-  while (blocks--) {                                                                            \
-    for (int j = 0; j < 16; j++) w[j] = load_be32(p + 4 * j);                                   \
-    uint32_t A = v[0], B = v[1], C = v[2], D = v[3], E = v[4], F = v[5], G = v[6], H = v[7];     \
+#define SM3_ROUNDS                                                                                \
   R0(0, A,B,C,D,E,F,G,H, 0x79cc4519u); R0(1, D,A,B,C,H,E,F,G, 0xf3988a32u);                                 \
   R0(2, C,D,A,B,G,H,E,F, 0xe7311465u); R0(3, B,C,D,A,F,G,H,E, 0xce6228cbu);                                 \
   R0(4, A,B,C,D,E,F,G,H, 0x9cc45197u); R0(5, D,A,B,C,H,E,F,G, 0x3988a32fu);                                 \
@@ -108,7 +104,14 @@ static void store_be32(uint8_t *p, uint32_t v) {
   R1(56, A,B,C,D,E,F,G,H, 0x8a7a879du); R1(57, D,A,B,C,H,E,F,G, 0x14f50f3bu);                               \
   R1(58, C,D,A,B,G,H,E,F, 0x29ea1e76u); R1(59, B,C,D,A,F,G,H,E, 0x53d43cecu);                               \
   R1(60, A,B,C,D,E,F,G,H, 0xa7a879d8u); R1(61, D,A,B,C,H,E,F,G, 0x4f50f3b1u);                               \
-  R1(62, C,D,A,B,G,H,E,F, 0x9ea1e762u); R1(63, B,C,D,A,F,G,H,E, 0x3d43cec5u);                               \
+  R1(62, C,D,A,B,G,H,E,F, 0x9ea1e762u); R1(63, B,C,D,A,F,G,H,E, 0x3d43cec5u);
+
+#define SM3_COMPRESS_BODY                                                                       \
+  uint32_t w[16];                                                                               \
+  while (blocks--) {                                                                            \
+    for (int j = 0; j < 16; j++) w[j] = load_be32(p + 4 * j);                                   \
+    uint32_t A = v[0], B = v[1], C = v[2], D = v[3], E = v[4], F = v[5], G = v[6], H = v[7];     \
+  SM3_ROUNDS                                                                                    \
     v[0] ^= A, v[1] ^= B, v[2] ^= C, v[3] ^= D, v[4] ^= E, v[5] ^= F, v[6] ^= G, v[7] ^= H;       \
     p += SM3_BLOCK_BYTES;                                                                       \
   }                                                                                             \
@@ -121,9 +124,93 @@ __attribute__((target("bmi2"))) static void compress_bmi2(uint32_t v[8], const u
   SM3_COMPRESS_BODY
 }
 
-/* CPUID, read by libgcc's constructor before any call here. */
+/*
+ * The same rounds with the message expansion (clause 5.3.2) on the vector unit, four words at a time, so the
+ * scalar ALUs do only the rounds. x0..x3 hold W_{j-16} .. W_{j-1}; the four words W_j .. W_{j+3} are
+ *   W_i = P1(W_{i-16} ^ W_{i-9} ^ (W_{i-3} <<< 15)) ^ (W_{i-13} <<< 7) ^ W_{i-6},
+ * except that W_{j+3} needs W_j itself (i - 3 = j): the vector is computed with 0 in its place, and as P1 is
+ * linear over XOR the missing part P1(W_j <<< 15) = (W_j <<< 15) ^ (W_j <<< 30) ^ (W_j <<< 6) is added to
+ * that lane afterwards. W_j and W'_j = W_j ^ W_{j+4} go to stack arrays the rounds read; group g (W_{16+4g}
+ * .. W_{19+4g}, W'_{12+4g} .. W'_{15+4g}) is computed at round 4g, eight rounds before its first use, so it
+ * runs beside the rounds. The arrays are wiped at the end, as the ring is.
+ */
+#include <immintrin.h>
+
+#define VROL(x, n) _mm_or_si128(_mm_slli_epi32((x), (n)), _mm_srli_epi32((x), 32 - (n)))
+
+#define EXPAND_GROUP(g)                                                                  \
+  do {                                                                                   \
+    __m128i w9 = _mm_alignr_epi8(x2, x1, 12), w13 = _mm_alignr_epi8(x1, x0, 12);           \
+    __m128i w6 = _mm_alignr_epi8(x3, x2, 8), w3 = _mm_srli_si128(x3, 4);                   \
+    __m128i t = _mm_xor_si128(_mm_xor_si128(x0, w9), VROL(w3, 15));                      \
+    t = _mm_xor_si128(_mm_xor_si128(t, VROL(t, 15)), VROL(t, 23));                       \
+    __m128i x = _mm_xor_si128(_mm_xor_si128(t, VROL(w13, 7)), w6);                       \
+    __m128i l0 = _mm_slli_si128(x, 12);                                                  \
+    x = _mm_xor_si128(_mm_xor_si128(x, VROL(l0, 15)), _mm_xor_si128(VROL(l0, 30), VROL(l0, 6))); \
+    _mm_store_si128((__m128i *)(wv + 16 + 4 * (g)), x);                                  \
+    _mm_store_si128((__m128i *)(wp + 12 + 4 * (g)), _mm_xor_si128(x3, x));               \
+    x0 = x1, x1 = x2, x2 = x3, x3 = x;                                                   \
+  } while (0)
+
+#undef R0
+#undef R0X
+#undef R1
+#undef ROUND
+/* Round j with W_j and W'_j read from memory (wr, wpr: see compress_avx). */
+#define ROUND(a, b, c, d, e, f, g, h, T, FF, GG, j) \
+  do {                                              \
+    uint32_t a12 = ROL(a, 12);                      \
+    uint32_t ss1 = ROL(a12 + e + (T), 7);           \
+    d += FF(a, b, c) + (ss1 ^ a12) + wpr[j];        \
+    h += GG(e, f, g) + ss1 + wr[j];                 \
+    b = ROL(b, 9);                                  \
+    f = ROL(f, 19);                                 \
+    h = P0(h);                                      \
+  } while (0)
+#define GROUP_AT(j) \
+  if ((j) % 4 == 0 && (j) <= 48) EXPAND_GROUP((j) / 4)
+#define R0(j, a, b, c, d, e, f, g, h, T) \
+  GROUP_AT(j);                           \
+  ROUND(a, b, c, d, e, f, g, h, T, FF0, GG0, j);
+#define R0X R0
+#define R1(j, a, b, c, d, e, f, g, h, T) \
+  GROUP_AT(j);                           \
+  ROUND(a, b, c, d, e, f, g, h, T, FF1, GG1, j);
+
+__attribute__((target("avx,bmi2"))) static void compress_avx(uint32_t v[8], const uint8_t *p, size_t blocks) {
+  _Alignas(16) uint32_t wv[68];
+  _Alignas(16) uint32_t wp[64];
+  const __m128i bswap = _mm_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+  /* The rounds read the words through pointers the compiler cannot see are wv and wp: otherwise it keeps
+   * the words in vector registers and extracts each one (two µops) instead of loading it (one, on a load
+   * port the rounds leave idle). */
+  const uint32_t *wr = wv, *wpr = wp;
+  __asm__("" : "+r"(wr), "+r"(wpr));
+  while (blocks--) {
+    __m128i x0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), bswap);
+    __m128i x1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16)), bswap);
+    __m128i x2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 32)), bswap);
+    __m128i x3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), bswap);
+    _mm_store_si128((__m128i *)wv, x0);
+    _mm_store_si128((__m128i *)(wv + 4), x1);
+    _mm_store_si128((__m128i *)(wv + 8), x2);
+    _mm_store_si128((__m128i *)(wv + 12), x3);
+    _mm_store_si128((__m128i *)wp, _mm_xor_si128(x0, x1));
+    _mm_store_si128((__m128i *)(wp + 4), _mm_xor_si128(x1, x2));
+    _mm_store_si128((__m128i *)(wp + 8), _mm_xor_si128(x2, x3));
+    uint32_t A = v[0], B = v[1], C = v[2], D = v[3], E = v[4], F = v[5], G = v[6], H = v[7];
+    SM3_ROUNDS
+    v[0] ^= A, v[1] ^= B, v[2] ^= C, v[3] ^= D, v[4] ^= E, v[5] ^= F, v[6] ^= G, v[7] ^= H;
+    p += SM3_BLOCK_BYTES;
+  }
+  secure_wipe(wv, sizeof wv);
+  secure_wipe(wp, sizeof wp);
+}
+
+/* CPUID (and, for AVX, the OS's saving of the vector state), read by libgcc's constructor before any call. */
 static void compress(uint32_t v[8], const uint8_t *p, size_t blocks) {
-  if (__builtin_cpu_supports("bmi2")) compress_bmi2(v, p, blocks);
+  if (__builtin_cpu_supports("avx") && __builtin_cpu_supports("bmi2")) compress_avx(v, p, blocks);
+  else if (__builtin_cpu_supports("bmi2")) compress_bmi2(v, p, blocks);
   else compress_generic(v, p, blocks);
 }
 #else

@@ -10,19 +10,25 @@ import { createSm2 } from '../sm2/sm2.js';
 
 export const skipNative = process.env.YIZHENG_SKIP_NATIVE === '1';
 
+/** Whether this x86-64 Linux host's CPU has all these flags (the `flags` line of /proc/cpuinfo). */
+function hasCpuFlags(...wanted: string[]): boolean {
+  if (process.arch !== 'x64') return false;
+  try {
+    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
+    return wanted.every((f) => flags.includes(f));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Whether this host's CPU has BMI2 and ADX, i.e. whether the native engine's assembly field arithmetic can
  * run here (x86-64 Linux: the `flags` line of /proc/cpuinfo). Tests of that path run only where it can.
  */
-export const hostHasAdx: boolean = (() => {
-  if (process.arch !== 'x64') return false;
-  try {
-    const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.split(/\s+/) ?? [];
-    return flags.includes('bmi2') && flags.includes('adx');
-  } catch {
-    return false;
-  }
-})();
+export const hostHasAdx: boolean = hasCpuFlags('bmi2', 'adx');
+
+/** Whether this host's CPU has AVX and BMI2: where the native SM3 expands messages on the vector unit. */
+export const hostHasAvxBmi2: boolean = hasCpuFlags('avx', 'bmi2');
 
 export function nativeEngine(): Sm2Engine {
   const r = loadNativeEngine();
