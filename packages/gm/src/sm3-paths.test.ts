@@ -8,28 +8,20 @@
  *
  * Runs where the CPU has AVX and BMI2 (x86-64); skipped with YIZHENG_SKIP_NATIVE=1.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
+import { cHarness, nativeSource } from './testing/c-harness.js';
 import { hostHasAvxBmi2, skipNative } from './testing/engines.js';
 
-const source = fileURLToPath(new URL('../native/test/sm3_diff.c', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'yz-sm3-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const harness = cHarness('yz-sm3-');
 
 function buildAndRun(name: string, flags: string[], iterations: number): void {
-  const exe = join(tmp, name);
-  const cc = process.env.CC ?? 'cc';
-  const b = spawnSync(cc, [...flags, '-std=c11', '-o', exe, source], { encoding: 'utf8' });
-  if (b.error) throw new Error(`cannot run the C compiler ${cc}: ${b.error.message}`);
-  expect(b.status, b.stderr).toBe(0);
-  const r = spawnSync(exe, [String(iterations), '20261203'], { encoding: 'utf8', timeout: 120_000 });
-  expect(r.stderr).toBe('');
-  expect(r.stdout).toMatch(/paths agree/);
-  expect(r.status).toBe(0);
+  harness({
+    name,
+    sources: [nativeSource('test/sm3_diff.c')],
+    flags,
+    args: [String(iterations), '20261203'],
+    success: /paths agree/,
+  });
 }
 
 describe.skipIf(skipNative || !hostHasAvxBmi2)('native SM3: AVX expansion = BMI2 = portable C', () => {

@@ -261,11 +261,15 @@ export function toCount(v: number | string | bigint | null | undefined): number 
   return typeof v === 'number' ? v : Number(v);
 }
 
+/** The error's driver codes: `code` (PostgreSQL SQLSTATE, MySQL symbol, SQLite code) and MySQL's `errno`. */
+function driverCodes(e: unknown): { code: unknown; errno: unknown } {
+  if (typeof e !== 'object' || e === null) return { code: undefined, errno: undefined };
+  return { code: (e as { code?: unknown }).code, errno: (e as { errno?: unknown }).errno };
+}
+
 /** True for a unique or primary-key violation on any of the three dialects. */
 export function isUniqueViolation(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const code = (e as { code?: unknown }).code;
-  const errno = (e as { errno?: unknown }).errno;
+  const { code, errno } = driverCodes(e);
   return (
     code === 'SQLITE_CONSTRAINT_UNIQUE' ||
     code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
@@ -277,9 +281,7 @@ export function isUniqueViolation(e: unknown): boolean {
 
 /** True when the database chose this transaction as a deadlock or serialisation victim (nothing it did stays). */
 export function isDeadlock(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const code = (e as { code?: unknown }).code;
-  const errno = (e as { errno?: unknown }).errno;
+  const { code, errno } = driverCodes(e);
   return code === '40001' || code === '40P01' || code === 'ER_LOCK_DEADLOCK' || errno === 1213;
 }
 
@@ -291,9 +293,7 @@ export function isDeadlock(e: unknown): boolean {
  */
 export function isTransientConflict(e: unknown): boolean {
   if (isDeadlock(e)) return true;
-  if (typeof e !== 'object' || e === null) return false;
-  const code = (e as { code?: unknown }).code;
-  const errno = (e as { errno?: unknown }).errno;
+  const { code, errno } = driverCodes(e);
   return (
     code === '55P03' ||
     code === 'ER_LOCK_WAIT_TIMEOUT' ||

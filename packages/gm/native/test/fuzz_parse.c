@@ -59,13 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #ifndef SM2_LIBFUZZER
 #include <time.h>
 
-static uint64_t rng_state;
-static uint64_t next(void) { /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#include "xorshift.h"
 
 int main(int argc, char **argv) {
   double seconds = argc > 1 ? atof(argv[1]) : 2.0;
@@ -85,23 +79,23 @@ int main(int argc, char **argv) {
   uint8_t buf[INPUT_BYTES];
   while (clock() < end) {
     size_t len = INPUT_BYTES;
-    switch (next() % 4) {
+    switch (rnd64() % 4) {
       case 0: /* fully random */
-        for (size_t i = 0; i < INPUT_BYTES; i++) buf[i] = (uint8_t)next();
+        for (size_t i = 0; i < INPUT_BYTES; i++) buf[i] = (uint8_t)rnd64();
         break;
       case 1: /* the valid seed with a few flipped bits */
       case 2:
         memcpy(buf, seed, INPUT_BYTES);
-        for (int j = (int)(next() % 4) + 1; j > 0; j--) buf[next() % INPUT_BYTES] ^= (uint8_t)(1u << (next() % 8));
+        for (int j = (int)(rnd64() % 4) + 1; j > 0; j--) buf[rnd64() % INPUT_BYTES] ^= (uint8_t)(1u << (rnd64() % 8));
         break;
       default: /* edge bytes: all 0x00 or 0xff fields, truncated input */
         memcpy(buf, seed, INPUT_BYTES);
         {
-          size_t at = next() % INPUT_BYTES, n = 1 + next() % 32;
+          size_t at = rnd64() % INPUT_BYTES, n = 1 + rnd64() % 32;
           if (n > INPUT_BYTES - at) n = INPUT_BYTES - at;
-          memset(buf + at, (next() & 1) ? 0xff : 0x00, n);
+          memset(buf + at, (rnd64() & 1) ? 0xff : 0x00, n);
         }
-        len = next() % (INPUT_BYTES + 1);
+        len = rnd64() % (INPUT_BYTES + 1);
         break;
     }
     if (len > INPUT_BYTES) len = INPUT_BYTES;

@@ -17,13 +17,7 @@
 
 #include "../sm2_sign.h"
 
-static uint64_t rng_state;
-static uint64_t rnd64(void) { /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#include "xorshift.h"
 
 static void rnd_bytes(uint8_t *b, size_t n) {
   for (size_t i = 0; i < n; i++) b[i] = (uint8_t)(rnd64() >> 56);

@@ -12,13 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static uint64_t rng_state;
-static uint64_t rnd64(void) { /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545f4914f6cdd1dULL;
-}
+#include "xorshift.h"
 
 static int check_vector(const char *msg, size_t len, const char *hex) {
   uint8_t out[32];

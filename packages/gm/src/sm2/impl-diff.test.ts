@@ -10,28 +10,15 @@
  * Runs where the CPU has BMI2 and ADX (x86-64); skipped with YIZHENG_SKIP_NATIVE=1.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cHarness, nativeSource as native } from '../testing/c-harness.js';
 import { hostHasAdx, skipNative } from '../testing/engines.js';
 
-const native = (p: string): string => fileURLToPath(new URL(`../../native/${p}`, import.meta.url));
 const SOURCES = ['test/impl_diff.c', 'sm2_sign.c', 'sm3.c'].map(native);
-const tmp = mkdtempSync(join(tmpdir(), 'yz-impl-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const harness = cHarness('yz-impl-');
 
 function buildAndRun(name: string, flags: string[], iterations: number): void {
-  const exe = join(tmp, name);
-  const cc = process.env.CC ?? 'cc';
-  const b = spawnSync(cc, [...flags, '-std=c11', '-o', exe, ...SOURCES, '-lpthread'], { encoding: 'utf8' });
-  if (b.error) throw new Error(`cannot run the C compiler ${cc}: ${b.error.message}`);
-  expect(b.status, b.stderr).toBe(0);
-  const r = spawnSync(exe, [String(iterations), '20261202'], { encoding: 'utf8', timeout: 120_000 });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/paths agree/);
+  harness({ name, sources: SOURCES, flags, args: [String(iterations), '20261202'], success: /paths agree/ });
 }
 
 describe.skipIf(skipNative || !hostHasAdx)('native SM2: BMI2/ADX assembly = portable C', () => {
