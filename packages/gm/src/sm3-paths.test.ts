@@ -9,12 +9,12 @@
  * Runs where the CPU has AVX and BMI2 (x86-64); skipped with YIZHENG_SKIP_NATIVE=1.
  */
 import { describe, it } from 'vitest';
-import { cHarness, nativeSource } from './testing/c-harness.js';
+import { SANITIZE_FLAGS, cHarness, nativeSource } from './testing/c-harness.js';
 import { hostHasAvxBmi2, skipNative } from './testing/engines.js';
 
 const harness = cHarness('yz-sm3-');
 
-function buildAndRun(name: string, flags: string[], iterations: number): void {
+function buildAndRun(name: string, flags: readonly string[], iterations: number): void {
   harness({
     name,
     sources: [nativeSource('test/sm3_diff.c')],
@@ -30,10 +30,6 @@ describe.skipIf(skipNative || !hostHasAvxBmi2)('native SM3: AVX expansion = BMI2
   });
 
   it('the same under ASan/UBSan', () => {
-    buildAndRun(
-      'sm3_diff_asan',
-      ['-O1', '-fno-omit-frame-pointer', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'],
-      20_000,
-    );
+    buildAndRun('sm3_diff_asan', SANITIZE_FLAGS, 20_000);
   });
 });

@@ -11,13 +11,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cHarness, nativeSource as native } from '../testing/c-harness.js';
+import { SANITIZE_FLAGS, cHarness, nativeSource as native } from '../testing/c-harness.js';
 import { hostHasAdx, skipNative } from '../testing/engines.js';
 
 const SOURCES = ['test/impl_diff.c', 'sm2_sign.c', 'sm3.c'].map(native);
 const harness = cHarness('yz-impl-');
 
-function buildAndRun(name: string, flags: string[], iterations: number): void {
+function buildAndRun(name: string, flags: readonly string[], iterations: number): void {
   harness({ name, sources: SOURCES, flags, args: [String(iterations), '20261202'], success: /paths agree/ });
 }
 
@@ -27,11 +27,7 @@ describe.skipIf(skipNative || !hostHasAdx)('native SM2: BMI2/ADX assembly = port
   });
 
   it('the same under ASan/UBSan with frame pointers', () => {
-    buildAndRun(
-      'impl_diff_asan',
-      ['-O1', '-fno-omit-frame-pointer', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'],
-      5_000,
-    );
+    buildAndRun('impl_diff_asan', SANITIZE_FLAGS, 5_000);
   });
 
   it('the addon reports its path and YIZHENG_SM2_PORTABLE=1 selects the portable one', () => {

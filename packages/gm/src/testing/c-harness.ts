@@ -10,6 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect } from 'vitest';
 
+/** AddressSanitizer and UBSan, stopping at the first report, with frame pointers (fewest free registers). */
+export const SANITIZE_FLAGS: readonly string[] = [
+  '-O1',
+  '-fno-omit-frame-pointer',
+  '-fsanitize=address,undefined',
+  '-fno-sanitize-recover=all',
+];
+
 /** The absolute path of `native/<relative>`. */
 export const nativeSource = (relative: string): string =>
   fileURLToPath(new URL(`../../native/${relative}`, import.meta.url));
