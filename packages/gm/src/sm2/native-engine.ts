@@ -79,14 +79,16 @@ export function loadNativeEngine(options: NativeEngineOptions = {}): NativeEngin
   );
   if (!started.cx) return { engine: undefined, reason: started.reason };
   const cx = started.cx;
-  const slots = argumentSlots();
+  // The per-call digest e and r ‖ s (public values) go through off-heap slots; d is the key's own array.
+  const digestSlot = offHeapSlot(32);
+  const signatureSlot = offHeapSlot(64);
   const engine: NativeSm2Engine = {
     name: 'native',
     description: `Yizheng C engine (${addon.version}; nonces: ${nonce === 'random' ? 'CSPRNG' : 'RFC 6979 HMAC-SM3'})`,
     nonce,
     publicKeyFromPrivate: guarded(cx.publicKeyFromPrivate),
-    sign: guarded((e, d, k) => cx.sign(slots.digest(e), d, k)),
-    verify: guarded((e, rs, publicKey) => cx.verify(slots.digest(e), slots.signature(rs), publicKey)),
+    sign: guarded((e, d, k) => cx.sign(digestSlot(e), d, k)),
+    verify: guarded((e, rs, publicKey) => cx.verify(digestSlot(e), signatureSlot(rs), publicKey)),
     verifyBatch: guarded(cx.verifyBatch),
     verifyBatchAsync: guardedAsync(cx.verifyBatchAsync),
     multiply: guarded(cx.multiply),
@@ -97,27 +99,21 @@ export function loadNativeEngine(options: NativeEngineOptions = {}): NativeEngin
 }
 
 /**
- * V8 keeps a typed array of at most 64 bytes inside its heap, and handing one to N-API
- * (`napi_get_typedarray_info`) moves its bytes out first: an allocation, a backing-store record and its
- * registration, swept later — about as much as the call itself for a digest or a signature. The per-call
- * 32-byte digest e and 64-byte r ‖ s of `sign`/`verify` (public values) are therefore copied into these
- * off-heap slots, which the synchronous addon call reads before anything else can write them (each worker
- * thread has its own module instance). An argument of another length is passed as it is, for the addon to
- * refuse.
+ * An off-heap slot for arguments of at most `max` bytes: `put(bytes)` copies them in and returns a view of
+ * exactly their length (made once per length), or `bytes` itself when longer or not a Uint8Array (for the addon
+ * to refuse or to read in place). V8 keeps a typed array of at most 64 bytes inside its heap, and handing one to
+ * N-API (`napi_get_typedarray_info`) moves its bytes out first: an allocation, a backing-store record and its
+ * registration, swept later — about as much as the call itself for a digest or a signature. The synchronous
+ * addon call reads the slot before anything else can write it (each worker thread has its own module instance).
  */
-function argumentSlots(): {
-  digest: (e: Uint8Array) => Uint8Array;
-  signature: (rs: Uint8Array) => Uint8Array;
-} {
-  const buffer = new ArrayBuffer(96);
-  const e32 = new Uint8Array(buffer, 0, 32);
-  const rs64 = new Uint8Array(buffer, 32, 64);
-  const into = (slot: Uint8Array) => (bytes: Uint8Array) => {
-    if (!(bytes instanceof Uint8Array) || bytes.length !== slot.length) return bytes;
+function offHeapSlot(max: number): (bytes: Uint8Array) => Uint8Array {
+  const slot = new Uint8Array(new ArrayBuffer(max));
+  const views = Array.from({ length: max + 1 }, (_, n) => slot.subarray(0, n));
+  return (bytes) => {
+    if (!(bytes instanceof Uint8Array) || bytes.length > max) return bytes;
     slot.set(bytes);
-    return slot;
+    return views[bytes.length]!;
   };
-  return { digest: into(e32), signature: into(rs64) };
 }
 
 /** SM3 known answers (GB/T 32905-2016 appendix A, examples 1 and 2) checked before the addon's hash is used. */
@@ -129,8 +125,8 @@ const SM3_KAT: readonly (readonly [string, string])[] = [
 /**
  * The addon's one-shot SM3 (`native/sm3.c`: unrolled rounds, with RORX where the CPU has BMI2 and the message
  * expansion on the vector unit where it also has AVX — about 20% faster again at 1 KiB; above OpenSSL's
- * speed, without OpenSSL's per-call EVP set-up), or the reason it cannot be used: not built, failed to load, or wrong on the standard's examples.
- * Never throws.
+ * speed, without OpenSSL's per-call EVP set-up), or the reason it cannot be used: not built, failed to load,
+ * or wrong on the standard's examples. Never throws.
  */
 export function loadNativeSm3():
   { sm3: (data: Uint8Array) => Uint8Array } | { sm3: undefined; reason: string } {
@@ -140,20 +136,16 @@ export function loadNativeSm3():
   // Off-heap, so the addon reads its address without V8 moving it first; the digest is copied out at once
   // (the call is synchronous and each worker thread has its own module instance).
   const scratch = Buffer.allocUnsafeSlow(32);
-  // Inputs of up to 64 bytes (a Merkle node, a key, a digest) may live in V8's heap, which the call would
-  // move out (see argumentSlots): they are copied into an off-heap slot, a view per length, wiped after.
-  const small = new Uint8Array(new ArrayBuffer(64));
-  const views = Array.from({ length: 65 }, (_, n) => small.subarray(0, n));
+  // Inputs of up to 64 bytes (a Merkle node, a key, a digest) go through an off-heap slot (see offHeapSlot),
+  // wiped after: they may be secret.
+  const small = offHeapSlot(64);
   const sm3 = guarded((data: Uint8Array): Uint8Array => {
-    const n = data instanceof Uint8Array ? data.length : Infinity;
-    if (n <= 64) {
-      small.set(data);
-      try {
-        sm3Into(views[n]!, scratch);
-      } finally {
-        small.fill(0, 0, n);
-      }
-    } else sm3Into(data, scratch);
+    const input = small(data);
+    try {
+      sm3Into(input, scratch);
+    } finally {
+      if (input !== data) input.fill(0);
+    }
     return new Uint8Array(scratch);
   });
   try {
