@@ -61,7 +61,10 @@ import {
 interface CRates {
   verify_cached: number;
   verify_uncached: number;
+  /** A repeat signer (key prepared once, as the addon's context keeps the last key). */
   sign: number;
+  /** The key prepared for every signature. */
+  sign_new_key: number;
   derive: number;
 }
 
@@ -171,6 +174,11 @@ export async function benchSm2(seconds = 2): Promise<BenchResult[]> {
     const sign = cpuOpsPerSecond(() => native.sign(e, d), seconds);
     results.push(report('sm2-sign-native', sign, sm2Ref.sign));
     results.push(report('sm2-sign-native-vs-c', sign, c.sign));
+    // A signer other than the last one on every call: the addon prepares the key each time.
+    const keys = [d, Uint8Array.from(d, (b, i) => (i === 31 ? b ^ 1 : b))];
+    let turn = 0;
+    const alternating = cpuOpsPerSecond(() => native.sign(e, keys[turn++ & 1]!), seconds);
+    results.push(report('sm2-sign-native-new-key-vs-c', alternating, c.sign_new_key));
 
     const BATCH = 1024;
     const es = new Uint8Array(BATCH * 32);

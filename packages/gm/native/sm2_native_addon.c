@@ -89,6 +89,11 @@ typedef struct {
   uv_mutex_t lock;
   cache_t cache;
   sm2_nonce_mode nonce;
+  /* The last private key `sign` drew a nonce for, prepared (sm2_signing_key: the inversion A6 needs is a third
+     of a signature, and nearly every signature is the platform's or a TSA's key). Used only on the JS thread;
+     kept until another key signs or the context is released, then wiped. */
+  sm2_signing_key signer;
+  int has_signer;
 } context_t;
 
 static uint64_t cache_hash(const cache_t *c, const uint8_t *k) {
@@ -209,6 +214,7 @@ static int key_get(context_t *cx, const uint8_t in[POINT_BYTES], sm2_pubkey *out
 
 static void context_release(context_t *cx) {
   if (cx == NULL || --cx->refs > 0) return;
+  secure_wipe(&cx->signer, sizeof cx->signer);
   cache_free(&cx->cache);
   uv_mutex_destroy(&cx->lock);
   free(cx);
@@ -320,7 +326,14 @@ static napi_value js_sign(napi_env env, napi_callback_info info) {
     rc = sm2_sign_with_k(out, e, d, k);
     if (rc == 0) return throw_code(env, E_ARG, "the given k is not in [1, n-1] or yields r = 0, r + k = n or s = 0");
   } else {
-    rc = sm2_sign(out, e, d, cx->nonce);
+    /* Whether d is the prepared key's, compared in constant time (that it is the same key as last time is no
+       secret to the caller; nothing of the value is). */
+    uint8_t diff = 0;
+    for (size_t i = 0; i < SCALAR_BYTES; i++) diff |= (uint8_t)(cx->signer.d_bytes[i] ^ d[i]);
+    if (!cx->has_signer || diff != 0) {
+      cx->has_signer = sm2_signing_key_init(&cx->signer, d); /* wiped when d is out of range */
+    }
+    rc = cx->has_signer ? sm2_sign_prepared(out, e, &cx->signer, cx->nonce) : SM2_SIGN_BAD_KEY;
   }
   switch (rc) {
     case SM2_SIGN_OK:

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "sm2p256.h"
+
 typedef enum { SM2_NONCE_RANDOM = 0, SM2_NONCE_RFC6979 = 1 } sm2_nonce_mode;
 
 #define SM2_SIGN_OK 1
@@ -19,5 +21,8 @@ int sm2_random_bytes(uint8_t out[32]);
 
 /* rs = r || s for the digest e under d; returns one of the SM2_SIGN_* codes. */
 int sm2_sign(uint8_t rs[64], const uint8_t e[32], const uint8_t d[32], sm2_nonce_mode mode);
+
+/* sm2_sign with a key prepared by sm2_signing_key_init (never SM2_SIGN_BAD_KEY). */
+int sm2_sign_prepared(uint8_t rs[64], const uint8_t e[32], const sm2_signing_key *key, sm2_nonce_mode mode);
 
 #endif

@@ -1048,21 +1048,33 @@ void sm2_reduce_mod_n(uint8_t out[32], const uint8_t in[32]) {
   secure_wipe(a, sizeof a);
 }
 
-int sm2_sign_with_k(uint8_t rs[64], const uint8_t e_bytes[32], const uint8_t d_bytes[32],
-                    const uint8_t k_bytes[32]) {
-  uint64_t d[4], k[4], e[4], x1[4], r[4], s[4], t[4], dm[4], dinv_m[4], rd[4];
+int sm2_signing_key_init(sm2_signing_key *key, const uint8_t d_bytes[32]) {
   static const uint64_t one[4] = {1, 0, 0, 0};
-  int result = 0;
-  from_be(d, d_bytes);
-  from_be(k, k_bytes);
-  from_be(e, e_bytes);
-  uint64_t ok = private_key_ok_mask(d);
+  uint64_t t[4], t_m[4];
+  memcpy(key->d_bytes, d_bytes, 32);
+  from_be(key->d, d_bytes);
+  uint64_t ok = private_key_ok_mask(key->d);
   DECLASSIFY(&ok, sizeof ok);
   if (!ok) {
-    result = -1;
-    goto done;
+    secure_wipe(key, sizeof *key);
+    return 0;
   }
-  ok = ~is_zero_mask(k) & lt_mask(k, N); /* A3: k ∈ [1, n-1] */
+  mod_add(t, key->d, one, N);        /* 1 + d ≤ n - 1 */
+  sc_mont_mul(t_m, t, RR_N);         /* (1 + d)·R */
+  sc_inv_mont(key->dinv_m, t_m);     /* (1 + d)^-1·R */
+  sc_mont_mul(key->d_m, key->d, RR_N); /* d·R */
+  secure_wipe(t, sizeof t);
+  secure_wipe(t_m, sizeof t_m);
+  return 1;
+}
+
+int sm2_sign_prepared_with_k(uint8_t rs[64], const uint8_t e_bytes[32], const sm2_signing_key *key,
+                             const uint8_t k_bytes[32]) {
+  uint64_t k[4], e[4], x1[4], r[4], s[4], t[4], rd[4];
+  int result = 0;
+  from_be(k, k_bytes);
+  from_be(e, e_bytes);
+  uint64_t ok = ~is_zero_mask(k) & lt_mask(k, N); /* A3: k ∈ [1, n-1] */
   DECLASSIFY(&ok, sizeof ok);
   if (!ok) goto done;
 
@@ -1083,13 +1095,9 @@ int sm2_sign_with_k(uint8_t rs[64], const uint8_t e_bytes[32], const uint8_t d_b
   uint64_t retry = is_zero_mask(r) | eq_mask(r, nk);
   secure_wipe(nk, sizeof nk);
   /* A6: s = (1 + d)^-1 · (k - r·d) mod n */
-  mod_add(t, d, one, N);        /* 1 + d ≤ n - 1 */
-  sc_mont_mul(dm, t, RR_N);     /* (1 + d)·R */
-  sc_inv_mont(dinv_m, dm);      /* (1 + d)^-1·R */
-  sc_mont_mul(dm, d, RR_N);     /* d·R */
-  sc_mont_mul(rd, r, dm);       /* r·d */
-  mod_sub(t, k, rd, N);         /* k - r·d */
-  sc_mont_mul(s, t, dinv_m);    /* s */
+  sc_mont_mul(rd, r, key->d_m);     /* r·d */
+  mod_sub(t, k, rd, N);             /* k - r·d */
+  sc_mont_mul(s, t, key->dinv_m);   /* s */
   retry |= is_zero_mask(s);
   DECLASSIFY(&retry, sizeof retry);
   if (retry) goto done;
@@ -1100,14 +1108,20 @@ int sm2_sign_with_k(uint8_t rs[64], const uint8_t e_bytes[32], const uint8_t d_b
   to_be(rs + 32, s);
   result = 1;
 done:
-  secure_wipe(d, sizeof d);
   secure_wipe(k, sizeof k);
   secure_wipe(x1, sizeof x1);
   secure_wipe(s, sizeof s);
   secure_wipe(t, sizeof t);
-  secure_wipe(dm, sizeof dm);
-  secure_wipe(dinv_m, sizeof dinv_m);
   secure_wipe(rd, sizeof rd);
+  return result;
+}
+
+int sm2_sign_with_k(uint8_t rs[64], const uint8_t e_bytes[32], const uint8_t d_bytes[32],
+                    const uint8_t k_bytes[32]) {
+  sm2_signing_key key;
+  if (!sm2_signing_key_init(&key, d_bytes)) return -1;
+  int result = sm2_sign_prepared_with_k(rs, e_bytes, &key, k_bytes);
+  secure_wipe(&key, sizeof key);
   return result;
 }
 

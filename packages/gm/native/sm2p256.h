@@ -81,6 +81,24 @@ int sm2_public_from_private(uint8_t out[65], const uint8_t d[32]);
  */
 int sm2_sign_with_k(uint8_t rs[64], const uint8_t e[32], const uint8_t d[32], const uint8_t k[32]);
 
+/*
+ * A private key prepared for signing: d (big-endian, for RFC 6979, and as words) with d·R and (1 + d)^-1·R mod n
+ * (Montgomery form), which A6 needs for every signature; the inversion is about a third of a signature, so a
+ * frequent signer prepares its key once. As secret as d itself: wipe it with secure_wipe (sm3.h).
+ */
+typedef struct {
+  uint8_t d_bytes[32];
+  uint64_t d[4];
+  uint64_t d_m[4];
+  uint64_t dinv_m[4];
+} sm2_signing_key;
+
+/* CT in d. Prepares `key`; returns 1, or 0 (key wiped) if d is not in [1, n-2]. */
+int sm2_signing_key_init(sm2_signing_key *key, const uint8_t d[32]);
+
+/* CT in the key and k. sm2_sign_with_k on a prepared key: 1, or 0 for an unusable k. */
+int sm2_sign_prepared_with_k(uint8_t rs[64], const uint8_t e[32], const sm2_signing_key *key, const uint8_t k[32]);
+
 /* CT. 1 iff 1 <= k <= n-1 (the result bit is declassified: it is used to reject nonce candidates). */
 int sm2_scalar_is_valid_nonce(const uint8_t k[32]);
 

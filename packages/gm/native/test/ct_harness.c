@@ -94,6 +94,23 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* A prepared key reused for several signatures (what the addon keeps for a repeat signer). */
+  {
+    sm2_signing_key key;
+    SECRET(d, sizeof d);
+    if (sm2_signing_key_init(&key, d) != 1) bad |= 1;
+    for (int i = 0; i < 3; i++) {
+      e[30] = (uint8_t)i;
+      int rc = sm2_sign_prepared(rs, e, &key, i == 1 ? SM2_NONCE_RFC6979 : SM2_NONCE_RANDOM);
+      PUBLIC(rs, sizeof rs);
+      if (rc != SM2_SIGN_OK || !sm2_verify(e, rs, &pk)) {
+        fprintf(stderr, "ct_harness: sign with a prepared key did not verify\n");
+        bad |= 1;
+      }
+    }
+    secure_wipe(&key, sizeof key);
+  }
+
   /* Decryption's [d_B]C1 (GB/T 32918.4 clause 7.1 B3) and encryption's [k]P_B: compared with [d]([k]G). */
   uint8_t kg[65];
   if (sm2_public_from_private(kg, k) != 1) bad |= 1; /* k is still marked secret */

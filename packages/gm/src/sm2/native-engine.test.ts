@@ -560,6 +560,59 @@ describe.skipIf(SKIP_NATIVE).each(ENGINES)(
   },
 );
 
+describe.skipIf(SKIP_NATIVE)("native sign: the context's prepared key of the last signer", () => {
+  // RFC 6979 nonces make a signature a function of (d, e): a context that reused the wrong prepared key, or
+  // a stale one, would give another signature than a fresh context does.
+  const fresh = (): NonNullable<ReturnType<typeof loadNativeEngine>['engine']> => {
+    const load = loadNativeEngine({ nonce: 'rfc6979' });
+    if (!load.engine) throw new Error(load.reason);
+    return load.engine;
+  };
+  const keyA = b32(0x1234567890abcdefn);
+  const keyB = b32(N - 3n);
+  const e = sm3(utf8('prepared signer'));
+
+  it("signatures of alternating keys equal a fresh context's, and verify only under their own key", () => {
+    const eng = fresh();
+    const want = new Map([keyA, keyB].map((k) => [toHex(k), toHex(fresh().sign(e, k))]));
+    for (const k of [keyA, keyB, keyA, keyA, keyB]) {
+      const sig = eng.sign(e, k);
+      expect(toHex(sig)).toBe(want.get(toHex(k)));
+      const other = k === keyA ? keyB : keyA;
+      expect(eng.verify(e, sig, eng.publicKeyFromPrivate(k))).toBe(true);
+      expect(eng.verify(e, sig, eng.publicKeyFromPrivate(other))).toBe(false);
+    }
+  });
+
+  it('a key rewritten in place (same array, other bytes) is prepared again', () => {
+    const eng = fresh();
+    const d = Uint8Array.from(keyA);
+    expect(toHex(eng.sign(e, d))).toBe(toHex(fresh().sign(e, keyA)));
+    d[31] = d[31]! ^ 0x01;
+    const changed = Uint8Array.from(d);
+    expect(toHex(eng.sign(e, d))).toBe(toHex(fresh().sign(e, changed)));
+    expect(eng.verify(e, eng.sign(e, d), eng.publicKeyFromPrivate(changed))).toBe(true);
+  });
+
+  it('a key out of range between good ones → GM_INVALID_KEY, and the good key signs as before after it', () => {
+    const eng = fresh();
+    const before = toHex(eng.sign(e, keyA));
+    expectGmError(() => eng.sign(e, b32(0n)), 'GM_INVALID_KEY');
+    expectGmError(() => eng.sign(e, b32(N - 1n)), 'GM_INVALID_KEY');
+    expect(toHex(eng.sign(e, keyA))).toBe(before);
+    expectGmError(() => eng.sign(e, b32(N)), 'GM_INVALID_KEY');
+    expect(toHex(eng.sign(e, keyB))).toBe(toHex(fresh().sign(e, keyB)));
+  });
+
+  it('a given k (published vectors) does not use or disturb the prepared key', () => {
+    const eng = fresh();
+    const before = toHex(eng.sign(e, keyA));
+    const withK = eng.sign(e, keyB, b32(0x5eedn));
+    expect(toHex(withK)).toBe(toHex(fresh().sign(e, keyB, b32(0x5eedn))));
+    expect(toHex(eng.sign(e, keyA))).toBe(before);
+  });
+});
+
 describe.skipIf(SKIP_NATIVE)('native computeZ (Z_A of GB/T 32918.2 clause 5.5 in C)', () => {
   const load = loadNativeEngine();
   const eng = (): NonNullable<typeof load.engine> => {
