@@ -17,7 +17,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +33,7 @@ import {
   type HarnessDialect,
   type TestApplication,
 } from '../scripts/harness.js';
+import { RawHttpConnection, serialiseRequest } from './http-client.js';
 
 const { values } = parseArgs({
   options: {
@@ -110,6 +110,29 @@ interface Prepared {
   headers: Record<string, string>;
   body: Buffer;
   records: number;
+  /** The whole request for this Host, serialised once (before the phase's clock starts). */
+  bytes(host: string): Buffer;
+}
+
+/** A prepared request of `records` records, its bytes made on first use. */
+function preparedRequest(
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+  records: number,
+): Prepared {
+  let cached: { host: string; bytes: Buffer } | undefined;
+  return {
+    path,
+    headers,
+    body,
+    records,
+    bytes(host) {
+      if (cached?.host !== host)
+        cached = { host, bytes: serialiseRequest(host, 'POST', path, headers, body) };
+      return cached.bytes;
+    },
+  };
 }
 
 function signRequest(app: TestApplication, path: string, body: string): Prepared['headers'] {
@@ -268,12 +291,13 @@ async function runPhase(
   seconds: number,
   serverPid?: number,
 ): Promise<PhaseResult> {
+  const url = new URL(base);
+  for (const p of prepared) p.bytes(url.host); // serialised before the clock starts
   const serverCpu0 = cpuSecondsOf(serverPid);
   const pg0 = serverPid === undefined ? new Map<number, number>() : postgresCpuByPid();
   const activity0 = serverPid === undefined ? undefined : await databaseActivity();
   const clientCpu0 = process.cpuUsage();
-  const url = new URL(base);
-  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const connections: RawHttpConnection[] = [];
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let next = 0;
@@ -281,34 +305,14 @@ async function runPhase(
   let failures = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
-  const send = (p: Prepared): Promise<{ status: number; body: string }> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          agent,
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path: p.path,
-          headers: { ...p.headers, 'content-length': String(p.body.length) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(p.body);
-    });
   const worker = async (): Promise<void> => {
+    const connection = new RawHttpConnection(url.hostname, Number(url.port));
+    connections.push(connection);
     while (performance.now() < deadline && next < prepared.length) {
       const p = prepared[next++]!;
       const t0 = performance.now();
-      const r = await send(p);
+      const response = await connection.request(p.bytes(url.host));
+      const r = { status: response.status, body: response.body.toString('utf8') };
       latencies.push(performance.now() - t0);
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       if (r.status === 201) {
@@ -338,7 +342,7 @@ async function runPhase(
   };
   const perRecord = (seconds: number): number | null =>
     pg1.size === 0 || records === 0 ? null : Math.round((seconds * 1e5) / records) / 100;
-  agent.destroy();
+  for (const c of connections) c.close();
   // The backends publish their counters when idle for a second (PostgreSQL ≥ 15: at most every 10 s).
   let activity1: DatabaseActivity | undefined;
   if (activity0 !== undefined) {
@@ -430,22 +434,14 @@ try {
   log(`preparing ${singleCount} single and ${batchRequests}×${BATCH} batch requests (SM2 CMS, signed)…`);
   const single: Prepared[] = makeItems(singleCount, 0, key, cert).map((item) => {
     const body = JSON.stringify(item);
-    return {
-      path: '/api/v1/signatures',
-      headers: signRequest(app, '/api/v1/signatures', body),
-      body: Buffer.from(body),
-      records: 1,
-    };
+    const path = '/api/v1/signatures';
+    return preparedRequest(path, signRequest(app, path, body), Buffer.from(body), 1);
   });
   const batch: Prepared[] = [];
   for (let r = 0; r < batchRequests; r++) {
     const body = JSON.stringify({ items: makeItems(BATCH, singleCount + r * BATCH, key, cert) });
-    batch.push({
-      path: '/api/v1/signatures:batch',
-      headers: signRequest(app, '/api/v1/signatures:batch', body),
-      body: Buffer.from(body),
-      records: BATCH,
-    });
+    const path = '/api/v1/signatures:batch';
+    batch.push(preparedRequest(path, signRequest(app, path, body), Buffer.from(body), BATCH));
   }
   const reference = sm2VerifyRate();
   log(`single-core SM2 verify (reference): ${Math.round(reference)}/s`);
