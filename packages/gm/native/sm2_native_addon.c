@@ -17,6 +17,8 @@
  *     verifyBatch(e, rs, pub)              -> Uint8Array(count) of 0/1; e = 32·count bytes, rs = 64·count,
  *                                             pub = 65·count (count ≤ 2^20)
  *     verifyBatchAsync(e, rs, pub)         -> Promise<Uint8Array(count)>, run on the libuv thread pool
+ *     signBatchAsync(e, d32)               -> Promise<Uint8Array(64·count)>: sign(e_i, d) for each 32-byte e_i of
+ *                                             e (count ≤ 2^20), nonces as sign's, on the libuv thread pool
  *     multiply(point65, k32)               -> Uint8Array(65)
  *     computeZ(point65, id)                -> Uint8Array(32)  Z_A of GB/T 32918.2 clause 5.5 (id ≤ 8191 bytes)
  *     cacheStats()                         -> { size, capacity, hits, misses }
@@ -470,6 +472,107 @@ static napi_value js_verify_batch_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* ---------------------------------------------------------------------------------------------------------
+ * signBatchAsync(e, d): the digests and d are copied on the JS thread, signed on a pool thread with the key
+ * prepared once for the batch (sm2_signing_key), and the promise is resolved on the JS thread. The copy of d and
+ * the prepared key are wiped on the pool thread when the batch is signed, and the copy again when the job ends
+ * (if it never ran). Rejects GM_INVALID_KEY for d outside [1, n-2], GM_NATIVE_FAILURE if the random source fails.
+ */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  context_t *cx;
+  size_t count;
+  int rc;
+  uint8_t d[SCALAR_BYTES];
+  uint8_t *buf; /* e (32·count) ‖ rs (64·count) */
+} sign_job_t;
+
+static void sign_execute(napi_env env, void *data) {
+  (void)env;
+  sign_job_t *job = data;
+  size_t n = job->count;
+  uint8_t *e = job->buf, *rs = e + n * SCALAR_BYTES;
+  sm2_signing_key key;
+  if (!sm2_signing_key_init(&key, job->d)) {
+    job->rc = SM2_SIGN_BAD_KEY;
+  } else {
+    job->rc = SM2_SIGN_OK;
+    for (size_t i = 0; i < n && job->rc == SM2_SIGN_OK; i++)
+      job->rc = sm2_sign_prepared(rs + i * SIG_BYTES, e + i * SCALAR_BYTES, &key, job->cx->nonce);
+  }
+  secure_wipe(&key, sizeof key);
+  secure_wipe(job->d, sizeof job->d);
+}
+
+static void sign_job_free(sign_job_t *job) {
+  secure_wipe(job->d, sizeof job->d);
+  free(job->buf);
+  free(job);
+}
+
+static void sign_complete(napi_env env, napi_status status, void *data) {
+  sign_job_t *job = data;
+  size_t n = job->count;
+  napi_value result = NULL, err = NULL, code, msg;
+  uint8_t *out;
+  if (status == napi_ok && job->rc == SM2_SIGN_OK && (result = new_bytes(env, n * SIG_BYTES, &out)) != NULL) {
+    if (n > 0) memcpy(out, job->buf + n * SCALAR_BYTES, n * SIG_BYTES);
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    const char *c = E_NATIVE, *m = "the asynchronous signing batch could not complete";
+    if (status == napi_ok && job->rc == SM2_SIGN_BAD_KEY) {
+      c = E_KEY;
+      m = "private key is not in [1, n-2]";
+    } else if (status == napi_ok && job->rc == SM2_SIGN_RNG_FAILED) {
+      m = "the operating system's random source failed";
+    } else if (status == napi_ok && job->rc == SM2_SIGN_GAVE_UP) {
+      m = "could not draw a usable k";
+    }
+    napi_create_string_utf8(env, c, NAPI_AUTO_LENGTH, &code);
+    napi_create_string_utf8(env, m, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, code, msg, &err);
+    napi_reject_deferred(env, job->deferred, err);
+  }
+  napi_delete_async_work(env, job->work);
+  context_release(job->cx);
+  sign_job_free(job);
+}
+
+static napi_value js_sign_batch_async(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  const uint8_t *e, *d;
+  size_t elen = 0;
+  if (argc < 2 || !get_bytes(env, argv[0], 0, &e, &elen) || !get_bytes(env, argv[1], SCALAR_BYTES, &d, NULL) ||
+      elen % SCALAR_BYTES != 0 || elen / SCALAR_BYTES > MAX_BATCH) {
+    return throw_code(env, E_ARG, "signBatchAsync(e, d): e is 32·count bytes (count ≤ 2^20), d 32 bytes");
+  }
+  size_t n = elen / SCALAR_BYTES;
+  sign_job_t *job = calloc(1, sizeof *job);
+  if (job == NULL || (job->buf = malloc(n * (SCALAR_BYTES + SIG_BYTES) + 1)) == NULL) {
+    free(job);
+    return throw_code(env, E_NATIVE, "out of memory");
+  }
+  job->count = n;
+  job->cx = cx;
+  memcpy(job->d, d, SCALAR_BYTES);
+  if (n > 0) memcpy(job->buf, e, elen);
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "yizheng.sm2.signBatch", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, sign_execute, sign_complete, job, &job->work) != napi_ok) {
+    sign_job_free(job);
+    return throw_code(env, E_NATIVE, "cannot create the asynchronous signing batch");
+  }
+  if (napi_queue_async_work(env, job->work) != napi_ok) {
+    napi_delete_async_work(env, job->work);
+    sign_job_free(job);
+    return throw_code(env, E_NATIVE, "cannot queue the asynchronous signing batch");
+  }
+  cx->refs++; /* released in sign_complete */
+  return promise;
+}
+
 /* multiply(Q, k) — [k mod n]Q for encryption, decryption and key exchange (GB/T 32918.4 clause 6.1 A4,
    clause 7.1 B3; 32918.3); CT in k. GM_INVALID_KEY if Q is not a curve point, GM_INVALID_ARGUMENT if the
    result is the point at infinity. */
@@ -636,6 +739,7 @@ static napi_value js_create_context(napi_env env, napi_callback_info info) {
       {"verify", js_verify},
       {"verifyBatch", js_verify_batch},
       {"verifyBatchAsync", js_verify_batch_async},
+      {"signBatchAsync", js_sign_batch_async},
       {"multiply", js_multiply},
       {"computeZ", js_compute_z},
       {"cacheStats", js_cache_stats},

@@ -38,6 +38,7 @@ export const sm2: Sm2 & Sm2BatchVerify = {
   computeZ: (key, id) => get().computeZ(key, id),
   computeDigest: (key, message, id) => get().computeDigest(key, message, id),
   sign: (key, message, options) => get().sign(key, message, options),
+  signMany: (key, messages, options) => get().signMany(key, messages, options),
   verify: (key, message, signature, options) => get().verify(key, message, signature, options),
   signDigest: (key, e, options) => get().signDigest(key, e, options),
   verifyDigest: (key, e, signature, options) => get().verifyDigest(key, e, signature, options),

@@ -53,6 +53,13 @@ export interface Sm2Engine {
 
   /** Optional: {@link verifyBatch} off the event loop (the libuv thread pool); same arguments and result. */
   verifyBatchAsync?(e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array): Promise<Uint8Array>;
+
+  /**
+   * Optional: {@link sign} of `count` digests (e: count × 32 bytes) under one d, off the event loop (the libuv
+   * thread pool), k drawn as `sign` draws it. Resolves with count × 64 bytes (r ‖ s each); rejects as `sign`
+   * throws.
+   */
+  signBatchAsync?(e: Uint8Array, d: Uint8Array): Promise<Uint8Array>;
 }
 
 /** Counters of an engine's cache of validated public keys (native engines). */

@@ -613,6 +613,74 @@ describe.skipIf(SKIP_NATIVE)("native sign: the context's prepared key of the las
   });
 });
 
+describe.skipIf(SKIP_NATIVE)('native signBatchAsync (signing on the libuv thread pool)', () => {
+  const load = (nonce: 'random' | 'rfc6979'): NonNullable<ReturnType<typeof loadNativeEngine>['engine']> => {
+    const r = loadNativeEngine({ nonce });
+    if (!r.engine) throw new Error(r.reason);
+    return r.engine;
+  };
+  const d = b32(0xfeedfacecafebeefn);
+  const es = (n: number): Uint8Array => {
+    const out = new Uint8Array(n * 32);
+    for (let i = 0; i < n; i++) out.set(sm3(utf8(`digest ${i}`)), i * 32);
+    return out;
+  };
+
+  it('with RFC 6979 nonces: exactly the signatures of sign, in order (0, 1 and 700 digests)', async () => {
+    const eng = load('rfc6979');
+    for (const n of [0, 1, 700]) {
+      const e = es(n);
+      const rs = await eng.signBatchAsync(e, d);
+      expect(rs.length).toBe(n * 64);
+      for (let i = 0; i < n; i += 97)
+        expect(toHex(rs.subarray(i * 64, i * 64 + 64))).toBe(
+          toHex(eng.sign(e.subarray(i * 32, i * 32 + 32), d)),
+        );
+    }
+  });
+
+  it('with random nonces: every signature verifies under d·G and no two are equal', async () => {
+    const eng = load('random');
+    const e = es(64);
+    const rs = await eng.signBatchAsync(e, d);
+    const pub = eng.publicKeyFromPrivate(d);
+    const seen = new Set<string>();
+    for (let i = 0; i < 64; i++) {
+      const sig = rs.subarray(i * 64, i * 64 + 64);
+      expect(eng.verify(e.subarray(i * 32, i * 32 + 32), sig, pub)).toBe(true);
+      seen.add(toHex(sig));
+    }
+    expect(seen.size).toBe(64);
+  });
+
+  it('copies its inputs: d and e rewritten right after the call do not change the result', async () => {
+    const eng = load('rfc6979');
+    const e = es(3);
+    const key = Uint8Array.from(d);
+    const want = toHex(eng.sign(e.subarray(0, 32), d));
+    const pending = eng.signBatchAsync(e, key);
+    key.fill(0x77);
+    e.fill(0);
+    expect(toHex((await pending).subarray(0, 64))).toBe(want);
+  });
+
+  it('d outside [1, n-2] rejects GM_INVALID_KEY; malformed arguments reject GM_INVALID_ARGUMENT', async () => {
+    const eng = load('random');
+    for (const bad of [0n, N - 1n, N]) {
+      await expect(eng.signBatchAsync(es(2), b32(bad))).rejects.toMatchObject({ code: 'GM_INVALID_KEY' });
+    }
+    await expect(eng.signBatchAsync(new Uint8Array(33), d)).rejects.toMatchObject({
+      code: 'GM_INVALID_ARGUMENT',
+    });
+    await expect(eng.signBatchAsync(es(1), new Uint8Array(31))).rejects.toMatchObject({
+      code: 'GM_INVALID_ARGUMENT',
+    });
+    // The engine keeps working after the rejections.
+    const rs = await eng.signBatchAsync(es(1), d);
+    expect(eng.verify(es(1), rs, eng.publicKeyFromPrivate(d))).toBe(true);
+  });
+});
+
 describe.skipIf(SKIP_NATIVE)('native computeZ (Z_A of GB/T 32918.2 clause 5.5 in C)', () => {
   const load = loadNativeEngine();
   const eng = (): NonNullable<typeof load.engine> => {

@@ -33,6 +33,7 @@ interface AddonContext {
   readonly verify: (e: Uint8Array, rs: Uint8Array, publicKey: Uint8Array) => boolean;
   readonly verifyBatch: (e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array) => Uint8Array;
   readonly verifyBatchAsync: (e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array) => Promise<Uint8Array>;
+  readonly signBatchAsync: (e: Uint8Array, d: Uint8Array) => Promise<Uint8Array>;
   readonly multiply: (point: Uint8Array, k: Uint8Array) => Uint8Array;
   readonly computeZ: (publicKey: Uint8Array, id: Uint8Array) => Uint8Array;
   readonly cacheStats: () => PublicKeyCacheStats;
@@ -50,6 +51,7 @@ export interface NativeSm2Engine extends Sm2Engine {
   readonly nonce: NonceMode;
   verifyBatch(e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array): Uint8Array;
   verifyBatchAsync(e: Uint8Array, rs: Uint8Array, publicKeys: Uint8Array): Promise<Uint8Array>;
+  signBatchAsync(e: Uint8Array, d: Uint8Array): Promise<Uint8Array>;
   computeZ(publicKey: Uint8Array, id: Uint8Array): Uint8Array;
   publicKeyCacheStats(): PublicKeyCacheStats;
 }
@@ -93,6 +95,7 @@ export function loadNativeEngine(options: NativeEngineOptions = {}): NativeEngin
     verify: guarded((e, rs, publicKey) => cx.verify(digestSlot(e), signatureSlot(rs), publicKey)),
     verifyBatch: guarded(cx.verifyBatch),
     verifyBatchAsync: guardedAsync(cx.verifyBatchAsync),
+    signBatchAsync: guardedAsync(cx.signBatchAsync),
     multiply: guarded(cx.multiply),
     computeZ: guarded(cx.computeZ),
     publicKeyCacheStats: () => cx.cacheStats(),

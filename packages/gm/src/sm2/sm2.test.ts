@@ -31,6 +31,25 @@ describe.each(sm2Instances())('SM2 (%s)', (_label, sm2) => {
     expect(sm2.verify(key.publicKey, 'message digesT', rs, { format: 'raw' })).toBe(false);
   });
 
+  it('signMany: each signature verifies for its own message only, in order, across chunks, DER or raw', async () => {
+    const messages = Array.from({ length: 300 }, (_, i) =>
+      i % 2 === 0 ? `message ${i}` : Uint8Array.of(i, 1, 2),
+    );
+    const sigs = await sm2.signMany(key, messages);
+    expect(sigs).toHaveLength(300);
+    sigs.forEach((sig, i) => {
+      expect(sig[0]).toBe(0x30);
+      expect(sm2.verify(key.publicKey, messages[i]!, sig)).toBe(true);
+      expect(sm2.verify(key.publicKey, messages[(i + 1) % 300]!, sig)).toBe(false);
+    });
+    const raw = await sm2.signMany(key, ['a', 'b'], { format: 'raw', id: 'another id' });
+    expect(raw.map((r) => r.length)).toEqual([64, 64]);
+    expect(raw[0]!.buffer).not.toBe(raw[1]!.buffer);
+    expect(sm2.verify(key.publicKey, 'b', raw[1]!, { format: 'raw', id: 'another id' })).toBe(true);
+    expect(sm2.verify(key.publicKey, 'b', raw[1]!, { format: 'raw' })).toBe(false);
+    expect(await sm2.signMany(key, [])).toEqual([]);
+  });
+
   it('e = SM3(Z ‖ M) and Z agree with the pure-TypeScript instance on both sides of the one-shot limit', () => {
     const reference = sm2Instances().find(([label]) => label === 'js+pure-sm3')![1];
     const refKey = reference.importPublicKey(key.publicKey.point);

@@ -60,6 +60,16 @@ export interface Sm2 {
   /** e = SM3(Z_A ‖ M), GB/T 32918.2 clause 6.1 A1–A2. */
   computeDigest(publicKey: Sm2PublicKey, message: Uint8Array | string, id?: string | Uint8Array): Uint8Array;
   sign(privateKey: Sm2PrivateKey, message: Uint8Array | string, options?: SignOptions): Uint8Array;
+  /**
+   * {@link sign} of every message with one key; the curve arithmetic runs off the event loop (one job on the libuv
+   * thread pool per {@link SIGN_MANY_CHUNK} messages) where the engine can, else here, one by one. Each e is
+   * computed on the calling thread. Resolves with the signatures in order; rejects as `sign` throws.
+   */
+  signMany(
+    privateKey: Sm2PrivateKey,
+    messages: readonly (Uint8Array | string)[],
+    options?: SignOptions,
+  ): Promise<Uint8Array[]>;
   /** False for a signature that does not verify; GM_INVALID_SIGNATURE_ENCODING for one that cannot be parsed. */
   verify(
     publicKey: Sm2PublicKey,
@@ -88,6 +98,9 @@ export interface Sm2Deps {
    */
   hashOneShot?: (data: Uint8Array) => Uint8Array;
 }
+
+/** Messages per engine job in {@link Sm2.signMany}: bounds one job's memory and lets pool threads share a batch. */
+export const SIGN_MANY_CHUNK = 256;
 
 /** Longest message for which e is computed by {@link Sm2Deps.hashOneShot} over a copy of Z ‖ M. */
 const ONE_SHOT_MAX = 4096;
@@ -287,6 +300,27 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     sign(privateKey, message, options): Uint8Array {
       const e = computeDigest(privateKey.publicKey, message, options?.id);
       return encodeSig(engine.sign(e, privateScalar(privateKey)), options?.format);
+    },
+    async signMany(privateKey, messages, options): Promise<Uint8Array[]> {
+      const d = privateScalar(privateKey);
+      const id = options?.id;
+      if (engine.signBatchAsync === undefined) {
+        return messages.map((m) =>
+          encodeSig(engine.sign(computeDigest(privateKey.publicKey, m, id), d), options?.format),
+        );
+      }
+      const out: Uint8Array[] = [];
+      for (let from = 0; from < messages.length; from += SIGN_MANY_CHUNK) {
+        const chunk = messages.slice(from, from + SIGN_MANY_CHUNK);
+        const es = new Uint8Array(chunk.length * 32);
+        chunk.forEach((m, i) => {
+          es.set(computeDigest(privateKey.publicKey, m, id), i * 32);
+        });
+        const rs = await engine.signBatchAsync(es, d);
+        for (let i = 0; i < chunk.length; i++)
+          out.push(encodeSig(rs.slice(i * 64, i * 64 + 64), options?.format));
+      }
+      return out;
     },
     verify(publicKey, message, signature, options): boolean {
       const raw = toRawSignature(signature, options?.format ?? 'der');
