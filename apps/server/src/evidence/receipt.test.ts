@@ -7,6 +7,7 @@ import {
   receiptText,
   RECEIPT_TYPE,
   signReceipt,
+  signReceipts,
   verifyReceipt,
   type ReceiptBody,
 } from './receipt.js';
@@ -97,6 +98,30 @@ describe('receipt text', () => {
       expect(verifyReceipt(key, signReceipt(key, body))).toBe(true);
       expect(verifyReceipt(key, signReceipt(key, body, canonicalJson(body.verification)))).toBe(true);
     }
+  });
+
+  it('signReceipts gives, in order, the receipts signReceipt gives (each signature verifying for its own body)', async () => {
+    const key = sm2.generateKeyPair();
+    const rnd = seeded(4);
+    const bodies = Array.from({ length: 300 }, () => randomBody(rnd));
+    const receipts = await signReceipts(
+      key,
+      bodies.map((body, i) => ({
+        body,
+        verificationJson: i % 2 === 0 ? canonicalJson(body.verification) : undefined,
+      })),
+    );
+    expect(receipts).toHaveLength(300);
+    receipts.forEach((r, i) => {
+      const { signature, ...rest } = r;
+      const single = signReceipt(key, bodies[i]!);
+      expect(rest).toEqual(bodies[i]);
+      expect({ ...signature, value: '' }).toEqual({ ...single.signature, value: '' });
+      expect(verifyReceipt(key, r)).toBe(true);
+      // Another body under this signature does not verify: the signatures are not shuffled.
+      expect(verifyReceipt(key, { ...receipts[(i + 1) % 300]!, signature })).toBe(false);
+    });
+    expect(await signReceipts(key, [])).toEqual([]);
   });
 });
 

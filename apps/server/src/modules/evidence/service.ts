@@ -28,7 +28,13 @@ import {
   type RecordColumns,
 } from '../../evidence/canonical.js';
 import type { BatchLookup } from '../../evidence/batch-lookup.js';
-import { signReceipt, platformKeyId, type Receipt, type ReceiptBody } from '../../evidence/receipt.js';
+import {
+  signReceipt,
+  signReceipts,
+  platformKeyId,
+  type Receipt,
+  type ReceiptBody,
+} from '../../evidence/receipt.js';
 import {
   existingFor,
   normaliseRow,
@@ -332,7 +338,11 @@ function seal(row: Row, payload: Omit<repo.PayloadRow, 'evidence_id'>): Prepared
  * summary), so that the signed text reuses it; a stored record read back is re-serialised.
  */
 function receiptOf(deps: EvidenceDeps, row: repo.EvidenceRow, canonicalVerification?: string): Receipt {
-  const body: ReceiptBody = {
+  return signReceipt(deps.platformKey, receiptBodyOf(row), canonicalVerification);
+}
+
+function receiptBodyOf(row: repo.EvidenceRow): ReceiptBody {
+  return {
     type: 'yizheng-receipt/1',
     id: row.id,
     kind: row.kind,
@@ -344,7 +354,6 @@ function receiptOf(deps: EvidenceDeps, row: repo.EvidenceRow, canonicalVerificat
     receivedAt: row.received_at,
     verification: (parseJson(row.verification) ?? null) as CanonicalValue,
   };
-  return signReceipt(deps.platformKey, body, canonicalVerification);
 }
 
 /** The first record of this evidence or of this Idempotency-Key, if any (409 when the key names other evidence). */
@@ -363,12 +372,50 @@ async function earlier(
 
 async function commit(deps: EvidenceDeps, item: PreparedEvidence): Promise<PushResult> {
   const stored = await deps.writer.submit(item);
-  // A fresh record is the item itself, whose summary text is canonical JSON (emptyRow, summaryJson, canonicalJson).
-  const fresh = !stored.duplicate && stored.row.verification === item.row.verification;
   return {
-    receipt: receiptOf(deps, stored.row, fresh ? item.row.verification : undefined),
+    receipt: receiptOf(deps, stored.row, canonicalVerificationOf(item, stored)),
     duplicate: stored.duplicate,
   };
+}
+
+/**
+ * The stored record's summary text when it is known canonical: a fresh record is the item itself, whose summary
+ * text is canonical JSON (emptyRow, summaryJson, canonicalJson); an earlier one read back is re-serialised.
+ */
+function canonicalVerificationOf(
+  item: PreparedEvidence,
+  stored: { readonly duplicate: boolean; readonly row: repo.EvidenceRow },
+): string | undefined {
+  return !stored.duplicate && stored.row.verification === item.row.verification
+    ? item.row.verification
+    : undefined;
+}
+
+/**
+ * {@link commit} of many items (a batch): each is written by the group-commit writer, and the receipts of those
+ * written are signed together (signReceipts: off the event loop with the native engine). One outcome per item, in
+ * order; an item whose write failed rejects alone.
+ */
+async function commitMany(
+  deps: EvidenceDeps,
+  items: readonly PreparedEvidence[],
+): Promise<PromiseSettledResult<PushResult>[]> {
+  const stored = await Promise.allSettled(items.map((item) => deps.writer.submit(item)));
+  const written: { body: ReceiptBody; verificationJson: string | undefined }[] = [];
+  stored.forEach((s, index) => {
+    if (s.status === 'fulfilled')
+      written.push({
+        body: receiptBodyOf(s.value.row),
+        verificationJson: canonicalVerificationOf(items[index]!, s.value),
+      });
+  });
+  const receipts = await signReceipts(deps.platformKey, written);
+  let k = 0; // the written items are the fulfilled ones, in order
+  return stored.map((s) =>
+    s.status === 'rejected'
+      ? s
+      : { status: 'fulfilled', value: { receipt: receipts[k++]!, duplicate: s.value.duplicate } },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- signatures
@@ -597,24 +644,31 @@ export async function pushSignatureBatch(options: {
       fail(index, e);
     }
   }
-  await Promise.all(
-    prepared.map(({ index, item }) =>
-      (options.receipts === false
-        ? deps.writer.submit(item).then((s) => ({ duplicate: s.duplicate, verification: s.row.verification }))
-        : commit(deps, item)
-      ).then(
-        (r) => {
-          results[index] =
-            'receipt' in r
-              ? { index, status: r.duplicate ? 200 : 201, receipt: r.receipt }
-              : { index, status: r.duplicate ? 200 : 201, verification: r.verification };
-        },
-        (e: unknown) => {
-          fail(index, e);
-        },
+  if (options.receipts === false) {
+    await Promise.all(
+      prepared.map(({ index, item }) =>
+        deps.writer.submit(item).then(
+          (s) => {
+            results[index] = { index, status: s.duplicate ? 200 : 201, verification: s.row.verification };
+          },
+          (e: unknown) => {
+            fail(index, e);
+          },
+        ),
       ),
-    ),
+    );
+    return results;
+  }
+  const outcomes = await commitMany(
+    deps,
+    prepared.map((p) => p.item),
   );
+  outcomes.forEach((o, k) => {
+    const { index } = prepared[k]!;
+    if (o.status === 'fulfilled')
+      results[index] = { index, status: o.value.duplicate ? 200 : 201, receipt: o.value.receipt };
+    else fail(index, o.reason);
+  });
   return results;
 }
 
