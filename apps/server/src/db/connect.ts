@@ -28,6 +28,7 @@ import {
 } from 'kysely';
 import mysql from 'mysql2';
 import pg from 'pg';
+import { nameStatements } from './named-statements.js';
 import type { DatabaseConfig } from '../config.js';
 import { StartupError } from '../startup-error.js';
 import { migrationProvider } from './migrations/index.js';
@@ -161,6 +162,8 @@ export async function openDatabase(
       // An idle client whose connection dies (server restart, admin termination) is discarded by the pool and
       // the next query reconnects; without a listener the 'error' event would crash the process.
       pool.on('error', (e) => options.onPoolError?.(e));
+      // Constant hot statements (db/named-statements.ts) are prepared once per connection.
+      pool.on('connect', nameStatements);
       kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
       try {
         const fsync = await sql<{ fsync: string }>`SHOW fsync`.execute(kysely);

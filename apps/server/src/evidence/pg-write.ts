@@ -23,6 +23,7 @@ import { sm3 } from '@yizheng/gm';
 import type { LogHashName } from '@yizheng/ledger';
 import { nodeLogHasher } from '@yizheng/ledger/node';
 import { CompiledQuery, type Kysely } from 'kysely';
+import { namedStatement } from '../db/named-statements.js';
 import type { Database, EvidenceTable } from '../db/schema.js';
 import { checkEntries } from '../log/sequencer.js';
 import { deltasOf, rollUp, STATS_LEVELS, type StatsEvent } from '../stats/repo.js';
@@ -139,6 +140,8 @@ ${STATS_LEVELS.map(
     ON CONFLICT (project_id, app_id, kind, "${column}") DO UPDATE SET count = ${table}.count + excluded.count)`,
 ).join(',\n')}
 SELECT first FROM s`;
+// Parsed and planned once per connection, not per group commit (db/named-statements.ts).
+namedStatement(PG_EVIDENCE_WRITE);
 
 /** A payload's slices of the byte parameter (1-based offsets; null: the field is NULL). */
 interface Slices {
