@@ -32,7 +32,7 @@ type QueryFn = (config: unknown, values?: unknown, callback?: unknown) => unknow
  */
 export function nameStatements(client: pg.PoolClient): void {
   const target = client as unknown as { query: QueryFn };
-  const query = target.query.bind(client) as QueryFn;
+  const query: QueryFn = target.query.bind(client);
   target.query = (config, values, callback) => {
     const name = typeof config === 'string' ? NAMES.get(config) : undefined;
     if (name === undefined || typeof values === 'function') return query(config, values, callback);
