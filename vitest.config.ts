@@ -18,7 +18,12 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/web/e2e/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      'apps/*/bench/**/*.test.ts',
+      'apps/web/e2e/**/*.test.ts',
+    ],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -23,6 +23,7 @@ export function serialiseRequest(
   let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
   for (const [k, v] of Object.entries(headers)) {
     if (/[\r\n]/.test(k) || /[\r\n]/.test(v)) throw new Error(`header ${k}: CR or LF`);
+    if (/[^\x20-\x7e\t]/.test(k + v)) throw new Error(`header ${k}: not printable ASCII`);
     head += `${k}: ${v}\r\n`;
   }
   head += `content-length: ${body.length}\r\n\r\n`;
