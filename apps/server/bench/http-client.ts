@@ -127,6 +127,6 @@ export class RawHttpConnection {
     if (/\r\nconnection:\s*close/i.test(head)) this.close();
     const w = this.#waiting;
     this.#waiting = undefined;
-    w?.resolve({ status, body: Buffer.from(body) });
+    w?.resolve({ status, body }); // a view: received chunks are never reused, only replaced
   }
 }

@@ -107,9 +107,12 @@ export function platformKeyId(key: Pick<PlatformKey, 'publicKey'>): string {
  * stored summary text); without it the summary is serialised here.
  */
 export function signReceipt(key: PlatformKey, body: ReceiptBody, verificationJson?: string): Receipt {
-  const text = receiptText(body, verificationJson ?? canonicalJson(body.verification));
   // sm2.sign hashes a string as its UTF-8 bytes, as receiptBytes encodes it.
-  return signed(key, body, sm2.sign(key.privateKey, text, { id: SIGNATURE_USER_ID }));
+  return signed(
+    key,
+    body,
+    sm2.sign(key.privateKey, signedText(body, verificationJson), { id: SIGNATURE_USER_ID }),
+  );
 }
 
 /**
@@ -120,11 +123,14 @@ export async function signReceipts(
   key: PlatformKey,
   items: readonly { readonly body: ReceiptBody; readonly verificationJson?: string | undefined }[],
 ): Promise<Receipt[]> {
-  const texts = items.map((x) =>
-    receiptText(x.body, x.verificationJson ?? canonicalJson(x.body.verification)),
-  );
+  const texts = items.map((x) => signedText(x.body, x.verificationJson));
   const values = await sm2.signMany(key.privateKey, texts, { id: SIGNATURE_USER_ID });
   return items.map((x, i) => signed(key, x.body, values[i]!));
+}
+
+/** The text a receipt's signature covers (`verificationJson`: as for {@link signReceipt}). */
+function signedText(body: ReceiptBody, verificationJson: string | undefined): string {
+  return receiptText(body, verificationJson ?? canonicalJson(body.verification));
 }
 
 function signed(key: PlatformKey, body: ReceiptBody, value: Uint8Array): Receipt {

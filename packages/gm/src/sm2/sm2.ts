@@ -188,6 +188,11 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     return hash().update(z).update(m).digest();
   }
 
+  function sign(privateKey: Sm2PrivateKey, message: Uint8Array | string, options?: SignOptions): Uint8Array {
+    const e = computeDigest(privateKey.publicKey, message, options?.id);
+    return encodeSig(engine.sign(e, privateScalar(privateKey)), options?.format);
+  }
+
   function checkDigest(e: Uint8Array): void {
     if (!(e instanceof Uint8Array) || e.length !== 32) {
       throw new GmError('GM_INVALID_ARGUMENT', 'the digest e is 32 bytes');
@@ -297,28 +302,27 @@ export function createSm2(deps: Sm2Deps): Sm2 & { testing: Sm2Testing } {
     importPublicKey: parsePublicKey,
     computeZ,
     computeDigest,
-    sign(privateKey, message, options): Uint8Array {
-      const e = computeDigest(privateKey.publicKey, message, options?.id);
-      return encodeSig(engine.sign(e, privateScalar(privateKey)), options?.format);
-    },
+    sign,
     async signMany(privateKey, messages, options): Promise<Uint8Array[]> {
+      const signBatch = engine.signBatchAsync?.bind(engine);
+      if (signBatch === undefined) return messages.map((m) => sign(privateKey, m, options));
       const d = privateScalar(privateKey);
-      const id = options?.id;
-      if (engine.signBatchAsync === undefined) {
-        return messages.map((m) =>
-          encodeSig(engine.sign(computeDigest(privateKey.publicKey, m, id), d), options?.format),
-        );
-      }
-      const out: Uint8Array[] = [];
+      // Every chunk is queued before any is awaited (the engine copies its inputs), so pool threads share them.
+      const jobs: { n: number; rs: Promise<Uint8Array> }[] = [];
       for (let from = 0; from < messages.length; from += SIGN_MANY_CHUNK) {
         const chunk = messages.slice(from, from + SIGN_MANY_CHUNK);
         const es = new Uint8Array(chunk.length * 32);
         chunk.forEach((m, i) => {
-          es.set(computeDigest(privateKey.publicKey, m, id), i * 32);
+          es.set(computeDigest(privateKey.publicKey, m, options?.id), i * 32);
         });
-        const rs = await engine.signBatchAsync(es, d);
-        for (let i = 0; i < chunk.length; i++)
-          out.push(encodeSig(rs.slice(i * 64, i * 64 + 64), options?.format));
+        const rs = signBatch(es, d);
+        rs.catch(() => undefined); // observed below; no unhandled rejection while later chunks are queued
+        jobs.push({ n: chunk.length, rs });
+      }
+      const out: Uint8Array[] = [];
+      for (const { n, rs } of jobs) {
+        const r = await rs;
+        for (let i = 0; i < n; i++) out.push(encodeSig(r.slice(i * 64, i * 64 + 64), options?.format));
       }
       return out;
     },
