@@ -220,6 +220,10 @@ const COMMON_ALGORITHMS = COMMON_OIDS.flatMap(({ bytes, dotted }) => [
   { bytes: Uint8Array.from([0x30, bytes.length + 4, 0x06, bytes.length, ...bytes, 0x05, 0x00]), dotted },
 ]);
 
+/** {@link COMMON_ALGORITHMS} by their second byte (the SEQUENCE's short-form length): the ones input can match. */
+const COMMON_ALGORITHMS_BY_LENGTH: (typeof COMMON_ALGORITHMS)[] = [];
+for (const a of COMMON_ALGORITHMS) (COMMON_ALGORITHMS_BY_LENGTH[a.bytes[1]!] ??= []).push(a);
+
 /** `oidOf` of the OBJECT IDENTIFIER header `h` (just read from `der`), a common one told by its bytes. */
 function fastOid(der: Uint8Array, h: Header): string {
   for (const o of COMMON_OIDS) if (sameBytesAt(o.bytes, der, h.valueStart, h.end)) return o.dotted;
@@ -256,13 +260,15 @@ function fastAlgorithm(
   depth: number,
   h: Header,
 ): string | undefined {
-  for (const a of COMMON_ALGORITHMS) {
-    const to = p + a.bytes.length;
-    if (to <= limit && sameBytesAt(a.bytes, der, p, to)) {
-      h.end = to;
-      return a.dotted;
+  const candidates = der[p] === 0x30 ? COMMON_ALGORITHMS_BY_LENGTH[der[p + 1] ?? 0] : undefined;
+  if (candidates !== undefined)
+    for (const a of candidates) {
+      const to = p + a.bytes.length;
+      if (to <= limit && sameBytesAt(a.bytes, der, p, to)) {
+        h.end = to;
+        return a.dotted;
+      }
     }
-  }
   if (next(der, p, limit, h) !== 0x30) return undefined;
   const end = h.end;
   if (next(der, h.valueStart, end, h) !== 0x06) return undefined;

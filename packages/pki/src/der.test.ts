@@ -10,6 +10,8 @@ import {
   fromPem,
   newHeader,
   parseDer,
+  sameBytes,
+  sameBytesAt,
   scanDer,
   toPem,
   walkValue,
@@ -190,5 +192,42 @@ describe('parseDer and PEM', () => {
 
   it('a structurally valid value of the wrong shape is PKI_ASN1_INVALID, not a TypeError', () => {
     expect(codeOf(() => parseDer(hex('30 03 02 01 01'), Certificate))).toBe('PKI_ASN1_INVALID');
+  });
+});
+
+describe('sameBytes / sameBytesAt (a byte loop below 64 bytes, a ranged native compare from 64 on)', () => {
+  const LENGTHS = [0, 1, 31, 63, 64, 65, 91, 200, 1000];
+  const bytes = (n: number, seed: number): Uint8Array =>
+    Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+  it.each(LENGTHS)(
+    '%i bytes: equal when equal; a difference at the first, a middle or the last byte is seen',
+    (n) => {
+      const a = bytes(n, 7);
+      expect(sameBytes(a, bytes(n, 7))).toBe(true);
+      // In a larger array, at an odd offset, between other bytes.
+      const host = new Uint8Array(n + 10).fill(0xee);
+      host.set(a, 5);
+      expect(sameBytesAt(a, host, 5, 5 + n)).toBe(true);
+      for (const at of n === 0 ? [] : [0, n >> 1, n - 1]) {
+        const b = bytes(n, 7);
+        b[at] = (b[at] ?? 0) ^ 0x01;
+        expect(sameBytes(a, b)).toBe(false);
+        expect(sameBytes(b, a)).toBe(false);
+        const h = Uint8Array.from(host);
+        h[5 + at] = (h[5 + at] ?? 0) ^ 0x80;
+        expect(sameBytesAt(a, h, 5, 5 + n)).toBe(false);
+      }
+    },
+  );
+
+  it('different lengths are never equal, whatever the prefix; a Buffer compares like a Uint8Array', () => {
+    const a = bytes(100, 3);
+    expect(sameBytes(a, a.subarray(0, 99))).toBe(false);
+    expect(sameBytes(a.subarray(0, 64), a.subarray(0, 65))).toBe(false);
+    expect(sameBytesAt(a, a, 0, 99)).toBe(false);
+    expect(sameBytesAt(a.subarray(0, 64), a, 0, 65)).toBe(false);
+    expect(sameBytes(Buffer.from(a), a)).toBe(true);
+    expect(sameBytesAt(a.subarray(10, 90), Buffer.from(a), 10, 90)).toBe(true);
   });
 });
