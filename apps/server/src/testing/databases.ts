@@ -36,7 +36,18 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export async function createTestDatabase(dialect: TestDialect): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /**
+   * PostgreSQL only: what follows `CREATE DATABASE "name"` — a locale, say
+   * (`TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'zh-Hans-CN'`, as a hospital's cluster may have).
+   */
+  readonly postgresCreate?: string;
+}
+
+export async function createTestDatabase(
+  dialect: TestDialect,
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
   const name = `yz_t_${randomBytes(6).toString('hex')}`;
   switch (dialect) {
     case 'sqlite': {
@@ -54,8 +65,11 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
       const adminUrl = process.env.YIZHENG_TEST_PG_URL!;
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
-      await admin.query(`CREATE DATABASE "${name}"`);
-      await admin.end();
+      try {
+        await admin.query(`CREATE DATABASE "${name}" ${options.postgresCreate ?? ''}`);
+      } finally {
+        await admin.end();
+      }
       return {
         dialect,
         adminUrl,

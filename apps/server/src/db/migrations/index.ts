@@ -19,6 +19,7 @@ import { evidenceIndexes } from './0013-evidence-indexes.js';
 import { tsaImport } from './0014-tsa-import.js';
 import { evidencePartialIndexes } from './0015-evidence-partial-indexes.js';
 import { chainLocks } from './0016-chain-locks.js';
+import { bytewiseText } from './0017-bytewise-text.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-init': init,
@@ -37,6 +38,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0014-tsa-import': tsaImport,
   '0015-evidence-partial-indexes': evidencePartialIndexes,
   '0016-chain-locks': chainLocks,
+  '0017-bytewise-text': bytewiseText,
 };
 
 export const migrationProvider: MigrationProvider = {
