@@ -4,7 +4,7 @@ import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
  * Text columns compare byte by byte on PostgreSQL too (`COLLATE "C"`), as every table already does on
  * MySQL/MariaDB (`utf8mb4_bin`) and SQLite (`BINARY`). Before this, PostgreSQL compared them under the database's
  * default collation, which is the host's locale when the cluster was made: on a hospital server often
- * `zh_CN.UTF-8`, whose comparisons cost several times memcmp's, in every B-tree descent of every insert and
+ * `zh_CN.UTF-8`, whose comparisons cost far more than memcmp, in every B-tree descent of every insert and
  * lookup. Nearly every indexed text column here is machine-made (ids, SM3 hex, ISO 8601 times, codes), for which
  * only byte order makes sense. Measured on PostgreSQL 15, 200,000 evidence rows inserted with INSERT … SELECT into
  * the evidence table's shape: 8% less time than under `C.UTF-8` and 33% less than under ICU `zh-Hans-CN`.
@@ -13,9 +13,9 @@ import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
  * point order everywhere (UTF-8 byte order is code point order), the same on all three dialects. It also lets
  * PostgreSQL answer `LIKE 'prefix%'` from a B-tree.
  *
- * Every text column of the tables below (all tables as of 0016) is changed in place; PostgreSQL rebuilds the
- * indexes that use them. Later migrations declare `COLLATE "C"` on PostgreSQL for new text columns
- * (db/bytewise-text.int.test.ts checks every table).
+ * Every text column of the tables below (all tables as of 0016) is changed in place: the same type, so no table
+ * is rewritten (checked: the same relfilenode); PostgreSQL rebuilds the indexes that use them. Later migrations
+ * declare `COLLATE "C"` on PostgreSQL for new text columns (db/bytewise-text.int.test.ts checks every table).
  */
 const TABLES = [
   'admin_login_challenges',
