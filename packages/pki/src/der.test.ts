@@ -230,4 +230,12 @@ describe('sameBytes / sameBytesAt (a byte loop below 64 bytes, a ranged native c
     expect(sameBytes(Buffer.from(a), a)).toBe(true);
     expect(sameBytesAt(a.subarray(10, 90), Buffer.from(a), 10, 90)).toBe(true);
   });
+
+  it('a range outside the array is never equal (and never throws), long or short', () => {
+    for (const n of [10, 80]) {
+      const a = bytes(n, 1);
+      expect(sameBytesAt(a, a, 5, 5 + n)).toBe(false);
+      expect(sameBytesAt(a, a, -5, n - 5)).toBe(false);
+    }
+  });
 });

@@ -316,7 +316,8 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Whether `bytes[from, to)` equals `b` (not constant-time, as {@link sameBytes}; no view made). */
 export function sameBytesAt(b: Uint8Array, bytes: Uint8Array, from: number, to: number): boolean {
   if (to - from !== b.length) return false;
-  if (b.length >= NATIVE_COMPARE_FROM) return bufferMethods.compare.call(b, bytes, from, to) === 0;
+  if (b.length >= NATIVE_COMPARE_FROM)
+    return from >= 0 && to <= bytes.length && bufferMethods.compare.call(b, bytes, from, to) === 0;
   for (let i = 0; i < b.length; i++) if (b[i] !== bytes[from + i]) return false;
   return true;
 }
