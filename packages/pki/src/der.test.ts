@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Certificate } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import {
@@ -229,6 +230,20 @@ describe('sameBytes / sameBytesAt (a byte loop below 64 bytes, a ranged native c
     expect(sameBytesAt(a.subarray(0, 64), a, 0, 65)).toBe(false);
     expect(sameBytes(Buffer.from(a), a)).toBe(true);
     expect(sameBytesAt(a.subarray(10, 90), Buffer.from(a), 10, 90)).toBe(true);
+  });
+
+  it('loads and compares where there is no Buffer (the browser verifier imports this before it installs one)', () => {
+    const der = fileURLToPath(new URL('./der.ts', import.meta.url));
+    const script = `delete globalThis.Buffer;
+      const { sameBytes, sameBytesAt } = await import(${JSON.stringify(der)});
+      const a = Uint8Array.from({ length: 100 }, (_, i) => i);
+      const b = Uint8Array.from(a); b[99] = 0;
+      console.log(JSON.stringify([sameBytes(a, Uint8Array.from(a)), sameBytes(a, b),
+        sameBytesAt(a.subarray(10, 90), a, 10, 90), sameBytesAt(a.subarray(10, 90), a, 11, 91)]));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual([true, false, true, false]);
   });
 
   it('a range outside the array is never equal (and never throws), long or short', () => {
