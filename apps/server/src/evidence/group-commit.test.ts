@@ -69,4 +69,59 @@ describe('GroupCommitWriter', () => {
     await expect(p).resolves.toBe('ok:a');
     await expect(t.writer.submit('b')).rejects.toThrow(/closed/);
   });
+
+  it('with concurrency 2, a second batch starts while the first waits for its commit, never a third', async () => {
+    const commits: (() => void)[] = [];
+    const started: number[][] = [];
+    let running = 0;
+    let most = 0;
+    const w = new GroupCommitWriter<number, number>({
+      maxItems: 2,
+      concurrency: 2,
+      writeMany: async (items) => {
+        started.push([...items]);
+        most = Math.max(most, ++running);
+        await new Promise<void>((r) => commits.push(r));
+        running--;
+        return [...items];
+      },
+      writeOne: (item) => Promise.resolve(item),
+    });
+    const all = Promise.all([1, 2, 3, 4, 5, 6].map((i) => w.submit(i)));
+    const turn = () => new Promise((r) => setImmediate(r));
+    await turn();
+    await turn();
+    expect(started).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    commits.shift()!();
+    await turn();
+    await turn();
+    expect(started).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    while (commits.length > 0) {
+      commits.shift()!();
+      await turn();
+    }
+    await expect(all).resolves.toEqual([1, 2, 3, 4, 5, 6]);
+    expect(most).toBe(2);
+    const closing = w.close();
+    await expect(closing).resolves.toBeUndefined();
+  });
+
+  it('refuses a concurrency below 1', () => {
+    expect(
+      () =>
+        new GroupCommitWriter<number, number>({
+          maxItems: 1,
+          concurrency: 0,
+          writeMany: (items) => Promise.resolve([...items]),
+          writeOne: (item) => Promise.resolve(item),
+        }),
+    ).toThrow(RangeError);
+  });
 });

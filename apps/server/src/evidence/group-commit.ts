@@ -1,8 +1,9 @@
 /**
- * Group commit: concurrent writes (evidence records, request nonces, API-log entries) are coalesced into one database transaction. Items queue up; when no flush is
- * running, the next one starts on the following turn of the event loop with everything queued so far (at most
- * `maxItems`); items arriving while a flush runs wait for the next one. So an idle server commits a lone item at
- * once, and a busy one amortises one commit (one fsync, one log append) over many items.
+ * Group commit: concurrent writes (evidence records, request nonces, API-log entries) are coalesced into one
+ * database transaction. Items queue up; when fewer flushes than `concurrency` (default 1) are running, the next
+ * one starts on the following turn of the event loop with everything queued so far (at most `maxItems`); items
+ * arriving while the flushes run wait for the next one. So an idle server commits a lone item at once, and a busy
+ * one amortises one commit (one fsync, one log append) over many items.
  *
  * Each caller gets its own result. If the batch transaction fails (one item violating a unique index, say), the
  * whole transaction rolls back and every item of the batch is retried on its own, so one bad item never sinks
@@ -22,6 +23,12 @@ export interface GroupCommitOptions<I, R> {
   name?: string;
   /** Called when a batch falls back to per-item writes (for logging). */
   onFallback?(error: unknown, size: number): void;
+  /**
+   * Flushes running at once (default 1). More than one only where batches need no order among themselves
+   * (each transaction serialises on its own locks, if any): a batch then starts while the one before waits for
+   * its commit, instead of after it.
+   */
+  concurrency?: number;
 }
 
 interface Pending<I, R> {
@@ -33,7 +40,7 @@ interface Pending<I, R> {
 export class GroupCommitWriter<I, R> {
   readonly #options: GroupCommitOptions<I, R>;
   #queue: Pending<I, R>[] = [];
-  #running = false;
+  #running = 0;
   #scheduled = false;
   #idle: Promise<void> = Promise.resolve();
   #closed = false;
@@ -41,6 +48,8 @@ export class GroupCommitWriter<I, R> {
   constructor(options: GroupCommitOptions<I, R>) {
     if (!Number.isInteger(options.maxItems) || options.maxItems < 1)
       throw new RangeError('maxItems must be ≥ 1');
+    const c = options.concurrency ?? 1;
+    if (!Number.isInteger(c) || c < 1) throw new RangeError('concurrency must be ≥ 1');
     this.#options = options;
   }
 
@@ -59,16 +68,21 @@ export class GroupCommitWriter<I, R> {
   /** Stops accepting items and waits for the queued ones to be written. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#running || this.#scheduled || this.#queue.length > 0) await this.#idle;
+    while (this.#running > 0 || this.#scheduled || this.#queue.length > 0) await this.#idle;
   }
 
   #schedule(): void {
-    if (this.#running || this.#scheduled || this.#queue.length === 0) return;
+    const limit = this.#options.concurrency ?? 1;
+    if (this.#running >= limit || this.#scheduled || this.#queue.length === 0) return;
     this.#scheduled = true;
+    const previous = this.#idle;
     this.#idle = new Promise<void>((done) => {
       setImmediate(() => {
         this.#scheduled = false;
-        void this.#flush().finally(() => {
+        const flushed = this.#flush();
+        // Another flush may start as soon as this one has taken its batch (up to the limit).
+        this.#schedule();
+        void Promise.all([flushed, previous]).finally(() => {
           done();
           this.#schedule();
         });
@@ -77,7 +91,7 @@ export class GroupCommitWriter<I, R> {
   }
 
   async #flush(): Promise<void> {
-    this.#running = true;
+    this.#running++;
     const batch = this.#queue.splice(0, this.#options.maxItems);
     try {
       if (batch.length === 1) {
@@ -96,7 +110,7 @@ export class GroupCommitWriter<I, R> {
         p.resolve(results[i]!);
       });
     } finally {
-      this.#running = false;
+      this.#running--;
     }
   }
 

@@ -106,6 +106,10 @@ export function createEvidenceWriter(options: {
   };
   return new GroupCommitWriter<PreparedEvidence, StoredEvidence>({
     maxItems: options.maxItems ?? 500,
+    // PostgreSQL: a second batch's statement is sent while the first waits for its commit (the log counter's
+    // row lock orders them). Elsewhere one transaction at a time: a MariaDB deadlock between two would fail an
+    // item, and SQLite has one connection.
+    concurrency: pg === undefined ? 1 : 2,
     overloaded: () => new YzError('NOT_READY', 'the evidence writer is overloaded: retry later'),
     writeMany: write,
     writeOne: async (item) => {

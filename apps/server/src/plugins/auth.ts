@@ -123,6 +123,8 @@ export function createNonceWriter(db: Kysely<Database>): GroupCommitWriter<Nonce
   return new GroupCommitWriter<NonceRow, boolean>({
     name: 'nonce',
     maxItems: 1000,
+    // Nonce batches need no order among themselves: two may commit at once (the unique index settles a race).
+    concurrency: 2,
     overloaded: () => new YzError('NOT_READY', 'too many requests waiting: retry later'),
     writeMany: async (rows) => {
       await insertRows(db, 'used_nonces', rows);
