@@ -297,11 +297,16 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
 
   it('batch: a result per item (stored, rejected, duplicate within the batch); > 1,000 items → 413', async () => {
     const good = sm2CmsItem('SN-B-1');
+    // The last byte of this CMS is the last byte of its SM2 signature (no unsigned attributes): pre-verified on
+    // the thread pool with the others, it must still be refused, and by name.
+    const tampered = Buffer.from(pki.sm2Cms(ORIGINAL));
+    tampered[tampered.length - 1]! ^= 1;
     const items = [
       good,
       { ...sm2CmsItem('SN-B-2'), signature: { format: 'cms', value: b64(utf8('not a cms')) } },
       good,
       sm2CmsItem('SN-B-3'),
+      { ...sm2CmsItem('SN-B-4'), signature: { format: 'cms', value: b64(tampered) } },
     ];
     const r = await call(a, 'POST', '/api/v1/signatures:batch', { items });
     expect(r.status).toBe(200);
@@ -311,8 +316,9 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
       receipt?: Receipt;
       error?: { code: string };
     }[];
-    expect(results.map((x) => x.status).sort()).toEqual([200, 201, 201, 422].sort());
+    expect(results.map((x) => x.status).sort()).toEqual([200, 201, 201, 422, 422].sort());
     expect(results[1]!.error!.code).toBe('EVIDENCE_FORMAT_INVALID');
+    expect(results[4]!.error!.code).toBe('EVIDENCE_SIGNATURE_INVALID');
     expect(results[0]!.receipt!.id).toBe(results[2]!.receipt!.id);
     // Contiguous log indices were assigned to the batch.
     const indices = results.filter((x) => x.status === 201).map((x) => x.receipt!.logIndex);

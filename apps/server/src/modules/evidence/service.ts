@@ -42,6 +42,7 @@ import {
   type PreparedEvidence,
 } from '../../evidence/store.js';
 import type { RevocationSummary } from '../../evidence/revocation.js';
+import { preverifiedTrust, preverifySignatures } from '../../evidence/preverify.js';
 import {
   summaryJson,
   verifySignatureEvidence,
@@ -615,34 +616,57 @@ export async function pushSignatureBatch(options: {
           caller.appId,
           live.map((x) => keyOf(x.index)!),
         );
-  // 3. Verify (CPU, yielding now and then so other requests progress), then hand them all to the group-commit
+  // 3. The SM2 curve work of the items to be stored, on the thread pool (preverify.ts): the checks below then find
+  // their signatures verified and do the rest (parsing, certificates, digests) on this thread.
+  const fresh = live.filter(({ d, index }) => {
+    const key = keyOf(index);
+    return !(key !== undefined && byKey.has(key)) && !byDedupe.has(d.dedupe);
+  });
+  const pre = preverifiedTrust(deps.trust);
+  const { keys: preverified } = await preverifySignatures(
+    fresh.map(({ d }) => ({
+      format: d.body.signature.format,
+      signature: d.signature,
+      certificates: d.certificates,
+      original: d.original,
+      originalDigest: d.digest,
+      algorithm: d.body.signature.algorithm,
+    })),
+    pre.verified,
+  );
+  const checking: EvidenceDeps = { ...deps, trust: pre.trust };
+  // 4. Verify (CPU, yielding now and then so other requests progress), then hand them all to the group-commit
   // writer at once, so that they share one transaction rather than one per slice between two yields (with a
   // synchronous database, SQLite, every yield would otherwise commit the few items verified since the last).
   // The database works while this thread verifies through the callers' pipelining instead: concurrent requests,
   // and history migration's next batch verified while this one commits.
   const prepared: { index: number; item: PreparedEvidence }[] = [];
-  for (const [k, { d, index }] of live.entries()) {
-    if (k % 16 === 15) await new Promise((r) => setImmediate(r));
-    try {
-      const key = keyOf(index);
-      const prior = key === undefined ? undefined : byKey.get(key);
-      if (prior !== undefined && prior.dedupe_key !== d.dedupe)
-        throw new YzError(
-          'EVIDENCE_IDEMPOTENCY_CONFLICT',
-          `Idempotency-Key ${key ?? ''} belongs to record ${prior.id}`,
-        );
-      const found = prior ?? byDedupe.get(d.dedupe);
-      if (found !== undefined) {
-        results[index] =
-          options.receipts === false
-            ? { index, status: 200, verification: found.verification }
-            : { index, status: 200, receipt: receiptOf(deps, normaliseRow(found)) };
-        continue;
+  try {
+    for (const [k, { d, index }] of live.entries()) {
+      if (k % 16 === 15) await new Promise((r) => setImmediate(r));
+      try {
+        const key = keyOf(index);
+        const prior = key === undefined ? undefined : byKey.get(key);
+        if (prior !== undefined && prior.dedupe_key !== d.dedupe)
+          throw new YzError(
+            'EVIDENCE_IDEMPOTENCY_CONFLICT',
+            `Idempotency-Key ${key ?? ''} belongs to record ${prior.id}`,
+          );
+        const found = prior ?? byDedupe.get(d.dedupe);
+        if (found !== undefined) {
+          results[index] =
+            options.receipts === false
+              ? { index, status: 200, verification: found.verification }
+              : { index, status: 200, receipt: receiptOf(deps, normaliseRow(found)) };
+          continue;
+        }
+        prepared.push({ index, item: prepareSignature(checking, caller, d, key) });
+      } catch (e) {
+        fail(index, e);
       }
-      prepared.push({ index, item: prepareSignature(deps, caller, d, key) });
-    } catch (e) {
-      fail(index, e);
     }
+  } finally {
+    pre.verified.delete(preverified);
   }
   if (options.receipts === false) {
     await Promise.all(

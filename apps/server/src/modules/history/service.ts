@@ -41,7 +41,6 @@ import {
 } from './adapters.js';
 import type { ColumnMappingType, SourceBodyType, TaskBodyType } from './schema.js';
 import { GateClosed, gatedWriter } from './gated-writer.js';
-import { preverifiedTrust, preverifyBatch } from './preverify.js';
 
 const URL_FIELD = 'history_source_url';
 
@@ -507,7 +506,7 @@ export interface BatchOutcome {
 type RowResult =
   { key: string; ok: true; duplicate: boolean } | { key: string; ok: false; code: string; reason: string };
 
-/** A batch read from the source, mapped, and its raw SM2 signatures verified on the thread pool. */
+/** A batch read from the source and mapped. */
 interface Staged {
   /** The cursor the batch was read after, and its last key (the cursor once it is committed). */
   after: string | null;
@@ -517,8 +516,6 @@ interface Staged {
   keys: string[];
   results: (RowResult | undefined)[];
   bodies: { index: number; body: SignaturePushBody }[];
-  /** Keys of the signatures remembered as verified (forgotten once the batch is stored). */
-  verifiedKeys: string[];
 }
 
 /** What a run of a task reads once: the source query, the mapping and the application pushed into. */
@@ -529,7 +526,6 @@ interface TaskContext {
   caller: { appId: string; projectId: string; projectStatus: ProjectStatus };
   adapter: SourceAdapter;
   deps: RunDeps;
-  pre: ReturnType<typeof preverifiedTrust>;
 }
 
 async function taskContext(deps: RunDeps, t: TaskRow, adapter: SourceAdapter): Promise<TaskContext> {
@@ -553,7 +549,7 @@ async function taskContext(deps: RunDeps, t: TaskRow, adapter: SourceAdapter): P
     .executeTakeFirst();
   if (!appRow) throw new YzError('HISTORY_TASK_INVALID', `no application ${t.app_id}`);
   const caller = { appId: appRow.appId, projectId: appRow.projectId, projectStatus: appRow.projectStatus };
-  return { task: t, mapping, query, caller, adapter, deps, pre: preverifiedTrust(deps.evidence.trust) };
+  return { task: t, mapping, query, caller, adapter, deps };
 }
 
 async function stage(c: TaskContext, after: string | null): Promise<Staged> {
@@ -572,60 +568,51 @@ async function stage(c: TaskContext, after: string | null): Promise<Staged> {
       results[index] = { key: keys[index]!, ok: false, code: e.code, reason: e.message };
     }
   });
-  const { keys: verifiedKeys } = await preverifyBatch(
-    bodies.map((b) => b.body),
-    c.pre.verified,
-  );
   const last = rows.length === 0 ? after : (keys[rows.length - 1] ?? after);
-  return { after, last, rows: rows.length, keys, results, bodies, verifiedKeys };
+  return { after, last, rows: rows.length, keys, results, bodies };
 }
 
 /**
  * Pushes a staged batch (its records stored once `gate` resolves) and returns every row's outcome. The mapped
  * rows go as ONE batch, receipt-free (history keeps none): the ingest path looks their earlier records up in one
- * query and its group-commit writer stores them in shared transactions; the SM2 curve work was done on the
- * thread pool (preverify.ts). A row re-read after a crash finds its record by dedupe key (kind, serial number,
+ * query, does the SM2 curve work on the thread pool (evidence/preverify.ts) and its group-commit writer stores
+ * them in shared transactions. A row re-read after a crash finds its record by dedupe key (kind, serial number,
  * SM3 of the signature; unique per application) and counts as a duplicate, never as a second record.
  */
 async function pushStaged(c: TaskContext, s: Staged, gate: Promise<void>): Promise<RowResult[]> {
   const { results, bodies } = s;
-  try {
-    const evidence: EvidenceDeps = {
-      ...c.deps.evidence,
-      trust: c.pre.trust,
-      writer: gatedWriter(c.deps.evidence.writer, gate),
-    };
-    const pushed =
-      bodies.length === 0
-        ? []
-        : await pushSignatureBatch({
-            deps: evidence,
-            caller: c.caller,
-            items: bodies.map((b) => b.body),
-            receipts: false,
-          });
-    for (const r of pushed) {
-      const index = bodies[r.index]!.index;
-      const key = s.keys[index]!;
-      if (r.error !== undefined) {
-        // 4xx: the row's fault, kept aside with the reason. Anything else (database down…) stops the batch.
-        if (r.error.status >= 500) throw new YzError(r.error.code, r.error.detail);
-        results[index] = { key, ok: false, code: r.error.code, reason: r.error.detail ?? r.error.code };
-        continue;
-      }
-      if (c.task.level === 'full' && chainOf(r.verification) !== 'trusted') {
-        results[index] = {
-          key,
-          ok: false,
-          code: 'EVIDENCE_CHAIN_UNTRUSTED',
-          reason: 'migrated record kept, but its chain is not trusted',
-        };
-        continue;
-      }
-      results[index] = { key, ok: true, duplicate: r.status === 200 };
+  const evidence: EvidenceDeps = {
+    ...c.deps.evidence,
+    writer: gatedWriter(c.deps.evidence.writer, gate),
+  };
+  const pushed =
+    bodies.length === 0
+      ? []
+      : await pushSignatureBatch({
+          deps: evidence,
+          caller: c.caller,
+          items: bodies.map((b) => b.body),
+          receipts: false,
+        });
+  for (const r of pushed) {
+    const index = bodies[r.index]!.index;
+    const key = s.keys[index]!;
+    if (r.error !== undefined) {
+      // 4xx: the row's fault, kept aside with the reason. Anything else (database down…) stops the batch.
+      if (r.error.status >= 500) throw new YzError(r.error.code, r.error.detail);
+      results[index] = { key, ok: false, code: r.error.code, reason: r.error.detail ?? r.error.code };
+      continue;
     }
-  } finally {
-    c.pre.verified.delete(s.verifiedKeys);
+    if (c.task.level === 'full' && chainOf(r.verification) !== 'trusted') {
+      results[index] = {
+        key,
+        ok: false,
+        code: 'EVIDENCE_CHAIN_UNTRUSTED',
+        reason: 'migrated record kept, but its chain is not trusted',
+      };
+      continue;
+    }
+    results[index] = { key, ok: true, duplicate: r.status === 200 };
   }
   const all = results.filter((r): r is RowResult => r !== undefined);
   if (all.length !== s.rows) throw new YzError('INTERNAL', 'a history row has no outcome');
@@ -719,7 +706,6 @@ export async function runBatch(options: {
     const c = await taskContext(deps, t, adapter);
     const s = await stage(c, t.cursor);
     if (s.rows === 0) {
-      c.pre.verified.delete(s.verifiedKeys);
       await markCompleted(c, s.after);
       return { rows: 0, migrated: 0, duplicates: 0, failed: 0, done: true };
     }
@@ -782,7 +768,6 @@ async function runTask(c: TaskContext, signal: AbortSignal, totals: Totals): Pro
       const s: Staged = await next;
       next = undefined;
       if (s.rows === 0) {
-        c.pre.verified.delete(s.verifiedKeys);
         while (inFlight.length > 0) if (!(await settleOldest()).applied) return;
         await markCompleted(c, s.after);
         return;

@@ -1,0 +1,213 @@
+/**
+ * Pre-verification off the event loop: the SM2 signatures of a batch of signature checks — raw signatures with
+ * their signer certificate, and the SM2 signers of CMS SignedData — are verified with `sm2.verifyBatchAsync`
+ * (curve arithmetic on the libuv thread pool, the batch split so that every core works), and every signature
+ * that verified is remembered with its exact public key, message and ID. The checks then run as usual
+ * (verify-signature.ts: certificate, validity, revocation, digests, summary) with an {@link Sm2Provider} that
+ * answers `true` for exactly those remembered (key, message, signature) triples and verifies anything else
+ * itself. Nothing is assumed: a triple is remembered only after the engine verified it, and a signature that did
+ * not verify (or could not be pre-verified) is checked again on the synchronous path, which names the failure.
+ *
+ * The message of a triple is what the check hands the provider: a raw signature's original; a CMS signer's
+ * signed attributes as DER with the SET tag (RFC 5652 §5.4), or the content itself when it has none.
+ */
+import { availableParallelism } from 'node:os';
+import { sm2, type Sm2PublicKey, type VerifyBatchItem } from '@yizheng/gm';
+import {
+  cachedSm2Provider,
+  createCmsVerifier,
+  findSignerCertificate,
+  parseCertificate,
+  type ParsedCertificate,
+  type Sm2Provider,
+} from '@yizheng/pki';
+import type { SignatureCheckInput, TrustConfig } from './verify-signature.js';
+
+interface Verified {
+  spki: Buffer;
+  message: Buffer;
+}
+
+const MAX_REMEMBERED = 20_000;
+
+/** The bytes as a Buffer over the same memory (no copy). */
+const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** A signature's map key: its bytes one character each (exact, and cheaper than base64). */
+const keyOf = (signature: Uint8Array): string => view(signature).toString('latin1');
+
+/** Signatures (DER) that verified, with what they verified against. */
+export class VerifiedSignatures {
+  readonly #entries = new Map<string, Verified>();
+
+  /** Remembers a triple that verified; the bytes are kept as given (views, not copies: never written to). */
+  add(signature: Uint8Array, spki: Uint8Array, message: Uint8Array): string {
+    const k = keyOf(signature);
+    if (this.#entries.size >= MAX_REMEMBERED) this.#entries.clear(); // only ever costs a second verification
+    this.#entries.set(k, { spki: view(spki), message: view(message) });
+    return k;
+  }
+
+  /** Whether exactly this triple verified (default SM2 ID only: the one the pre-verification used). */
+  has(
+    spki: Uint8Array,
+    message: Uint8Array,
+    signature: Uint8Array,
+    id: Uint8Array | string | undefined,
+  ): boolean {
+    if (id !== undefined) return false;
+    const e = this.#entries.get(keyOf(signature));
+    return e !== undefined && e.spki.equals(spki) && e.message.equals(message);
+  }
+
+  delete(keys: readonly string[]): void {
+    for (const k of keys) this.#entries.delete(k);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
+/** An SM2 provider answering remembered triples from `verified`, everything else with `fallback`. */
+export function preverifiedSm2Provider(verified: VerifiedSignatures, fallback: Sm2Provider): Sm2Provider {
+  return {
+    verify(spki, message, signature, id) {
+      if (verified.has(spki, message, signature, id)) return true;
+      return fallback.verify(spki, message, signature, id);
+    },
+    sm3: (data) => fallback.sm3(data),
+  };
+}
+
+const MAX_KEYS = 10_000;
+
+/** SM2 public keys by SubjectPublicKeyInfo (a hospital's signers are a few thousand doctors); null: not SM2. */
+const KEYS = new Map<string, Sm2PublicKey | null>();
+
+function sm2KeyOf(spki: Uint8Array): Sm2PublicKey | null {
+  const k = keyOf(spki);
+  let key = KEYS.get(k);
+  if (key === undefined) {
+    try {
+      key = sm2.importPublicKey(spki);
+    } catch {
+      key = null; // RSA, ECDSA or unreadable: left to the synchronous check, which names the problem
+    }
+    if (KEYS.size >= MAX_KEYS) KEYS.clear();
+    KEYS.set(k, key);
+  }
+  return key;
+}
+
+const MAX_CERTIFICATES = 4096;
+/** Parsed signer certificates by their DER (the same certificate comes with every record of a signer). */
+const CERTIFICATES = new Map<string, ParsedCertificate | null>();
+
+function certificateOf(der: Uint8Array): ParsedCertificate | null {
+  const k = keyOf(der);
+  let c = CERTIFICATES.get(k);
+  if (c === undefined) {
+    try {
+      c = parseCertificate(der);
+    } catch {
+      c = null;
+    }
+    if (CERTIFICATES.size >= MAX_CERTIFICATES) CERTIFICATES.clear();
+    CERTIFICATES.set(k, c);
+  }
+  return c;
+}
+
+/** The CMS reader of the pre-verification (its own bounded cache of the certificates CMS messages carry). */
+let cmsReader: ReturnType<typeof createCmsVerifier> | undefined;
+
+/** What a check needs to find its SM2 triples: the pushed signature, certificates and original. */
+export type PreverifyInput = Pick<
+  SignatureCheckInput,
+  'format' | 'signature' | 'certificates' | 'original' | 'originalDigest' | 'algorithm'
+>;
+
+type Item = VerifyBatchItem & { spki: Uint8Array; message: Uint8Array; signature: Uint8Array };
+
+function push(
+  items: Item[],
+  cert: ParsedCertificate | null | undefined,
+  message: Uint8Array,
+  sig: Uint8Array,
+) {
+  if (cert === null || cert === undefined) return;
+  const publicKey = sm2KeyOf(cert.spki);
+  if (publicKey !== null) items.push({ publicKey, spki: cert.spki, message, signature: sig });
+}
+
+/** The (key, message, signature) triples the check of `input` will ask the SM2 provider about, as far as known. */
+function triplesOf(input: PreverifyInput, items: Item[]): void {
+  if (input.format === 'raw') {
+    const [signer] = input.certificates;
+    // An explicit algorithm, or a digest beside the original, takes the synchronous path as it is.
+    if (signer === undefined || input.original === undefined || input.algorithm !== undefined) return;
+    if (input.originalDigest !== undefined) return;
+    push(items, certificateOf(signer), input.original, input.signature);
+    return;
+  }
+  let sd;
+  try {
+    sd = (cmsReader ??= createCmsVerifier({ maxCachedCertificates: MAX_CERTIFICATES })).parse(
+      input.signature,
+    );
+  } catch {
+    return; // refused by the synchronous check with its reason
+  }
+  const content = sd.content ?? input.original;
+  let certs: readonly ParsedCertificate[] = sd.certificates;
+  if (input.certificates.length > 0) {
+    const extra = input.certificates.map(certificateOf).filter((c): c is ParsedCertificate => c !== null);
+    certs = [...certs, ...extra];
+  }
+  for (const s of sd.signers) {
+    const message = s.signedAttrs ?? content;
+    if (message === undefined) continue;
+    push(items, findSignerCertificate(s, certs), message, s.signature);
+  }
+}
+
+/** How many slices a batch is cut into, so the libuv pool verifies them in parallel. */
+const SLICES = Math.max(1, Math.min(availableParallelism(), 4));
+
+/**
+ * Verifies the SM2 signatures the checks of `inputs` will need on the thread pool and remembers those that
+ * verified in `into`; returns the remembered keys (to forget them once the checks are done) and the count.
+ * Never throws for bad input: whatever cannot be read is left to the synchronous check.
+ */
+export async function preverifySignatures(
+  inputs: readonly PreverifyInput[],
+  into: VerifiedSignatures,
+): Promise<{ keys: string[]; verified: number }> {
+  const items: Item[] = [];
+  for (const input of inputs) triplesOf(input, items);
+  if (items.length === 0) return { keys: [], verified: 0 };
+  const size = Math.ceil(items.length / SLICES);
+  const slices: Item[][] = [];
+  for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
+  const results = (await Promise.all(slices.map((s) => sm2.verifyBatchAsync(s)))).flat();
+  const keys: string[] = [];
+  results.forEach((ok, i) => {
+    const it = items[i]!;
+    if (ok) keys.push(into.add(it.signature, it.spki, it.message));
+  });
+  return { keys, verified: keys.length };
+}
+
+const TRUSTS = new WeakMap<TrustConfig, { trust: TrustConfig; verified: VerifiedSignatures }>();
+
+/** `trust` with the pre-verified provider (one per configuration), and the triples it answers from. */
+export function preverifiedTrust(trust: TrustConfig): { trust: TrustConfig; verified: VerifiedSignatures } {
+  let t = TRUSTS.get(trust);
+  if (t === undefined) {
+    const verified = new VerifiedSignatures();
+    const fallback = trust.sm2 ?? cachedSm2Provider(10_000);
+    t = { trust: { ...trust, sm2: preverifiedSm2Provider(verified, fallback) }, verified };
+    TRUSTS.set(trust, t);
+  }
+  return t;
+}
