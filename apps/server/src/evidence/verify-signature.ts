@@ -210,6 +210,11 @@ export interface SignatureCheckResult {
   summary: VerificationSummary;
   /** The original as verified (the attached CMS content, or the pushed original). */
   content: Uint8Array | undefined;
+  /**
+   * SM3 of `content` when the check established it: a CMS signer's messageDigest, verified against the content
+   * (SM3 digest, signed attributes). Saves hashing a large original a second time for the record.
+   */
+  contentSm3?: Uint8Array | undefined;
   /** The timestamp token that was verified (pushed or embedded), to be stored. */
   timestampToken: Uint8Array | undefined;
   /** The DER certificates to store: those supplied beside the signature. */
@@ -526,6 +531,13 @@ function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
   } catch {
     digestAlg = first.digestAlgorithm;
   }
+  // Every signer verified, so the first one's messageDigest is the digest of `content` (not in digest-only mode,
+  // where the content is absent and the attribute was compared with the pushed digest instead).
+  const md = first.attributes.get(CMS_OID.messageDigest);
+  const contentSm3 =
+    !digestOnly && digestAlg === 'sm3' && first.signedAttrs !== undefined && md?.length === 1 && md[0]
+      ? octetValue(md[0])
+      : undefined;
   return {
     summary: {
       format: 'cms',
@@ -540,6 +552,7 @@ function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
       revocation,
     },
     content,
+    ...(contentSm3?.length === 32 ? { contentSm3 } : {}),
     timestampToken: token,
     certificates: input.certificates,
   };

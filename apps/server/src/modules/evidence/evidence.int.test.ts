@@ -212,6 +212,38 @@ describe.each(testDialects())('evidence API on %s', (dialect) => {
     expect(r3.status).toBe(201);
   });
 
+  it('the record keeps the SM3 of the original: from a verified SM3 messageDigest, else hashed', async () => {
+    // An independent SM3 (OpenSSL through node:crypto) of an original other tests do not push.
+    const original = utf8('出院小结：患者恢复良好，准予出院。'.repeat(40));
+    const expected = createHash('sm3').update(original).digest('hex');
+    const stored = async (r: { json: () => Json }) =>
+      (
+        await app.db
+          .selectFrom('evidence')
+          .select(['original_sm3', 'original_size'])
+          .where('id', '=', r.json().id as string)
+          .executeTakeFirstOrThrow()
+      ).original_sm3;
+    const attached = await push(a, {
+      serialNumber: 'SN-OSM3-1',
+      signature: { format: 'cms', value: b64(pki.sm2Cms(original)) },
+    });
+    const detached = await push(a, {
+      serialNumber: 'SN-OSM3-2',
+      signature: { format: 'cms', value: b64(pki.sm2Cms(original, { detached: true })) },
+      original: b64(original),
+    });
+    const rsa = await push(a, {
+      serialNumber: 'SN-OSM3-3',
+      signature: { format: 'cms', value: b64(pki.rsaCmsDetached(original)) },
+      original: b64(original),
+    });
+    for (const r of [attached, detached, rsa]) {
+      expect(r.status).toBe(201);
+      expect(await stored(r)).toBe(expected);
+    }
+  });
+
   it('raw SM2 signature (openssl pkeyutl) with the signer certificate', async () => {
     const r = await push(a, {
       serialNumber: 'SN-RAW-1',

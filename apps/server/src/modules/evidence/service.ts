@@ -524,7 +524,12 @@ function prepareSignature(
   row.signature_format = d.body.signature.format;
   row.signer = d.body.signer ?? checked.summary.signer;
   row.signed_at = d.signedAt;
-  row.original_sm3 = checked.content !== undefined ? sm3Hex(checked.content) : null;
+  row.original_sm3 =
+    checked.content === undefined
+      ? null
+      : checked.contentSm3 !== undefined
+        ? hexOf(checked.contentSm3)
+        : sm3Hex(checked.content);
   row.original_size = checked.content !== undefined ? checked.content.length : null;
   if (d.digest !== undefined) {
     row.digest_algorithm = d.digest.algorithm;
