@@ -121,8 +121,10 @@ describe('pre-verification of CMS SignedData', () => {
       const s = parseSignedData(der).signers[0]!;
       expect(s.signedAttrs?.[0]).toBe(0x31);
       const verified = new VerifiedSignatures();
-      const r = await preverifySignatures([cms(der)], verified);
+      const r = await preverifySignatures([cms(der), raw(content, s.signature)], verified);
       expect(r.verified).toBe(1);
+      expect(r.parsed[0]?.content).toEqual(content);
+      expect(r.parsed[1]).toBeUndefined();
       expect(verified.has(spki, s.signedAttrs!, s.signature, undefined)).toBe(true);
       // Not for the content: the signature covers the attributes.
       expect(verified.has(spki, content, s.signature, undefined)).toBe(false);
@@ -183,5 +185,7 @@ describe('pre-verification of CMS SignedData', () => {
     );
     expect(r.verified).toBe(0);
     expect(verified.size).toBe(0);
+    // What parses is handed back for the check to reuse (it fails there, by name); what does not, is not.
+    expect(r.parsed.map((p) => p?.signers.length)).toEqual([1, 1, undefined, undefined]);
   });
 });

@@ -19,6 +19,7 @@ import {
   findSignerCertificate,
   parseCertificate,
   type ParsedCertificate,
+  type ParsedSignedData,
   type Sm2Provider,
 } from '@yizheng/pki';
 import type { SignatureCheckInput, TrustConfig } from './verify-signature.js';
@@ -140,8 +141,11 @@ function push(
   if (publicKey !== null) items.push({ publicKey, spki: cert.spki, message, signature: sig });
 }
 
-/** The (key, message, signature) triples the check of `input` will ask the SM2 provider about, as far as known. */
-function triplesOf(input: PreverifyInput, items: Item[]): void {
+/**
+ * The (key, message, signature) triples the check of `input` will ask the SM2 provider about, as far as known;
+ * returns a CMS as parsed (for the check to reuse), undefined for a raw signature or an unreadable CMS.
+ */
+function triplesOf(input: PreverifyInput, items: Item[]): ParsedSignedData | undefined {
   if (input.format === 'raw') {
     const [signer] = input.certificates;
     // An explicit algorithm, or a digest beside the original, takes the synchronous path as it is.
@@ -150,7 +154,7 @@ function triplesOf(input: PreverifyInput, items: Item[]): void {
     push(items, certificateOf(signer), input.original, input.signature);
     return;
   }
-  let sd;
+  let sd: ParsedSignedData;
   try {
     sd = (cmsReader ??= createCmsVerifier({ maxCachedCertificates: MAX_CERTIFICATES })).parse(
       input.signature,
@@ -169,6 +173,7 @@ function triplesOf(input: PreverifyInput, items: Item[]): void {
     if (message === undefined) continue;
     push(items, findSignerCertificate(s, certs), message, s.signature);
   }
+  return sd;
 }
 
 /** How many slices a batch is cut into, so the libuv pool verifies them in parallel. */
@@ -176,16 +181,17 @@ const SLICES = Math.max(1, Math.min(availableParallelism(), 4));
 
 /**
  * Verifies the SM2 signatures the checks of `inputs` will need on the thread pool and remembers those that
- * verified in `into`; returns the remembered keys (to forget them once the checks are done) and the count.
+ * verified in `into`; returns the remembered keys (to forget them once the checks are done), the count, and per
+ * input its CMS as parsed (`SignatureCheckInput.parsedCms`, so the check does not parse it again).
  * Never throws for bad input: whatever cannot be read is left to the synchronous check.
  */
 export async function preverifySignatures(
   inputs: readonly PreverifyInput[],
   into: VerifiedSignatures,
-): Promise<{ keys: string[]; verified: number }> {
+): Promise<{ keys: string[]; verified: number; parsed: (ParsedSignedData | undefined)[] }> {
   const items: Item[] = [];
-  for (const input of inputs) triplesOf(input, items);
-  if (items.length === 0) return { keys: [], verified: 0 };
+  const parsed = inputs.map((input) => triplesOf(input, items));
+  if (items.length === 0) return { keys: [], verified: 0, parsed };
   const size = Math.ceil(items.length / SLICES);
   const slices: Item[][] = [];
   for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
@@ -195,7 +201,7 @@ export async function preverifySignatures(
     const it = items[i]!;
     if (ok) keys.push(into.add(it.signature, it.spki, it.message));
   });
-  return { keys, verified: keys.length };
+  return { keys, verified: keys.length, parsed };
 }
 
 const TRUSTS = new WeakMap<TrustConfig, { trust: TrustConfig; verified: VerifiedSignatures }>();

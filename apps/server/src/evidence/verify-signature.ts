@@ -105,6 +105,11 @@ export interface SignatureCheckInput {
   algorithm: string | undefined;
   declaredSigningTime: Date | undefined;
   receivedAt: Date;
+  /**
+   * CMS: `signature` as already parsed by a CMS verifier's `parse` (pre-verification, preverify.ts), so that it
+   * is not parsed twice; absent, it is parsed here.
+   */
+  parsedCms?: ParsedSignedData | undefined;
 }
 
 export interface TimestampSummary {
@@ -415,7 +420,7 @@ function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
   const engine = engineOf(trust);
   let sd: ParsedSignedData;
   try {
-    sd = engine.cms.parse(input.signature);
+    sd = input.parsedCms ?? engine.cms.parse(input.signature);
   } catch (e) {
     if (!isPkiError(e)) throw e;
     // The fast path refuses OtherRevocationInfoFormat in `crls` (RFC 5940 OCSP responses); the full parser

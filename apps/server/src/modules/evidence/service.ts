@@ -11,7 +11,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { fromHex, sm3, toHex } from '@yizheng/gm';
-import { fromPem, isPkiError, type DigestName } from '@yizheng/pki';
+import { fromPem, isPkiError, type DigestName, type ParsedSignedData } from '@yizheng/pki';
 import type { Kysely } from 'kysely';
 import { canonicalJson, type CanonicalValue } from '../../audit/canonical-json.js';
 import { isoTime } from '../../context.js';
@@ -432,6 +432,8 @@ interface DecodedSignature {
   /** Hex SM3 of the signature bytes (the record's signature_sm3; part of the dedupe key). */
   signatureSm3: string;
   dedupe: string;
+  /** The CMS as the pre-verification parsed it, for the check to reuse. */
+  parsedCms?: ParsedSignedData | undefined;
 }
 
 function decodeSignature(body: SignaturePushBody): DecodedSignature {
@@ -467,6 +469,7 @@ function checkInputOf(
     algorithm: string | undefined;
     signedAt: string | null;
     receivedAt: string;
+    parsedCms?: ParsedSignedData | undefined;
   },
 ): SignatureCheckInput {
   if (d.original === undefined && d.digest === undefined && d.format === 'raw')
@@ -481,6 +484,7 @@ function checkInputOf(
     algorithm: d.algorithm,
     declaredSigningTime: d.signedAt === null ? undefined : new Date(d.signedAt),
     receivedAt: new Date(d.receivedAt),
+    ...(d.parsedCms !== undefined && d.format === 'cms' ? { parsedCms: d.parsedCms } : {}),
   };
 }
 
@@ -517,6 +521,7 @@ function prepareSignature(
       format: d.body.signature.format,
       algorithm: d.body.signature.algorithm,
       receivedAt: row.received_at,
+      parsedCms: d.parsedCms,
     }),
     deps.trust,
   );
@@ -628,7 +633,7 @@ export async function pushSignatureBatch(options: {
     return !(key !== undefined && byKey.has(key)) && !byDedupe.has(d.dedupe);
   });
   const pre = preverifiedTrust(deps.trust);
-  const { keys: preverified } = await preverifySignatures(
+  const { keys: preverified, parsed } = await preverifySignatures(
     fresh.map(({ d }) => ({
       format: d.body.signature.format,
       signature: d.signature,
@@ -639,6 +644,9 @@ export async function pushSignatureBatch(options: {
     })),
     pre.verified,
   );
+  fresh.forEach(({ d }, i) => {
+    d.parsedCms = parsed[i];
+  });
   const checking: EvidenceDeps = { ...deps, trust: pre.trust };
   // 4. Verify (CPU, yielding now and then so other requests progress), then hand them all to the group-commit
   // writer at once, so that they share one transaction rather than one per slice between two yields (with a
