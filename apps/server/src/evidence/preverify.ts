@@ -80,44 +80,42 @@ export function preverifiedSm2Provider(verified: VerifiedSignatures, fallback: S
   };
 }
 
-const MAX_KEYS = 10_000;
-
-/** SM2 public keys by SubjectPublicKeyInfo (a hospital's signers are a few thousand doctors); null: not SM2. */
-const KEYS = new Map<string, Sm2PublicKey | null>();
-
-function sm2KeyOf(spki: Uint8Array): Sm2PublicKey | null {
-  const k = keyOf(spki);
-  let key = KEYS.get(k);
-  if (key === undefined) {
-    try {
-      key = sm2.importPublicKey(spki);
-    } catch {
-      key = null; // RSA, ECDSA or unreadable: left to the synchronous check, which names the problem
+/** `fn` of some bytes, kept by their exact bytes (at most `max`, then all forgotten); `fn` never returns undefined. */
+function memoByBytes<V>(max: number, fn: (bytes: Uint8Array) => V): (bytes: Uint8Array) => V {
+  const cache = new Map<string, V>();
+  return (bytes) => {
+    const k = keyOf(bytes);
+    let v = cache.get(k);
+    if (v === undefined) {
+      v = fn(bytes);
+      if (cache.size >= max) cache.clear();
+      cache.set(k, v);
     }
-    if (KEYS.size >= MAX_KEYS) KEYS.clear();
-    KEYS.set(k, key);
-  }
-  return key;
+    return v;
+  };
 }
+
+/**
+ * SM2 public keys by SubjectPublicKeyInfo (a hospital's signers are a few thousand doctors); null: not SM2 (RSA,
+ * ECDSA) or unreadable — left to the synchronous check, which names the problem.
+ */
+const sm2KeyOf = memoByBytes<Sm2PublicKey | null>(10_000, (spki) => {
+  try {
+    return sm2.importPublicKey(spki);
+  } catch {
+    return null;
+  }
+});
 
 const MAX_CERTIFICATES = 4096;
 /** Parsed signer certificates by their DER (the same certificate comes with every record of a signer). */
-const CERTIFICATES = new Map<string, ParsedCertificate | null>();
-
-function certificateOf(der: Uint8Array): ParsedCertificate | null {
-  const k = keyOf(der);
-  let c = CERTIFICATES.get(k);
-  if (c === undefined) {
-    try {
-      c = parseCertificate(der);
-    } catch {
-      c = null;
-    }
-    if (CERTIFICATES.size >= MAX_CERTIFICATES) CERTIFICATES.clear();
-    CERTIFICATES.set(k, c);
+const certificateOf = memoByBytes<ParsedCertificate | null>(MAX_CERTIFICATES, (der) => {
+  try {
+    return parseCertificate(der);
+  } catch {
+    return null;
   }
-  return c;
-}
+});
 
 /** The CMS reader of the pre-verification (its own bounded cache of the certificates CMS messages carry). */
 let cmsReader: ReturnType<typeof createCmsVerifier> | undefined;
