@@ -22,6 +22,7 @@ import {
   type ParsedSignedData,
   type Sm2Provider,
 } from '@yizheng/pki';
+import { bytesKey, memoByBytes } from './bytes-memo.js';
 import type { SignatureCheckInput, TrustConfig } from './verify-signature.js';
 
 interface Verified {
@@ -33,8 +34,6 @@ const MAX_REMEMBERED = 20_000;
 
 /** The bytes as a Buffer over the same memory (no copy). */
 const view = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-/** A signature's map key: its bytes one character each (exact, and cheaper than base64). */
-const keyOf = (signature: Uint8Array): string => view(signature).toString('latin1');
 
 /** Signatures (DER) that verified, with what they verified against. */
 export class VerifiedSignatures {
@@ -42,7 +41,7 @@ export class VerifiedSignatures {
 
   /** Remembers a triple that verified; the bytes are kept as given (views, not copies: never written to). */
   add(signature: Uint8Array, spki: Uint8Array, message: Uint8Array): string {
-    const k = keyOf(signature);
+    const k = bytesKey(signature);
     if (this.#entries.size >= MAX_REMEMBERED) this.#entries.clear(); // only ever costs a second verification
     this.#entries.set(k, { spki: view(spki), message: view(message) });
     return k;
@@ -56,7 +55,7 @@ export class VerifiedSignatures {
     id: Uint8Array | string | undefined,
   ): boolean {
     if (id !== undefined) return false;
-    const e = this.#entries.get(keyOf(signature));
+    const e = this.#entries.get(bytesKey(signature));
     return e !== undefined && e.spki.equals(spki) && e.message.equals(message);
   }
 
@@ -77,21 +76,6 @@ export function preverifiedSm2Provider(verified: VerifiedSignatures, fallback: S
       return fallback.verify(spki, message, signature, id);
     },
     sm3: (data) => fallback.sm3(data),
-  };
-}
-
-/** `fn` of some bytes, kept by their exact bytes (at most `max`, then all forgotten); `fn` never returns undefined. */
-function memoByBytes<V>(max: number, fn: (bytes: Uint8Array) => V): (bytes: Uint8Array) => V {
-  const cache = new Map<string, V>();
-  return (bytes) => {
-    const k = keyOf(bytes);
-    let v = cache.get(k);
-    if (v === undefined) {
-      v = fn(bytes);
-      if (cache.size >= max) cache.clear();
-      cache.set(k, v);
-    }
-    return v;
   };
 }
 

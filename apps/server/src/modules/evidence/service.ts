@@ -41,6 +41,7 @@ import {
   type EvidenceWriter,
   type PreparedEvidence,
 } from '../../evidence/store.js';
+import { memoByBytes } from '../../evidence/bytes-memo.js';
 import type { RevocationSummary } from '../../evidence/revocation.js';
 import { preverifiedTrust, preverifySignatures } from '../../evidence/preverify.js';
 import {
@@ -489,19 +490,7 @@ function checkInputOf(
 }
 
 /** SM3s of certificate sets hashed before, by their exact bytes (a signer's certificate comes with every record). */
-const CERTIFICATES_SM3 = new Map<string, string>();
-const MAX_CERTIFICATES_SM3 = 4096;
-
-function certificatesSm3(certs: Uint8Array): string {
-  const key = Buffer.from(certs.buffer, certs.byteOffset, certs.byteLength).toString('latin1');
-  let hex = CERTIFICATES_SM3.get(key);
-  if (hex === undefined) {
-    hex = sm3Hex(certs);
-    if (CERTIFICATES_SM3.size >= MAX_CERTIFICATES_SM3) CERTIFICATES_SM3.clear();
-    CERTIFICATES_SM3.set(key, hex);
-  }
-  return hex;
-}
+const certificatesSm3 = memoByBytes(4096, (certs) => sm3Hex(certs));
 
 function prepareSignature(
   deps: EvidenceDeps,
