@@ -85,6 +85,17 @@ describe('pre-verification of raw signatures', () => {
     expect(verified.size).toBe(0);
   });
 
+  it('an item the engine refuses remembers nothing and rejects nothing: the synchronous check decides', async () => {
+    const m = utf8('病历 5');
+    const s = sm2.sign(key, m);
+    const verified = new VerifiedSignatures();
+    const broken = raw(m, [...s] as unknown as Uint8Array); // not bytes: verifyBatchAsync rejects the batch
+    const r = await preverifySignatures([raw(m, s), broken], verified);
+    expect(r.verified).toBe(0);
+    expect(verified.size).toBe(0);
+    expect((await preverifySignatures([raw(m, s)], verified)).verified).toBe(1);
+  });
+
   it('answers remembered triples itself and asks the fallback for anything else', async () => {
     const m = utf8('病历 3');
     const s = sm2.sign(key, m);

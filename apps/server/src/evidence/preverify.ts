@@ -165,7 +165,7 @@ const SLICES = Math.max(1, Math.min(availableParallelism(), 4));
  * Verifies the SM2 signatures the checks of `inputs` will need on the thread pool and remembers those that
  * verified in `into`; returns the remembered keys (to forget them once the checks are done), the count, and per
  * input its CMS as parsed (`SignatureCheckInput.parsedCms`, so the check does not parse it again).
- * Never throws for bad input: whatever cannot be read is left to the synchronous check.
+ * Never rejects: whatever cannot be read or pre-verified is left to the synchronous check.
  */
 export async function preverifySignatures(
   inputs: readonly PreverifyInput[],
@@ -177,7 +177,14 @@ export async function preverifySignatures(
   const size = Math.ceil(items.length / SLICES);
   const slices: Item[][] = [];
   for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
-  const results = (await Promise.all(slices.map((s) => sm2.verifyBatchAsync(s)))).flat();
+  let results: boolean[];
+  try {
+    results = (await Promise.all(slices.map((s) => sm2.verifyBatchAsync(s)))).flat();
+  } catch {
+    // An item the engine cannot take, or the engine failing: nothing is remembered, and the synchronous checks
+    // verify every signature themselves (and name what is wrong), as without pre-verification.
+    return { keys: [], verified: 0, parsed };
+  }
   const keys: string[] = [];
   results.forEach((ok, i) => {
     const it = items[i]!;
