@@ -15,15 +15,13 @@ import { availableParallelism } from 'node:os';
 import { sm2, type Sm2PublicKey, type VerifyBatchItem } from '@yizheng/gm';
 import {
   cachedSm2Provider,
-  createCmsVerifier,
   findSignerCertificate,
-  parseCertificate,
   type ParsedCertificate,
   type ParsedSignedData,
   type Sm2Provider,
 } from '@yizheng/pki';
 import { bytesKey, memoByBytes } from './bytes-memo.js';
-import type { SignatureCheckInput, TrustConfig } from './verify-signature.js';
+import { parseCms, readCertificate, type SignatureCheckInput, type TrustConfig } from './verify-signature.js';
 
 interface Verified {
   spki: Buffer;
@@ -91,19 +89,6 @@ const sm2KeyOf = memoByBytes<Sm2PublicKey | null>(10_000, (spki) => {
   }
 });
 
-const MAX_CERTIFICATES = 4096;
-/** Parsed signer certificates by their DER (the same certificate comes with every record of a signer). */
-const certificateOf = memoByBytes<ParsedCertificate | null>(MAX_CERTIFICATES, (der) => {
-  try {
-    return parseCertificate(der);
-  } catch {
-    return null;
-  }
-});
-
-/** The CMS reader of the pre-verification (its own bounded cache of the certificates CMS messages carry). */
-let cmsReader: ReturnType<typeof createCmsVerifier> | undefined;
-
 /** What a check needs to find its SM2 triples: the pushed signature, certificates and original. */
 export type PreverifyInput = Pick<
   SignatureCheckInput,
@@ -112,13 +97,8 @@ export type PreverifyInput = Pick<
 
 type Item = VerifyBatchItem & { spki: Uint8Array; message: Uint8Array; signature: Uint8Array };
 
-function push(
-  items: Item[],
-  cert: ParsedCertificate | null | undefined,
-  message: Uint8Array,
-  sig: Uint8Array,
-) {
-  if (cert === null || cert === undefined) return;
+function push(items: Item[], cert: ParsedCertificate | undefined, message: Uint8Array, sig: Uint8Array) {
+  if (cert === undefined) return;
   const publicKey = sm2KeyOf(cert.spki);
   if (publicKey !== null) items.push({ publicKey, spki: cert.spki, message, signature: sig });
 }
@@ -133,21 +113,21 @@ function triplesOf(input: PreverifyInput, items: Item[]): ParsedSignedData | und
     // An explicit algorithm, or a digest beside the original, takes the synchronous path as it is.
     if (signer === undefined || input.original === undefined || input.algorithm !== undefined) return;
     if (input.originalDigest !== undefined) return;
-    push(items, certificateOf(signer), input.original, input.signature);
+    push(items, readCertificate(signer), input.original, input.signature);
     return;
   }
   let sd: ParsedSignedData;
   try {
-    sd = (cmsReader ??= createCmsVerifier({ maxCachedCertificates: MAX_CERTIFICATES })).parse(
-      input.signature,
-    );
+    sd = parseCms(input.signature); // the checks' own reader: the same rules, the same certificate cache
   } catch {
     return; // refused by the synchronous check with its reason
   }
   const content = sd.content ?? input.original;
   let certs: readonly ParsedCertificate[] = sd.certificates;
   if (input.certificates.length > 0) {
-    const extra = input.certificates.map(certificateOf).filter((c): c is ParsedCertificate => c !== null);
+    const extra = input.certificates
+      .map(readCertificate)
+      .filter((c): c is ParsedCertificate => c !== undefined);
     certs = [...certs, ...extra];
   }
   for (const s of sd.signers) {

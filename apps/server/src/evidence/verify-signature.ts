@@ -55,28 +55,28 @@ import {
 export const POLICY: AlgorithmPolicy = { sm2: gmSm2Provider };
 
 /**
- * The fast path, one per trust configuration (so one per app instance): SignedData read by the hardened TLV walk
- * of {@link createCmsVerifier} (no schema pass), the certificates it carries parsed once per exact bytes, and
- * SM2 public keys imported once per SubjectPublicKeyInfo. Both caches are bounded.
+ * The CMS reader: SignedData read by the hardened TLV walk of {@link createCmsVerifier} (no schema pass), the
+ * certificates it carries parsed once per exact bytes (bounded). One for every check and for the pre-verification
+ * (preverify.ts), so both read a message by the same rules and share the certificate cache.
  */
-interface Engine {
-  cms: CmsVerifier;
-  policy: AlgorithmPolicy;
+const CMS_READER: CmsVerifier = createCmsVerifier({ maxCachedCertificates: 4096 });
+
+/** A CMS ContentInfo holding SignedData, as the checks read it; throws PkiError. */
+export function parseCms(der: Uint8Array): ParsedSignedData {
+  return CMS_READER.parse(der);
 }
-const ENGINES = new WeakMap<TrustConfig, Engine>();
-const MAX_CACHED_CMS_CERTIFICATES = 4096;
+
+/** The algorithm policy, one per trust configuration: SM2 public keys imported once per SPKI (bounded). */
+const POLICIES = new WeakMap<TrustConfig, AlgorithmPolicy>();
 const MAX_CACHED_SM2_KEYS = 10_000;
 
-function engineOf(trust: TrustConfig): Engine {
-  let e = ENGINES.get(trust);
-  if (e === undefined) {
-    e = {
-      cms: createCmsVerifier({ maxCachedCertificates: MAX_CACHED_CMS_CERTIFICATES }),
-      policy: { sm2: trust.sm2 ?? cachedSm2Provider(MAX_CACHED_SM2_KEYS) },
-    };
-    ENGINES.set(trust, e);
+function policyOf(trust: TrustConfig): AlgorithmPolicy {
+  let p = POLICIES.get(trust);
+  if (p === undefined) {
+    p = { sm2: trust.sm2 ?? cachedSm2Provider(MAX_CACHED_SM2_KEYS) };
+    POLICIES.set(trust, p);
   }
-  return e;
+  return p;
 }
 
 export interface TrustConfig {
@@ -311,6 +311,16 @@ function parseCert(der: Uint8Array, what: string): ParsedCertificate {
   }
 }
 
+/** {@link parseCert} for the pre-verification: the same cache, undefined for what does not parse. */
+export function readCertificate(der: Uint8Array): ParsedCertificate | undefined {
+  try {
+    return parseCert(der, 'certificate');
+  } catch (e) {
+    if (e instanceof YzError) return undefined;
+    throw e;
+  }
+}
+
 const eq = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 /** The value of a signed messageDigest attribute (DER OCTET STRING). */
@@ -337,7 +347,7 @@ function checkTimestamp(
     verifyTimeStampToken({
       token,
       data,
-      policy: engineOf(trust).policy,
+      policy: policyOf(trust),
       ...(trust.anchors ? { trustAnchors: trust.anchors, intermediates: trust.anchors } : {}),
     });
   let covers: TimestampSummary['covers'] = 'signature';
@@ -417,10 +427,10 @@ function summaryOfSigner(cert: ParsedCertificate): SignerSummary {
 }
 
 function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureCheckResult {
-  const engine = engineOf(trust);
+  const policy = policyOf(trust);
   let sd: ParsedSignedData;
   try {
-    sd = input.parsedCms ?? engine.cms.parse(input.signature);
+    sd = input.parsedCms ?? parseCms(input.signature);
   } catch (e) {
     if (!isPkiError(e)) throw e;
     // The fast path refuses OtherRevocationInfoFormat in `crls` (RFC 5940 OCSP responses); the full parser
@@ -492,11 +502,11 @@ function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
   // the library) at the CMS signingTime, else at the declared time or the time of receipt.
   const hasCmsTime = first.attributes.has(CMS_OID.signingTime);
   const fallback = input.declaredSigningTime ?? input.receivedAt;
-  const sources = revocationSources(sd, trust, engine.policy);
+  const sources = revocationSources(sd, trust, policy);
   const result = verifySignedData(sd, {
     content: content ?? new Uint8Array(0),
     certificates: extra,
-    policy: engine.policy,
+    policy: policy,
     ...(trust.anchors
       ? {
           trustAnchors: trust.anchors,
@@ -524,10 +534,7 @@ function verifyCms(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
     : leafRevocation(
         result.signers.map((x) => x.certificate).filter((c): c is ParsedCertificate => c !== undefined),
         [...sd.certificates, ...extra],
-        [
-          ...sources,
-          ...(sd.crls.length > 0 ? [crlRevocationSource(sd.crls, { policy: engine.policy })] : []),
-        ],
+        [...sources, ...(sd.crls.length > 0 ? [crlRevocationSource(sd.crls, { policy: policy })] : [])],
         at,
       );
   let digestAlg: string;
@@ -582,7 +589,7 @@ function verifyRaw(input: SignatureCheckInput, trust: TrustConfig): SignatureChe
     data: input.original,
     signature: input.signature,
     ...(input.algorithm !== undefined ? { algorithm: input.algorithm } : {}),
-    policy: engineOf(trust).policy,
+    policy: policyOf(trust),
     ...(trust.anchors ? { chain: { trustAnchors: trust.anchors, intermediates, at } } : {}),
     ...(trust.anchors && sources.length > 0 ? { revocation: { sources, mode: 'prefer' as const } } : {}),
   });
