@@ -38,6 +38,24 @@ describe('attributeTime', () => {
     );
   });
 
+  it('gives no time for characters that are no time (before: an Invalid Date)', () => {
+    // A signingTime seen in fuzzing: a control character among the digits of a UTCTime. asn1js reads it as a
+    // time all the same (1899-11-30).
+    const garbled = hex('170d0236313230383032313535315a');
+    expect(asn1jsTime(garbled)).toBeInstanceOf(Date);
+    expect(attributeTime(garbled)).toBeUndefined();
+    expect(attributeTime(tagged(0x18, ascii('2026ab01000000Z')))).toBeUndefined();
+    expect(attributeTime(tagged(0x17, ascii('26120801 000Z')))).toBeUndefined();
+    // Forms RFC 5652 §11.3 does not allow (an offset, no seconds, a fraction): asn1js gives 1899-11-30 for the
+    // first.
+    expect(asn1jsTime(tagged(0x17, ascii('2612080115+0800')))?.toISOString()).toBe('1899-11-30T00:00:00.000Z');
+    for (const form of ['2612080115+0800', '2612080115Z'])
+      expect(attributeTime(tagged(0x17, ascii(form)))).toBeUndefined();
+    expect(attributeTime(tagged(0x18, ascii('20261208011500.5Z')))).toBeUndefined();
+    // Years before 1000 in a GeneralizedTime are read exactly.
+    expect(attributeTime(tagged(0x18, ascii('09991231235959Z')))?.getTime()).toBe(Date.UTC(999, 11, 31, 23, 59, 59) );
+  });
+
   it('gives the same instant as Date.UTC for every day of 1950–2049 and for days across years 1000–9999', () => {
     const two = (n: number): string => String(n).padStart(2, '0');
     const check = (y: number, mo: number, d: number, h: number, mi: number, s: number): void => {
@@ -72,7 +90,7 @@ describe('attributeTime', () => {
     for (const y of [1600, 2000, 2400, 9996]) check(y, 2, 29, 0, 0, 0);
   });
 
-  it('hands other forms to asn1js (fractions, offsets, out-of-range fields) and gets its answer', () => {
+  it('refuses the forms RFC 5652 §11.3 does not allow and impossible dates (asn1js read them, rolling over)', () => {
     const cases = [
       tagged(0x18, ascii('20240601083015.5Z')),
       tagged(0x17, ascii('2406010830Z')),
@@ -82,9 +100,15 @@ describe('attributeTime', () => {
       tagged(0x17, ascii('230229083015Z')), // 29 February of a common year
       tagged(0x18, ascii('21000229000000Z')), // 2100 is not a leap year
       tagged(0x17, ascii('240431083015Z')), // 31 April
-      tagged(0x18, ascii('00240601083015Z')),
+      tagged(0x17, ascii('240601246015Z')), // 24 h
     ];
-    for (const v of cases) expect(String(attributeTime(v))).toBe(String(asn1jsTime(v)));
+    // What asn1js made of 31 February: 2 March.
+    expect(asn1jsTime(cases[4]!)?.toISOString()).toBe('2024-03-02T08:30:15.000Z');
+    for (const v of cases) expect(attributeTime(v)).toBeUndefined();
+    // The year 24 of a GeneralizedTime is the year 24 (asn1js made it 1924).
+    const y24 = new Date(Date.UTC(2000, 5, 1, 8, 30, 15));
+    y24.setUTCFullYear(24);
+    expect(attributeTime(tagged(0x18, ascii('00240601083015Z')))?.getTime()).toBe(y24.getTime());
   });
 
   it('returns undefined for a value that is not a time', () => {

@@ -1,8 +1,10 @@
 /**
  * Direct decoding of the few primitive values read on every CMS verification (X.690 §8.19 OBJECT IDENTIFIER,
  * §8.7 OCTET STRING, X.680 §47/§46 UTCTime/GeneralizedTime), without building an asn1js object tree. Each
- * decoder handles the plain DER form itself and hands anything else (long-form or BER encodings, fractional
- * seconds, arcs beyond 2^53) to asn1js, so that the result is always the one asn1js gives.
+ * OID and OCTET STRING decoder handles the plain DER form itself and hands anything else (long-form or BER
+ * encodings, arcs beyond 2^53) to asn1js, so that the result is always the one asn1js gives. Times are read
+ * in the two forms RFC 5652 §11.3 allows and nothing else (asn1js read other forms loosely: any character as
+ * a digit, 31 February as 2 March).
  */
 import * as asn1js from 'asn1js';
 import { tlvBytes, type Tlv } from './der.js';
@@ -157,7 +159,9 @@ function daysFromCivil(y: number, mo: number, d: number): number {
 
 /** The time of the fields (UTC) when each is in its calendar range (so no roll-over), else undefined. */
 function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): Date | undefined {
-  if (!(mo >= 1 && mo <= 12 && d >= 1 && h <= 23 && mi <= 59 && s <= 59)) return undefined;
+  // (A field that was not digits is NaN, and fails its comparison.)
+  if (!(y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59))
+    return undefined;
   // Days in the month: February's 29th only in a Gregorian leap year.
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   if (d > (mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31))
@@ -167,9 +171,9 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number)
 
 /**
  * An attribute value (one TLV, `v[from, to)`: by default all of `v`) that should be a UTCTime or
- * GeneralizedTime (RFC 5652 §11.3 signingTime): the time, or undefined when it is neither (as asn1js reads
- * it). DER forms YYMMDDHHMMSSZ and YYYYMMDDHHMMSSZ are read directly; UTCTime years 50–99 are 19xx (RFC 5280
- * §4.1.2.5.1).
+ * GeneralizedTime (RFC 5652 §11.3 signingTime): the time, or undefined when it is neither. Only the forms
+ * §11.3 allows, YYMMDDHHMMSSZ and YYYYMMDDHHMMSSZ, each field a valid calendar value; UTCTime years 50–99 are
+ * 19xx (RFC 5280 §4.1.2.5.1).
  */
 export function attributeTime(v: Uint8Array, from = 0, to = v.length): Date | undefined {
   const u = contentsAt(v, from, to, 0x17);
@@ -187,20 +191,18 @@ export function attributeTime(v: Uint8Array, from = 0, to = v.length): Date | un
   }
   const g = contentsAt(v, from, to, 0x18);
   if (g >= 0 && to - g === 15 && v[g + 14] === 0x5a) {
-    const y = digits(v, g, 4);
-    const d =
-      y >= 1000
-        ? utc(
-            y,
-            digits(v, g + 4, 2),
-            digits(v, g + 6, 2),
-            digits(v, g + 8, 2),
-            digits(v, g + 10, 2),
-            digits(v, g + 12, 2),
-          )
-        : undefined;
+    const d = utc(
+      digits(v, g, 4),
+      digits(v, g + 4, 2),
+      digits(v, g + 6, 2),
+      digits(v, g + 8, 2),
+      digits(v, g + 10, 2),
+      digits(v, g + 12, 2),
+    );
     if (d !== undefined) return d;
   }
-  const r = asn1js.fromBER(from === 0 && to === v.length ? v : v.subarray(from, to)).result;
-  return r instanceof asn1js.UTCTime || r instanceof asn1js.GeneralizedTime ? r.toDate() : undefined;
+  // No other form: RFC 5652 §11.3 requires these two (seconds, Zulu, no fraction). asn1js, which read the
+  // rest before, takes any character for a digit and gives 1899-11-30 for what it cannot read.
+  return undefined;
 }
+
