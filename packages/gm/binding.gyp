@@ -14,7 +14,8 @@
         "native/sm2_native_addon.c",
         "native/sm2p256.c",
         "native/sm2_sign.c",
-        "native/sm3.c"
+        "native/sm3.c",
+        "native/signed_data_shape.c"
       ],
       "include_dirs": ["<(node_root_dir)/include/node"],
       "cflags": ["-std=c11", "-O3", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -48,6 +48,7 @@
 #include "sm2_sign.h"
 #include "sm2p256.h"
 #include "sm3.h"
+#include "signed_data_shape.h"
 
 #define SCALAR_BYTES 32
 #define POINT_BYTES 65
@@ -662,6 +663,31 @@ static napi_value js_sm3_into(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* signedDataShape(der, maxDepth, out) — signed_data_shape (signed_data_shape.h) of the Uint8Array `der`, the
+ * offsets written into `out` (an Int32Array of SDS_LENGTH): true when the message has the common shape. A
+ * bad argument throws GM_INVALID_ARGUMENT. */
+static napi_value js_signed_data_shape(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  const uint8_t *der;
+  size_t len;
+  uint32_t max_depth;
+  bool is_ta = false;
+  napi_typedarray_type type;
+  size_t n = 0;
+  void *out = NULL;
+  if (argc < 3 || !get_bytes(env, argv[0], 0, &der, &len) ||
+      napi_get_value_uint32(env, argv[1], &max_depth) != napi_ok ||
+      napi_is_typedarray(env, argv[2], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[2], &type, &n, &out, NULL, NULL) != napi_ok || type != napi_int32_array ||
+      n != SDS_LENGTH)
+    return throw_code(env, E_ARG, "signedDataShape(der, maxDepth, out): a Uint8Array, a depth, an Int32Array(58)");
+  napi_value result;
+  if (napi_get_boolean(env, signed_data_shape(der, len, max_depth, out) == 1, &result) != napi_ok) return NULL;
+  return result;
+}
+
 static napi_value js_cache_stats(napi_env env, napi_callback_info info) {
   GET_ARGS(0);
   napi_value o, v;
@@ -774,6 +800,8 @@ NAPI_MODULE_INIT() {
       napi_set_named_property(env, exports, "createContext", fn) != napi_ok ||
       napi_create_function(env, "sm3Into", NAPI_AUTO_LENGTH, js_sm3_into, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "sm3Into", fn) != napi_ok ||
+      napi_create_function(env, "signedDataShape", NAPI_AUTO_LENGTH, js_signed_data_shape, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "signedDataShape", fn) != napi_ok ||
       napi_create_string_utf8(env, version, NAPI_AUTO_LENGTH, &ver) != napi_ok ||
       napi_set_named_property(env, exports, "version", ver) != napi_ok) {
     return NULL;

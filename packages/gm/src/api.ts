@@ -23,3 +23,9 @@ export {
 export type { CiphertextFormat } from './sm2/ciphertext.js';
 export { createJsEngine } from './sm2/js-engine.js';
 export { createSm2BatchVerify, type Sm2BatchVerify, type VerifyBatchItem } from './sm2/batch-verify.js';
+export {
+  SIGNED_DATA_SHAPE,
+  SIGNED_DATA_SHAPE_LENGTH,
+  SIGNED_DATA_SHAPE_MAX,
+  type SignedDataShape,
+} from './signed-data-shape.js';

@@ -12,6 +12,7 @@ export {
   type EngineStatus,
 } from './sm2/select.js';
 export { defaultEngineSelection, sm2 } from './default-sm2.js';
+export { signedDataShape } from './node/signed-data-shape.js';
 export {
   loadNativeEngine,
   type NativeEngineOptions,

@@ -23,7 +23,16 @@
  *     signedAttrs [0] IMPLICIT SignedAttributes OPTIONAL, signatureAlgorithm SignatureAlgorithmIdentifier,
  *     signature SignatureValue, unsignedAttrs [1] IMPLICIT UnsignedAttributes OPTIONAL }      (RFC 5652 §5.3)
  */
-import { sm2, sm3, type Sm2PublicKey } from '@yizheng/gm';
+import {
+  SIGNED_DATA_SHAPE,
+  SIGNED_DATA_SHAPE_LENGTH,
+  SIGNED_DATA_SHAPE_MAX,
+  signedDataShape,
+  sm2,
+  sm3,
+  type SignedDataShape,
+  type Sm2PublicKey,
+} from '@yizheng/gm';
 import { OID, digest, digestName, verifySignature, type Sm2Provider } from './algorithms.js';
 import { parseCertificate, type ParsedCertificate } from './certificate.js';
 import { KEY_USAGE, verifyChain } from './chain.js';
@@ -248,37 +257,6 @@ function next(der: Uint8Array, p: number, limit: number, h: Header): number {
 }
 
 /**
- * An AlgorithmIdentifier at `p`, nested `depth` levels deep (SEQUENCE { OID, one optional value }, the value
- * walked as scanDer walks it): its OID in dotted form, with `h.end` left at the end of the SEQUENCE;
- * undefined when it is anything else.
- */
-function fastAlgorithm(
-  ctx: FastContext,
-  der: Uint8Array,
-  p: number,
-  limit: number,
-  depth: number,
-  h: Header,
-): string | undefined {
-  const candidates = der[p] === 0x30 ? COMMON_ALGORITHMS_BY_LENGTH[der[p + 1] ?? 0] : undefined;
-  if (candidates !== undefined)
-    for (const a of candidates) {
-      const to = p + a.bytes.length;
-      if (to <= limit && sameBytesAt(a.bytes, der, p, to)) {
-        h.end = to;
-        return a.dotted;
-      }
-    }
-  if (next(der, p, limit, h) !== 0x30) return undefined;
-  const end = h.end;
-  if (next(der, h.valueStart, end, h) !== 0x06) return undefined;
-  const oid = fastOid(der, h);
-  if (h.end < end && walkValue(der, h.end, end, depth + 1, ctx.limits, h) !== end) return undefined;
-  h.end = end;
-  return oid;
-}
-
-/**
  * The certificate `findCertificateByIssuerSerial(all, …)` picks for the IssuerAndSerialNumber at these offsets
  * of `der`, when it is one whose issuer Name `parse` need not walk (see {@link fastVerify}'s invariant): a
  * carried certificate whose issuer Name passed checkName and equals the sid's byte for byte. The one pass
@@ -330,6 +308,12 @@ interface FastContext {
   /** `scratch.subarray(0, n)` for the last length n written. */
   signedView: Uint8Array;
   scratchBusy: boolean;
+  /** The header every read of the fast path reuses. */
+  readonly header: Header;
+  /** The located fields of the message being verified (see SIGNED_DATA_SHAPE). */
+  readonly shape: Int32Array;
+  /** The native locator, when built (else {@link fastShape} locates every message). */
+  readonly nativeShape: SignedDataShape | undefined;
 }
 
 /**
@@ -339,23 +323,192 @@ interface FastContext {
  */
 const FAST_DEPTH = 9;
 
+/** What {@link fastShape} needs: the verifier's limits and a header to read into. */
+type ShapeContext = Pick<FastContext, 'limits' | 'header'>;
+
+/**
+ * The fast path's TypeScript locator on its own (for tests and the fuzzer, which hold the native locator to
+ * it): the fields of `der` in the SIGNED_DATA_SHAPE layout, or undefined for another shape. Throws PkiError
+ * for a malformed header or value it walks. `limits` as the verifier's (mode 'ber' unless given).
+ */
+export function locateSignedData(der: Uint8Array, limits: DerLimits = {}): Int32Array | undefined {
+  const o = new Int32Array(SIGNED_DATA_SHAPE_LENGTH);
+  return fastShape({ limits: { mode: 'ber', ...limits }, header: newHeader() }, der, o) ? o : undefined;
+}
+
+/** Where {@link fastShape} and the native locator write a message's field offsets (see SIGNED_DATA_SHAPE). */
+const S = SIGNED_DATA_SHAPE;
+
+/** Writes the `[from, to)` pair at `at` of `o`. */
+function put(o: Int32Array, at: number, from: number, to: number): void {
+  o[at] = from;
+  o[at + 1] = to;
+}
+
+/**
+ * An AlgorithmIdentifier at `p`, nested `depth` levels deep (SEQUENCE { OID, one optional value }, the value
+ * walked as scanDer walks it): its OID contents written at `at` of `o`, with `h.end` left at the end of the
+ * SEQUENCE; false when it is anything else.
+ */
+function algorithmAt(
+  ctx: ShapeContext,
+  der: Uint8Array,
+  p: number,
+  limit: number,
+  depth: number,
+  h: Header,
+  o: Int32Array,
+  at: number,
+): boolean {
+  const candidates = der[p] === 0x30 ? COMMON_ALGORITHMS_BY_LENGTH[der[p + 1] ?? 0] : undefined;
+  if (candidates !== undefined)
+    for (const a of candidates) {
+      const to = p + a.bytes.length;
+      if (to <= limit && sameBytesAt(a.bytes, der, p, to)) {
+        put(o, at, p + 4, p + 4 + (a.bytes[3] ?? 0));
+        h.end = to;
+        return true;
+      }
+    }
+  if (next(der, p, limit, h) !== 0x30) return false;
+  const end = h.end;
+  if (next(der, h.valueStart, end, h) !== 0x06) return false;
+  put(o, at, h.valueStart, h.end);
+  if (h.end < end && walkValue(der, h.end, end, depth + 1, ctx.limits, h) !== end) return false;
+  h.end = end;
+  return true;
+}
+
+/**
+ * The structural half of {@link fastVerify}, in TypeScript: locates the fields of the common message (see
+ * `SignedDataShape` in `@yizheng/gm`, whose native locator is the same walk restricted to single-octet tags
+ * and minimal lengths, and is tested to give the same offsets) into `o`, or false for another shape. It reads
+ * each header bounded by its parent and every constructed value it descends into child by child to its end
+ * (nesting depth noted per level), and walks each value it does not descend into with scanDer's own walk
+ * ({@link walkValue}) at its depth; it decodes nothing (may throw PkiError for a malformed header or value).
+ */
+function fastShape(ctx: ShapeContext, der: Uint8Array, o: Int32Array): boolean {
+  o.fill(-1);
+  const h = ctx.header;
+  // ContentInfo (1) ::= SEQUENCE { contentType (2) signedData, content [0] EXPLICIT (2) SignedData (3) }, the
+  // whole input.
+  if (next(der, 0, der.length, h) !== 0x30 || h.end !== der.length) return false;
+  const ciEnd = h.end;
+  if (next(der, h.valueStart, ciEnd, h) < 0) return false;
+  if (!isOid(der, h, OID_SIGNED_DATA) && !isOid(der, h, OID_GM_SIGNED_DATA)) return false;
+  if (next(der, h.end, ciEnd, h) !== 0xa0 || h.end !== ciEnd) return false;
+  if (next(der, h.valueStart, ciEnd, h) !== 0x30 || h.end !== ciEnd) return false;
+  const sdEnd = h.end;
+  // version (4), digestAlgorithms (4) SET OF AlgorithmIdentifier (5)
+  if (next(der, h.valueStart, sdEnd, h) !== 0x02 || h.end - h.valueStart !== 1) return false;
+  if (next(der, h.end, sdEnd, h) !== 0x31) return false;
+  const algsEnd = h.end;
+  let count = 0;
+  for (let p = h.valueStart; p < algsEnd; p = h.end, count++)
+    if (
+      count === SIGNED_DATA_SHAPE_MAX.digestAlgorithms ||
+      !algorithmAt(ctx, der, p, algsEnd, 5, h, o, S.digestAlgorithms + 1 + 2 * count)
+    )
+      return false;
+  o[S.digestAlgorithms] = count;
+  // EncapsulatedContentInfo (4) ::= SEQUENCE { eContentType (5), eContent [0] EXPLICIT (5) OCTET STRING (6) }
+  if (next(der, algsEnd, sdEnd, h) !== 0x30) return false;
+  const encEnd = h.end;
+  if (next(der, h.valueStart, encEnd, h) !== 0x06) return false;
+  put(o, S.eContentType, h.valueStart, h.end);
+  if (next(der, h.end, encEnd, h) !== 0xa0 || h.end !== encEnd) return false;
+  if (next(der, h.valueStart, encEnd, h) !== 0x04 || h.end !== encEnd) return false;
+  put(o, S.content, h.valueStart, h.end);
+  // certificates [0] IMPLICIT (4): X.509 certificates (5) only (parsed by the checks); no crls [1] here.
+  let tag = next(der, encEnd, sdEnd, h);
+  count = 0;
+  if (tag === 0xa0) {
+    const certsEnd = h.end;
+    for (let p = h.valueStart; p < certsEnd; p = h.end, count++) {
+      if (count === SIGNED_DATA_SHAPE_MAX.certificates || next(der, p, certsEnd, h) !== 0x30) return false;
+      put(o, S.certificates + 1 + 2 * count, p, h.end);
+    }
+    tag = next(der, certsEnd, sdEnd, h);
+  }
+  o[S.certificates] = count;
+  // signerInfos SET OF SignerInfo (4): the last field, one signer (5).
+  if (tag !== 0x31 || h.end !== sdEnd) return false;
+  if (next(der, h.valueStart, sdEnd, h) !== 0x30 || h.end !== sdEnd) return false;
+  const siEnd = h.end;
+  if (next(der, h.valueStart, siEnd, h) !== 0x02 || h.end - h.valueStart !== 1) return false;
+  // sid (6): IssuerAndSerialNumber { issuer Name (7), serialNumber (7) }, or [0] subjectKeyIdentifier
+  const sidTag = next(der, h.end, siEnd, h);
+  const sidEnd = h.end;
+  o[S.sidTag] = sidTag;
+  if (sidTag === 0x30) {
+    if (next(der, h.valueStart, sidEnd, h) !== 0x30) return false;
+    put(o, S.issuer, h.start, h.end);
+    if (next(der, h.end, sidEnd, h) !== 0x02 || h.end !== sidEnd) return false;
+    put(o, S.serial, h.valueStart, h.end);
+  } else if (sidTag === 0x80) put(o, S.serial, h.valueStart, h.end);
+  else return false;
+  if (!algorithmAt(ctx, der, sidEnd, siEnd, 6, h, o, S.digestAlgorithm)) return false;
+  // signedAttrs [0] IMPLICIT (6) SET OF Attribute (7) { attrType (8), attrValues SET OF (8), at least one (9) }
+  if (next(der, h.end, siEnd, h) !== 0xa0) return false;
+  const attrsEnd = h.end;
+  put(o, S.signedAttrs, h.start, h.end);
+  count = 0;
+  for (let p = h.valueStart; p < attrsEnd;) {
+    if (next(der, p, attrsEnd, h) !== 0x30) return false;
+    const attrEnd = h.end;
+    if (next(der, h.valueStart, attrEnd, h) !== 0x06) return false;
+    const kind = pkcs9Attribute(der, h);
+    const typeFrom = h.valueStart;
+    const valuesAt = h.end;
+    if (next(der, valuesAt, attrEnd, h) !== 0x31 || h.end !== attrEnd) return false;
+    if (h.valueStart === attrEnd) return false; // no values
+    if (kind === 0) {
+      if (count === SIGNED_DATA_SHAPE_MAX.otherAttributes) return false;
+      put(o, S.otherAttributes + 1 + 2 * count++, typeFrom, valuesAt);
+      walkValue(der, valuesAt, attrEnd, 8, ctx.limits, h);
+    } else {
+      // Exactly one value, as verifySigner's singleValue requires; primitive here.
+      if (next(der, h.valueStart, attrEnd, h) < 0 || h.constructed || h.end !== attrEnd) return false;
+      const at =
+        kind === MESSAGE_DIGEST ? S.messageDigest : kind === CONTENT_TYPE ? S.contentType : S.signingTime;
+      if ((o[at] ?? 0) >= 0) return false; // twice
+      put(o, at, h.start, h.end);
+    }
+    p = attrEnd;
+  }
+  o[S.otherAttributes] = count;
+  if (!algorithmAt(ctx, der, attrsEnd, siEnd, 6, h, o, S.signatureAlgorithm)) return false;
+  if (next(der, h.end, siEnd, h) !== 0x04 || h.end !== siEnd) return false;
+  put(o, S.signature, h.valueStart, h.end);
+  return true;
+}
+
+/** The OID whose contents are at `[from, to)` of `der`, a common one told by its bytes (else decoded strictly). */
+function oidAt(ctx: FastContext, der: Uint8Array, from: number, to: number): string {
+  const h = ctx.header;
+  h.tagByte = 0x06;
+  h.valueStart = from;
+  h.end = to;
+  return fastOid(der, h);
+}
+
 /**
  * The fast path of {@link CmsVerifier.verify}: the common message — DER or definite-length BER, one signer
  * with signed attributes and no unsigned ones, attached content in a primitive OCTET STRING, no CRLs, the
  * signer's certificate among the carried ones and its issuer Name checked before — verified from offsets into
- * the input, without building the parsed form.
+ * the input, without building the parsed form. The offsets come from the native locator where the addon is
+ * built and takes the message, else from {@link fastShape}.
  *
  * Invariant: it returns a result only when every check has passed, and then exactly the result the general
- * path (`parse` then `verifySignedData`) gives: every structural rule `parse` applies is applied here on the
- * way, and this one pass is also `parse`'s hardened walk (`scanDer`): each header is read bounded by its
- * parent, every constructed value it descends into is read child by child up to its end, the levels it
- * reads lie within the depth limit (depth noted per level below), and each value it does not descend into is
- * walked by scanDer's own walk ({@link walkValue}) at its depth. A carried certificate is not walked again:
- * its exact bytes passed parseCertificate's strict walk when they entered the cache, and the depth they add
- * is checked against the limit (which also covers the signer's issuer Name when it is byte for byte a
- * carried certificate's issuer Name, 3 levels inside that certificate). Every check of `verifySigner` runs
- * with the same functions. For anything else — another shape, a failed check, a thrown error — it returns
- * undefined and the general path decides, so failures are always reported by the one implementation.
+ * path (`parse` then `verifySignedData`) gives: every structural rule `parse` applies is applied here, by the
+ * locator or by the checks below, and the locator's pass is also `parse`'s hardened walk (`scanDer`, see
+ * {@link fastShape}). A carried certificate is not walked again: its exact bytes passed parseCertificate's
+ * strict walk when they entered the cache, and the depth they add is checked against the limit (which also
+ * covers the signer's issuer Name when it is byte for byte a carried certificate's issuer Name, 3 levels
+ * inside that certificate). Every OID the walk passed over is decoded strictly, as `parse` decodes it. Every
+ * check of `verifySigner` runs with the same functions. For anything else — another shape, a failed check, a
+ * thrown error — it returns undefined and the general path decides, so failures are always reported by the
+ * one implementation.
  */
 function fastVerify(
   ctx: FastContext,
@@ -366,130 +519,56 @@ function fastVerify(
     return undefined;
   // In strict mode every value also follows the DER rules: walked strictly first (the reads below then pass).
   if (ctx.limits.mode === 'der') scanDer(der, ctx.limits);
-  const h = newHeader();
-  // ContentInfo (1) ::= SEQUENCE { contentType (2) signedData, content [0] EXPLICIT (2) SignedData (3) }, the
-  // whole input.
-  if (next(der, 0, der.length, h) !== 0x30 || h.end !== der.length) return undefined;
-  const ciEnd = h.end;
-  if (next(der, h.valueStart, ciEnd, h) < 0) return undefined;
-  if (!isOid(der, h, OID_SIGNED_DATA) && !isOid(der, h, OID_GM_SIGNED_DATA)) return undefined;
-  if (next(der, h.end, ciEnd, h) !== 0xa0 || h.end !== ciEnd) return undefined;
-  if (next(der, h.valueStart, ciEnd, h) !== 0x30 || h.end !== ciEnd) return undefined;
-  const sdEnd = h.end;
-  // version (4), digestAlgorithms (4) SET OF AlgorithmIdentifier (5)
-  if (next(der, h.valueStart, sdEnd, h) !== 0x02 || h.end - h.valueStart !== 1) return undefined;
-  if (next(der, h.end, sdEnd, h) !== 0x31) return undefined;
-  const algsEnd = h.end;
-  for (let p = h.valueStart; p < algsEnd; p = h.end)
-    if (fastAlgorithm(ctx, der, p, algsEnd, 5, h) === undefined) return undefined;
-  // EncapsulatedContentInfo (4) ::= SEQUENCE { eContentType (5), eContent [0] EXPLICIT (5) OCTET STRING (6) }
-  if (next(der, algsEnd, sdEnd, h) !== 0x30) return undefined;
-  const encEnd = h.end;
-  if (next(der, h.valueStart, encEnd, h) !== 0x06) return undefined;
-  fastOid(der, h); // decoded strictly, as `parse` does: the contentType attribute is compared by bytes below
-  const eTypeFrom = h.valueStart;
-  const eTypeTo = h.end;
-  if (next(der, h.end, encEnd, h) !== 0xa0 || h.end !== encEnd) return undefined;
-  if (next(der, h.valueStart, encEnd, h) !== 0x04 || h.end !== encEnd) return undefined;
-  const content = der.subarray(h.valueStart, h.end);
-  // certificates [0] IMPLICIT (4): X.509 certificates (5) only; no crls [1] here.
-  let tag = next(der, encEnd, sdEnd, h);
+  const o = ctx.shape;
+  if (!(ctx.nativeShape?.(der, ctx.maxDepth, o) ?? false) && !fastShape(ctx, der, o)) return undefined;
+  // The OIDs the walk passed over, decoded strictly as `parse` decodes them (a malformed one throws).
+  for (let i = 0; i < (o[S.digestAlgorithms] ?? 0); i++)
+    oidAt(ctx, der, o[S.digestAlgorithms + 1 + 2 * i]!, o[S.digestAlgorithms + 2 + 2 * i]!);
+  const eTypeFrom = o[S.eContentType]!;
+  const eTypeTo = o[S.eContentType + 1]!;
+  oidAt(ctx, der, eTypeFrom, eTypeTo); // the contentType attribute is compared by bytes below
+  const digestAlgorithm = oidAt(ctx, der, o[S.digestAlgorithm]!, o[S.digestAlgorithm + 1]!);
+  const signatureAlgorithm = oidAt(ctx, der, o[S.signatureAlgorithm]!, o[S.signatureAlgorithm + 1]!);
+  // The other signed attributes: no type twice. A known OID has one minimal encoding, so an other one
+  // (strictly decoded) is never a known one.
+  const nOthers = o[S.otherAttributes] ?? 0;
+  if (nOthers > 0) {
+    const others: string[] = [];
+    for (let i = 0; i < nOthers; i++) {
+      const from = o[S.otherAttributes + 1 + 2 * i]!;
+      const to = o[S.otherAttributes + 2 + 2 * i]!;
+      const h = ctx.header;
+      h.tagByte = 0x06;
+      h.valueStart = from;
+      h.end = to;
+      const type = isOid(der, h, OID_SIGNING_CERTIFICATE_V2) ? SIGNING_CERTIFICATE_V2 : oidOf(der, h);
+      if (others.includes(type)) return undefined;
+      others.push(type);
+    }
+  }
+  const content = der.subarray(o[S.content], o[S.content + 1]);
   const certificates: ParsedCertificate[] = [];
-  if (tag === 0xa0) {
-    const certsEnd = h.end;
-    for (let p = h.valueStart; p < certsEnd; p = h.end) {
-      if (next(der, p, certsEnd, h) !== 0x30) return undefined;
-      const end = h.end;
-      const c = ctx.certificate(der.subarray(p, end));
-      // Its interior, walked when it was parsed, reaches depth 5 + c.depth - 1 here.
-      if (4 + c.depth > ctx.maxDepth) return undefined;
-      certificates.push(c.certificate);
-      h.end = end;
-    }
-    tag = next(der, certsEnd, sdEnd, h);
+  for (let i = 0; i < (o[S.certificates] ?? 0); i++) {
+    const c = ctx.certificate(der.subarray(o[S.certificates + 1 + 2 * i], o[S.certificates + 2 + 2 * i]));
+    // Its interior, walked when it was parsed, reaches depth 5 + c.depth - 1 here.
+    if (4 + c.depth > ctx.maxDepth) return undefined;
+    certificates.push(c.certificate);
   }
-  // signerInfos SET OF SignerInfo (4): the last field, one signer (5).
-  if (tag !== 0x31 || h.end !== sdEnd) return undefined;
-  if (next(der, h.valueStart, sdEnd, h) !== 0x30 || h.end !== sdEnd) return undefined;
-  const siEnd = h.end;
-  if (next(der, h.valueStart, siEnd, h) !== 0x02 || h.end - h.valueStart !== 1) return undefined;
-  // sid (6): IssuerAndSerialNumber { issuer Name (7), serialNumber (7) }, or [0] subjectKeyIdentifier
-  const sidTag = next(der, h.end, siEnd, h);
-  const sidEnd = h.end;
-  let issuerFrom = -1;
-  let issuerTo = -1;
-  let serialFrom = -1;
-  let serialTo = -1;
-  let ski: Uint8Array | undefined;
-  if (sidTag === 0x30) {
-    if (next(der, h.valueStart, sidEnd, h) !== 0x30) return undefined;
-    issuerFrom = h.start;
-    issuerTo = h.end;
-    if (next(der, issuerTo, sidEnd, h) !== 0x02 || h.end !== sidEnd) return undefined;
-    serialFrom = h.valueStart;
-    serialTo = h.end;
-  } else if (sidTag === 0x80) ski = der.subarray(h.valueStart, h.end);
-  else return undefined;
-  const digestAlgorithm = fastAlgorithm(ctx, der, sidEnd, siEnd, 6, h);
-  if (digestAlgorithm === undefined) return undefined;
-  // signedAttrs [0] IMPLICIT (6) SET OF Attribute (7) { attrType (8), attrValues SET OF (8), at least one (9) }
-  if (next(der, h.end, siEnd, h) !== 0xa0) return undefined;
-  const attrsStart = h.start;
-  const attrsEnd = h.end;
-  // The three attributes verifySigner reads, as offsets of their one (primitive) value's TLV.
-  let mdFrom = -1;
-  let mdTo = -1;
-  let ctFrom = -1;
-  let ctTo = -1;
-  let stFrom = -1;
-  let stTo = -1;
-  // The types of other attributes, for the no-duplicates rule (the first kept apart: most messages have one).
-  let firstOther: string | undefined;
-  let others: string[] | undefined;
-  for (let p = h.valueStart; p < attrsEnd;) {
-    if (next(der, p, attrsEnd, h) !== 0x30) return undefined;
-    const attrEnd = h.end;
-    if (next(der, h.valueStart, attrEnd, h) !== 0x06) return undefined;
-    const kind = pkcs9Attribute(der, h);
-    // A known OID has one minimal encoding, so an other one (strictly decoded) is never a known one.
-    const other =
-      kind !== 0
-        ? undefined
-        : isOid(der, h, OID_SIGNING_CERTIFICATE_V2)
-          ? SIGNING_CERTIFICATE_V2
-          : oidOf(der, h);
-    const valuesAt = h.end;
-    if (next(der, valuesAt, attrEnd, h) !== 0x31 || h.end !== attrEnd) return undefined;
-    if (h.valueStart === attrEnd) return undefined; // no values
-    if (other !== undefined) {
-      if (firstOther === undefined) firstOther = other;
-      else if (other === firstOther || others?.includes(other) === true) return undefined;
-      else (others ??= []).push(other);
-      walkValue(der, valuesAt, attrEnd, 8, ctx.limits, h);
-    } else {
-      // Exactly one value, as verifySigner's singleValue requires; primitive here.
-      if (next(der, h.valueStart, attrEnd, h) < 0 || h.constructed || h.end !== attrEnd) return undefined;
-      if (kind === MESSAGE_DIGEST) {
-        if (mdFrom >= 0) return undefined;
-        mdFrom = h.start;
-        mdTo = h.end;
-      } else if (kind === CONTENT_TYPE) {
-        if (ctFrom >= 0) return undefined;
-        ctFrom = h.start;
-        ctTo = h.end;
-      } else {
-        if (stFrom >= 0) return undefined;
-        stFrom = h.start;
-        stTo = h.end;
-      }
-    }
-    p = attrEnd;
-  }
-  const signatureAlgorithm = fastAlgorithm(ctx, der, attrsEnd, siEnd, 6, h);
-  if (signatureAlgorithm === undefined) return undefined;
-  if (next(der, h.end, siEnd, h) !== 0x04 || h.end !== siEnd) return undefined;
-  const signature = der.subarray(h.valueStart, h.end);
-
+  const sidTag = o[S.sidTag];
+  const issuerFrom = o[S.issuer]!;
+  const issuerTo = o[S.issuer + 1]!;
+  const serialFrom = o[S.serial]!;
+  const serialTo = o[S.serial + 1]!;
+  const ski = sidTag === 0x80 ? der.subarray(serialFrom, serialTo) : undefined;
+  const attrsStart = o[S.signedAttrs]!;
+  const attrsEnd = o[S.signedAttrs + 1]!;
+  const mdFrom = o[S.messageDigest]!;
+  const mdTo = o[S.messageDigest + 1]!;
+  const ctFrom = o[S.contentType]!;
+  const ctTo = o[S.contentType + 1]!;
+  const stFrom = o[S.signingTime]!;
+  const stTo = o[S.signingTime + 1]!;
+  const signature = der.subarray(o[S.signature], o[S.signature + 1]);
   // verifySigner's checks, in its order.
   let signingTime: Date | undefined;
   if (stFrom >= 0) {
@@ -577,6 +656,11 @@ export interface CmsVerifierOptions extends Omit<VerifySignedDataOptions, 'conte
   /** Parsed certificates kept by their bytes (default 256). */
   readonly maxCachedCertificates?: number;
   readonly limits?: DerLimits;
+  /**
+   * Locate common messages with `@yizheng/gm`'s native locator when it is built (default true); false: always
+   * with the TypeScript walk. The results are the same either way.
+   */
+  readonly nativeShape?: boolean;
 }
 
 export interface CmsVerifier {
@@ -717,6 +801,9 @@ export function createCmsVerifier(input: CmsVerifierOptions = {}): CmsVerifier {
     scratch,
     signedView: scratch.subarray(0, 0),
     scratchBusy: false,
+    header: newHeader(),
+    shape: new Int32Array(SIGNED_DATA_SHAPE_LENGTH),
+    nativeShape: options.nativeShape === false ? undefined : signedDataShape,
   };
 
   return {

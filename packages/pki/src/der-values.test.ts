@@ -48,12 +48,16 @@ describe('attributeTime', () => {
     expect(attributeTime(tagged(0x17, ascii('26120801 000Z')))).toBeUndefined();
     // Forms RFC 5652 §11.3 does not allow (an offset, no seconds, a fraction): asn1js gives 1899-11-30 for the
     // first.
-    expect(asn1jsTime(tagged(0x17, ascii('2612080115+0800')))?.toISOString()).toBe('1899-11-30T00:00:00.000Z');
+    expect(asn1jsTime(tagged(0x17, ascii('2612080115+0800')))?.toISOString()).toBe(
+      '1899-11-30T00:00:00.000Z',
+    );
     for (const form of ['2612080115+0800', '2612080115Z'])
       expect(attributeTime(tagged(0x17, ascii(form)))).toBeUndefined();
     expect(attributeTime(tagged(0x18, ascii('20261208011500.5Z')))).toBeUndefined();
     // Years before 1000 in a GeneralizedTime are read exactly.
-    expect(attributeTime(tagged(0x18, ascii('09991231235959Z')))?.getTime()).toBe(Date.UTC(999, 11, 31, 23, 59, 59) );
+    expect(attributeTime(tagged(0x18, ascii('09991231235959Z')))?.getTime()).toBe(
+      Date.UTC(999, 11, 31, 23, 59, 59),
+    );
   });
 
   it('gives the same instant as Date.UTC for every day of 1950–2049 and for days across years 1000–9999', () => {

@@ -160,7 +160,18 @@ function daysFromCivil(y: number, mo: number, d: number): number {
 /** The time of the fields (UTC) when each is in its calendar range (so no roll-over), else undefined. */
 function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): Date | undefined {
   // (A field that was not digits is NaN, and fails its comparison.)
-  if (!(y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 59))
+  if (!(
+    y >= 0 &&
+    mo >= 1 &&
+    mo <= 12 &&
+    d >= 1 &&
+    h >= 0 &&
+    h <= 23 &&
+    mi >= 0 &&
+    mi <= 59 &&
+    s >= 0 &&
+    s <= 59
+  ))
     return undefined;
   // Days in the month: February's 29th only in a Gregorian leap year.
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
@@ -205,4 +216,3 @@ export function attributeTime(v: Uint8Array, from = 0, to = v.length): Date | un
   // rest before, takes any character for a digit and gives 1899-11-30 for what it cannot read.
   return undefined;
 }
-

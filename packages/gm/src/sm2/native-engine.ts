@@ -16,6 +16,7 @@
  * `YIZHENG_SKIP_NATIVE=1`); {@link loadNativeEngine} never throws and says why it is unavailable.
  */
 import { guarded, guardedAsync, loadAddon, startContext } from './addon.js';
+import type { SignedDataShape } from '../signed-data-shape.js';
 import type { PublicKeyCacheStats, Sm2Engine } from './engine.js';
 
 /** Default capacity of the validated-public-key LRU cache used by `verify`. */
@@ -43,6 +44,7 @@ interface Addon {
   readonly version: string;
   readonly createContext: (publicKeyCacheSize?: number, nonce?: NonceMode) => AddonContext;
   readonly sm3Into: (data: Uint8Array, out: Uint8Array) => void;
+  readonly signedDataShape?: SignedDataShape;
 }
 
 /** The native engine: batch and asynchronous verification are always present. */
@@ -166,4 +168,13 @@ export function loadNativeSm3():
     };
   }
   return { sm3 };
+}
+
+/**
+ * The addon's CMS SignedData locator (`native/signed_data_shape.c`), or undefined when the addon is not built,
+ * failed to load, or predates it. Never throws.
+ */
+export function loadNativeSignedDataShape(): SignedDataShape | undefined {
+  const loaded = loadAddon<Addon>(ADDON_FILE, 'native addon');
+  return typeof loaded.addon?.signedDataShape === 'function' ? loaded.addon.signedDataShape : undefined;
 }

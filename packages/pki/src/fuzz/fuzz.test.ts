@@ -1,6 +1,8 @@
 // A short, deterministic fuzz run of every parser (fixed PRNG seeds, a fixed number of inputs), over seeds made
 // here by openssl. The long, timed runs are `npm run fuzz -w packages/pki -- --seconds N` (and .ci/run).
+import { SIGNED_DATA_SHAPE_LENGTH, signedDataShape } from '@yizheng/gm';
 import { describe, expect, it } from 'vitest';
+import { locateSignedData } from '../cms-verifier.js';
 import { makeCorpus } from './corpus.js';
 import { Prng, mutate, tlvSpans } from './mutate.js';
 import { check, fuzz, targets, type Target } from './targets.js';
@@ -67,5 +69,43 @@ describe.each(all.map((t) => [t.name, t] as const))('fuzz target %s', (name, tar
     expect(stats.findings.map((f) => `${f.kind}: ${f.detail}`)).toEqual([]);
     expect(stats.inputs).toBe(400);
     expect(stats.rejected).toBeGreaterThan(200); // the mutations do break things
+  });
+});
+
+describe('native and TypeScript CMS locators', () => {
+  const target = all.find((t) => t.name === 'cms-shape')!;
+
+  it('agree on every seed and on 3,000 mutations of them (offsets and verification results)', () => {
+    const stats = fuzz(target, new Prng(20261208), (n) => n >= 3000);
+    expect(stats.findings).toEqual([]);
+    expect(stats.inputs).toBe(3000);
+  });
+
+  it.skipIf(signedDataShape === undefined)(
+    'the native locator takes the common seeds and mutations of them',
+    () => {
+      const o = new Int32Array(SIGNED_DATA_SHAPE_LENGTH);
+      // openssl's RSA and P-256 messages with signed attributes and our SM2 ones with them, both conventions.
+      const common = corpus.cms.filter((m) => locateSignedData(m) !== undefined);
+      expect(common.length).toBeGreaterThanOrEqual(4);
+      for (const m of common) expect(signedDataShape!(m, 64, o)).toBe(true);
+      const rng = new Prng(5);
+      let accepted = 0;
+      for (let i = 0; i < 2000; i++)
+        if (signedDataShape!(mutate(rng.pick(common), rng, common), 64, o)) accepted++;
+      expect(accepted).toBeGreaterThan(100);
+    },
+  );
+
+  it('a disagreement is a finding', () => {
+    const seed = corpus.cms.find((m) => locateSignedData(m) !== undefined)!;
+    const lying: Target = {
+      ...target,
+      run(input) {
+        target.run(input);
+        throw new Error('the native locator accepted what the TypeScript one locates otherwise');
+      },
+    };
+    expect(check(lying, seed, 1000).finding?.kind).toBe('untyped error');
   });
 });

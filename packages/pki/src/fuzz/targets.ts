@@ -3,7 +3,8 @@
  * it (which also reads attacker-controlled fields: keys, algorithms, attributes). The contract under test:
  * every input either parses/verifies or fails with a {@link PkiError}; nothing else escapes, nothing hangs.
  */
-import { cachedSm2Provider, createCmsVerifier } from '../cms-verifier.js';
+import { SIGNED_DATA_SHAPE_LENGTH, signedDataShape } from '@yizheng/gm';
+import { cachedSm2Provider, createCmsVerifier, locateSignedData, type CmsVerifier } from '../cms-verifier.js';
 import { checkValidity, isSignedBy, parseCertificate, type ParsedCertificate } from '../certificate.js';
 import { verifyChain } from '../chain.js';
 import { parseCrl, verifyCrl } from '../crl.js';
@@ -19,13 +20,30 @@ import { mutate, type Prng } from './mutate.js';
 
 const POLICY = { sm2: gmSm2Provider } as const;
 
-export type TargetName = 'certificate' | 'cms' | 'cms-cached' | 'tsp' | 'crl' | 'ocsp';
+export type TargetName = 'certificate' | 'cms' | 'cms-cached' | 'cms-shape' | 'tsp' | 'crl' | 'ocsp';
 
 export interface Target {
   readonly name: TargetName;
   readonly seeds: readonly Uint8Array[];
   /** Runs one input: true when it parses and verifies, false when verification reports failures; throws what the parser throws. */
   run(input: Uint8Array): boolean;
+}
+
+/** A verifier's result as one comparable string: validity, each failure's code and place, each signer. */
+function outcome(v: CmsVerifier, input: Uint8Array, content: Uint8Array, at: Date): string {
+  const r = v.verify(input, { content, at });
+  return JSON.stringify([
+    r.valid ? 'valid' : 'invalid',
+    r.failures.map((f) => [f.code, f.message]),
+    r.signers.map((s) => [
+      s.index,
+      s.certificate?.serialHex,
+      s.signingTime?.getTime(),
+      s.validatedAt?.getTime(),
+      s.failures.map((f) => f.code),
+    ]),
+    r.content === undefined ? null : Buffer.from(r.content).toString('base64'),
+  ]);
 }
 
 export function targets(corpus: Corpus): Target[] {
@@ -38,6 +56,15 @@ export function targets(corpus: Corpus): Target[] {
     certificates,
     policy: { sm2: cachedSm2Provider() },
   });
+  // The same verifier locating every message with the TypeScript walk (the cached one uses the native locator
+  // where it is built): the 'cms-shape' target holds the two to the same offsets and the same results.
+  const walked = createCmsVerifier({
+    trustAnchors: issuers,
+    certificates,
+    policy: { sm2: cachedSm2Provider() },
+    nativeShape: false,
+  });
+  const shape = new Int32Array(SIGNED_DATA_SHAPE_LENGTH);
   const ocspPairs = corpus.ocspSubjects.map((x) => ({
     certificate: parseCertificate(x.certificate),
     issuer: parseCertificate(x.issuer),
@@ -76,6 +103,28 @@ export function targets(corpus: Corpus): Target[] {
       seeds: corpus.cms,
       run(input) {
         return cached.verify(input, { content: corpus.content, at: AT }).valid;
+      },
+    },
+    {
+      // Differential: the native locator (when built) against the TypeScript one, and verification with
+      // either. A disagreement is a finding (a plain Error).
+      name: 'cms-shape',
+      seeds: corpus.cms,
+      run(input) {
+        if (signedDataShape?.(input, 64, shape) === true) {
+          let js: Int32Array | undefined;
+          try {
+            js = locateSignedData(input);
+          } catch (e) {
+            if (!(e instanceof PkiError)) throw e;
+          }
+          if (js === undefined || js.some((v, i) => v !== shape[i]))
+            throw new Error('the native locator accepted what the TypeScript one locates otherwise');
+        }
+        const a = outcome(cached, input, corpus.content, AT);
+        const b = outcome(walked, input, corpus.content, AT);
+        if (a !== b) throw new Error(`the verifiers disagree: ${a} against ${b}`);
+        return a.startsWith('["valid"');
       },
     },
     {
