@@ -8,19 +8,13 @@
  * (That its offsets are those of `@yizheng/pki`'s TypeScript walk, on real and mutated messages, is tested in
  * packages/pki/src/cms-shape.test.ts.)
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signedDataShape } from './index.js';
 import { SIGNED_DATA_SHAPE as S, SIGNED_DATA_SHAPE_LENGTH } from './signed-data-shape.js';
+import { SANITIZE_FLAGS, cHarness, nativeSource } from './testing/c-harness.js';
 import { skipNative } from './testing/engines.js';
 
-const native = (p: string): string => fileURLToPath(new URL(`../native/${p}`, import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'yz-sds-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const harness = cHarness('yz-sds-');
 
 /** A DER TLV (minimal length, up to 65,535). */
 function tlv(tag: number, ...parts: (number[] | Uint8Array)[]): number[] {
@@ -67,30 +61,13 @@ function message(opts: { otherValue?: number[]; unsigned?: boolean } = {}): Uint
 
 describe.skipIf(skipNative)('native SignedData locator', () => {
   it('C target under ASan/UBSan: built, mutated and truncated messages for 3 s', () => {
-    const exe = join(tmp, 'fuzz_signed_data_shape');
-    const cc = process.env.CC ?? 'cc';
-    const b = spawnSync(
-      cc,
-      [
-        '-O1',
-        '-g',
-        '-std=c11',
-        '-D_POSIX_C_SOURCE=200809L',
-        '-fsanitize=address,undefined',
-        '-fno-sanitize-recover=all',
-        '-o',
-        exe,
-        native('test/fuzz_signed_data_shape.c'),
-        native('signed_data_shape.c'),
-      ],
-      { encoding: 'utf8' },
-    );
-    if (b.error) throw new Error(`cannot run the C compiler ${cc}: ${b.error.message}`);
-    expect(b.status, b.stderr).toBe(0);
-    const r = spawnSync(exe, ['3', '20261208'], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/messages built, \d+ mutations \(\d+ accepted\): no property violated/);
+    harness({
+      name: 'fuzz_signed_data_shape',
+      sources: ['test/fuzz_signed_data_shape.c', 'signed_data_shape.c'].map(nativeSource),
+      flags: [...SANITIZE_FLAGS, '-g', '-D_POSIX_C_SOURCE=200809L'],
+      args: ['3', '20261208'],
+      success: /messages built, \d+ mutations \(\d+ accepted\): no property violated/,
+    });
   });
 
   it('locates the fields of a hand-made message', () => {

@@ -8,48 +8,24 @@
  *   lengths, views, numbers, strings) must return a result or throw a GmError / addon error with a known code,
  *   never crash, and never accept a wrong length.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isGmError } from '../errors.js';
+import { SANITIZE_FLAGS, cHarness, nativeSource } from '../testing/c-harness.js';
 import { seeded } from '../testing/seeded.js';
 import { skipNative } from '../testing/engines.js';
 import { loadNativeEngine, type NativeSm2Engine } from './native-engine.js';
 
-const native = (p: string): string => fileURLToPath(new URL(`../../native/${p}`, import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'yz-fuzz-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const harness = cHarness('yz-fuzz-');
 
 describe.skipIf(skipNative)('native SM2 input fuzzing', () => {
   it('C target under ASan/UBSan: random, mutated and truncated inputs for 3 s', () => {
-    const exe = join(tmp, 'fuzz_parse');
-    const cc = process.env.CC ?? 'cc';
-    const sources = ['test/fuzz_parse.c', 'sm2p256.c', 'sm3.c'].map(native);
-    const b = spawnSync(
-      cc,
-      [
-        '-O1',
-        '-g',
-        '-std=c11',
-        '-D_POSIX_C_SOURCE=200809L',
-        '-fsanitize=address,undefined',
-        '-fno-sanitize-recover=all',
-        '-o',
-        exe,
-        ...sources,
-        '-lpthread',
-      ],
-      { encoding: 'utf8' },
-    );
-    if (b.error) throw new Error(`cannot run the C compiler ${cc}: ${b.error.message}`);
-    expect(b.status, b.stderr).toBe(0);
-    const r = spawnSync(exe, ['3', '20261201'], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/no property violated/);
+    harness({
+      name: 'fuzz_parse',
+      sources: ['test/fuzz_parse.c', 'sm2p256.c', 'sm3.c'].map(nativeSource),
+      flags: [...SANITIZE_FLAGS, '-g', '-D_POSIX_C_SOURCE=200809L'],
+      args: ['3', '20261201'],
+      success: /no property violated/,
+    });
   });
 
   it('N-API surface: 20,000 calls with random arguments return or throw a coded error', () => {
