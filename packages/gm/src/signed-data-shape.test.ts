@@ -6,7 +6,7 @@
  *   accepted, give offsets inside it in order;
  * - through N-API: a hand-made message, refusals, the depth limit, and bad arguments.
  * (That its offsets are those of `@yizheng/pki`'s TypeScript walk, on real and mutated messages, is tested in
- * packages/pki/src/cms-shape.test.ts.)
+ * packages/pki/src/fuzz/fuzz.test.ts, "native and TypeScript CMS locators".)
  */
 import { describe, expect, it } from 'vitest';
 import { signedDataShape } from './index.js';
