@@ -485,11 +485,16 @@ function fastShape(ctx: ShapeContext, der: Uint8Array, o: Int32Array): boolean {
 
 /** The OID whose contents are at `[from, to)` of `der`, a common one told by its bytes (else decoded strictly). */
 function oidAt(ctx: FastContext, der: Uint8Array, from: number, to: number): string {
+  return fastOid(der, oidHeader(ctx, from, to));
+}
+
+/** The context's header set to an OBJECT IDENTIFIER whose contents are at `[from, to)`. */
+function oidHeader(ctx: FastContext, from: number, to: number): Header {
   const h = ctx.header;
   h.tagByte = 0x06;
   h.valueStart = from;
   h.end = to;
-  return fastOid(der, h);
+  return h;
 }
 
 /**
@@ -535,12 +540,7 @@ function fastVerify(
   if (nOthers > 0) {
     const others: string[] = [];
     for (let i = 0; i < nOthers; i++) {
-      const from = o[S.otherAttributes + 1 + 2 * i]!;
-      const to = o[S.otherAttributes + 2 + 2 * i]!;
-      const h = ctx.header;
-      h.tagByte = 0x06;
-      h.valueStart = from;
-      h.end = to;
+      const h = oidHeader(ctx, o[S.otherAttributes + 1 + 2 * i]!, o[S.otherAttributes + 2 + 2 * i]!);
       const type = isOid(der, h, OID_SIGNING_CERTIFICATE_V2) ? SIGNING_CERTIFICATE_V2 : oidOf(der, h);
       if (others.includes(type)) return undefined;
       others.push(type);

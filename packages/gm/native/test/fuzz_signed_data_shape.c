@@ -27,7 +27,7 @@ static void fail(const char *what) {
   abort();
 }
 
-/* The length a header at p (already accepted by the locator) gives, or 0 when it does not end at `end`. */
+/* Whether out's pair [from, to) is one TLV: a header at `from` whose length ends it exactly at `to`. */
 static int tlv_ends_at(const uint8_t *d, size_t n, int32_t from, int32_t to) {
   if (from < 0 || to < from || (size_t)to > n || to - from < 2) return 0;
   size_t p = (size_t)from + 1, len;
